@@ -1,0 +1,18 @@
+"""Top-level URLs: storefront, accounts, member centre, recommendations, API, admin."""
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("member/", include("members.urls")),
+    path("recommendations/", include("recommender.urls")),
+    path("api/", include("config.api_urls")),
+    path("", include("shop.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

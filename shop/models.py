@@ -1,0 +1,368 @@
+"""Catalogue, carts, orders, payments, reviews and behaviour events."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+ZERO = Decimal("0.00")
+
+
+class Category(models.Model):
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, related_name="children", on_delete=models.PROTECT,
+        verbose_name=_("上级分类"),
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    slug = models.SlugField(_("网址名"), max_length=120, unique=True)
+    description = models.TextField(_("描述"), blank=True)
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("分类")
+        verbose_name_plural = _("分类")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("shop:category", kwargs={"slug": self.slug})
+
+
+class Brand(models.Model):
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    slug = models.SlugField(_("网址名"), max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("品牌")
+        verbose_name_plural = _("品牌")
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    category = models.ForeignKey(Category, related_name="products", on_delete=models.PROTECT,
+                                 verbose_name=_("分类"))
+    brand = models.ForeignKey(Brand, related_name="products", null=True, blank=True,
+                              on_delete=models.SET_NULL, verbose_name=_("品牌"))
+    name = models.CharField(_("名称"), max_length=200)
+    slug = models.SlugField(_("网址名"), max_length=220, unique=True)
+    sku = models.CharField(_("货号"), max_length=64, unique=True)
+    price = models.DecimalField(_("售价"), max_digits=10, decimal_places=2,
+                                validators=[MinValueValidator(Decimal("0.01"))])
+    list_price = models.DecimalField(_("原价"), max_digits=10, decimal_places=2, null=True, blank=True)
+    stock = models.PositiveIntegerField(_("库存"), default=0)
+    description = models.TextField(_("描述"), blank=True)
+    attributes = models.JSONField(_("规格参数"), default=dict, blank=True)
+    tags = models.ManyToManyField(Tag, related_name="products", blank=True, verbose_name=_("标签"))
+    is_active = models.BooleanField(_("上架"), default=True)
+    is_consumable = models.BooleanField(
+        _("消耗品"), default=False, help_text=_("消耗品可以再次推荐给已购买的会员。"))
+    # Denormalised for listing sorts; kept current by the services that change them.
+    sales_count = models.PositiveIntegerField(_("销量"), default=0)
+    rating_avg = models.DecimalField(_("平均评分"), max_digits=3, decimal_places=2, default=ZERO)
+    rating_count = models.PositiveIntegerField(_("评分数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("商品")
+        verbose_name_plural = _("商品")
+        indexes = [
+            models.Index(fields=["category", "is_active", "-created_at"]),
+            models.Index(fields=["is_active", "-sales_count"]),
+            models.Index(fields=["is_active", "price"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_non_negative"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="product_price_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("shop:product", kwargs={"slug": self.slug})
+
+    @property
+    def in_stock(self):
+        return self.stock > 0
+
+    @property
+    def discount_percent(self):
+        if self.list_price and self.list_price > self.price:
+            return int(round((1 - self.price / self.list_price) * 100))
+        return 0
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
+    image = models.ImageField(_("图片"), upload_to="products/%Y/%m/")
+    alt = models.CharField(_("替代文字"), max_length=200, blank=True)
+    position = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("商品图片")
+        verbose_name_plural = _("商品图片")
+
+    def __str__(self):
+        return self.alt or self.image.name
+
+
+class Cart(models.Model):
+    """A member's cart, or a guest's keyed by session; merged into the member's on login."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                related_name="cart", on_delete=models.CASCADE)
+    session_key = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("购物车")
+        verbose_name_plural = _("购物车")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(session_key__isnull=False),
+                name="cart_has_owner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Cart #{self.pk}"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, related_name="items", on_delete=models.CASCADE)
+    product = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE)
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    # Price when added, so the cart can say when it changed since.
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cart_item_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_item_quantity_positive"),
+        ]
+
+    @property
+    def line_total(self):
+        return self.product.price * self.quantity
+
+    @property
+    def price_changed(self):
+        return self.unit_price != self.product.price
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("待付款")
+        PAID = "paid", _("已付款")
+        SHIPPED = "shipped", _("已发货")
+        COMPLETED = "completed", _("已完成")
+        CANCELLED = "cancelled", _("已取消")
+        REFUNDED = "refunded", _("已退款")
+
+    number = models.CharField(_("订单号"), max_length=32, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="orders",
+                             on_delete=models.SET_NULL, verbose_name=_("会员"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
+                              default=Status.PENDING_PAYMENT, db_index=True)
+    # One order per checkout form submission: a double submit returns the first order.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+
+    subtotal = models.DecimalField(_("商品金额"), max_digits=12, decimal_places=2)
+    shipping_fee = models.DecimalField(_("运费"), max_digits=10, decimal_places=2, default=ZERO)
+    coupon_discount = models.DecimalField(_("优惠券抵扣"), max_digits=12, decimal_places=2, default=ZERO)
+    points_discount = models.DecimalField(_("积分抵扣"), max_digits=12, decimal_places=2, default=ZERO)
+    points_used = models.PositiveIntegerField(_("使用积分"), default=0)
+    total = models.DecimalField(_("应付金额"), max_digits=12, decimal_places=2)
+
+    shipping_method = models.CharField(_("配送方式"), max_length=20)
+    recipient_name = models.CharField(_("收货人"), max_length=50)
+    phone = models.CharField(_("电话"), max_length=20)
+    province = models.CharField(_("省份"), max_length=30)
+    city = models.CharField(_("城市"), max_length=30)
+    district = models.CharField(_("区县"), max_length=30, blank=True)
+    address_line = models.CharField(_("详细地址"), max_length=200)
+    postcode = models.CharField(_("邮编"), max_length=10, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    created_at = models.DateTimeField(_("下单时间"), auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("shop:order_detail", kwargs={"number": self.number})
+
+    @property
+    def is_payable(self):
+        return self.status == self.Status.PENDING_PAYMENT
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    product = models.ForeignKey(Product, related_name="order_lines", null=True,
+                                on_delete=models.SET_NULL)
+    product_name = models.CharField(_("商品名称"), max_length=200)
+    sku = models.CharField(_("货号"), max_length=64)
+    unit_price = models.DecimalField(_("单价"), max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
+    line_total = models.DecimalField(_("小计"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("订单明细")
+        verbose_name_plural = _("订单明细")
+
+    def __str__(self):
+        return f"{self.product_name} × {self.quantity}"
+
+
+class OrderStatusChange(models.Model):
+    """Who moved an order to which state and when: the order's audit trail."""
+
+    order = models.ForeignKey(Order, related_name="status_changes", on_delete=models.CASCADE)
+    from_status = models.CharField(max_length=20, choices=Order.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Order.Status.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   related_name="+", on_delete=models.SET_NULL)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("订单状态变更")
+        verbose_name_plural = _("订单状态变更")
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待支付")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")
+        REFUNDED = "refunded", _("已退款")
+
+    order = models.ForeignKey(Order, related_name="payments", on_delete=models.CASCADE)
+    provider = models.CharField(max_length=30, default="sandbox")
+    # The provider's transaction id: a callback that arrives twice finds the same row.
+    reference = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("支付")
+        verbose_name_plural = _("支付")
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已通过")
+        REJECTED = "rejected", _("已拒绝")
+
+    product = models.ForeignKey(Product, related_name="reviews", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="reviews", on_delete=models.CASCADE)
+    rating = models.PositiveSmallIntegerField(
+        _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    title = models.CharField(_("标题"), max_length=100, blank=True)
+    body = models.TextField(_("内容"), blank=True, max_length=2000)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.APPROVED, db_index=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="review_one_per_member_product"),
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5),
+                                   name="review_rating_1_to_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} · {self.rating}★"
+
+
+class Event(models.Model):
+    """One behaviour event: what the recommender learns from."""
+
+    class Kind(models.TextChoices):
+        VIEW = "view", _("浏览")
+        SEARCH = "search", _("搜索")
+        CART_ADD = "cart_add", _("加入购物车")
+        CART_REMOVE = "cart_remove", _("移出购物车")
+        PURCHASE = "purchase", _("购买")
+        RATING = "rating", _("评分")
+        FAVOURITE = "favourite", _("收藏")
+        UNFAVOURITE = "unfavourite", _("取消收藏")
+        REC_IMPRESSION = "rec_impression", _("推荐曝光")
+        REC_CLICK = "rec_click", _("推荐点击")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="events",
+                             on_delete=models.CASCADE)
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
+    product = models.ForeignKey(Product, null=True, blank=True, related_name="events",
+                                on_delete=models.CASCADE)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    value = models.FloatField(null=True, blank=True, help_text="rating stars, quantity, …")
+    query = models.CharField(max_length=200, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("行为事件")
+        verbose_name_plural = _("行为事件")
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["kind", "created_at"]),
+            models.Index(fields=["product", "kind"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.product_id or self.query}"
