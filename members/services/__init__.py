@@ -1,0 +1,1 @@
+"""Membership services: accounts, points, tiers, coupons, favourites, privacy."""
