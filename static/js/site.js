@@ -1,0 +1,46 @@
+/* The storefront's few behaviours, attached by data- attributes (the CSP forbids inline scripts). */
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss && dismiss.parentElement) { dismiss.parentElement.remove(); return; }
+
+    var toggle = event.target.closest("[data-toggle-target]");
+    if (toggle) {
+      var target = document.querySelector(toggle.getAttribute("data-toggle-target"));
+      if (target) {
+        var open = target.classList.toggle("open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      }
+      return;
+    }
+
+    var thumb = event.target.closest("[data-gallery] [data-src]");
+    if (thumb) {
+      var gallery = thumb.closest("[data-gallery]");
+      var main = gallery.querySelector("[data-gallery-main]");
+      if (main) { main.src = thumb.getAttribute("data-src"); }
+      gallery.querySelectorAll("[data-src]").forEach(function (el) { el.classList.toggle("active", el === thumb); });
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-autosubmit]") && event.target.form) { event.target.form.submit(); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    // A second click while the first submit is on its way does nothing (the server is idempotent too).
+    if (form.dataset.submitted === "1" && form.method.toLowerCase() === "post") { event.preventDefault(); return; }
+    if (form.method.toLowerCase() === "post") { form.dataset.submitted = "1"; }
+  });
+
+  // Forms with data-autosubmit selects keep a submit button for no-JS visitors; hide it when JS runs.
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    var button = el.form && el.form.querySelector("button[type=submit]");
+    if (button) { button.classList.add("hidden"); }
+  });
+})();
