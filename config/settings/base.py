@@ -172,6 +172,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Recommender: runs kept, quality gate, lock lease, shards and where trained models are stored.
+RECOMMENDER_KEEP_RUNS = env.int("RECOMMENDER_KEEP_RUNS", default=5)
+RECOMMENDER_GATE_MAX_DROP = env.float("RECOMMENDER_GATE_MAX_DROP", default=0.2)  # relative p@10 drop
+RECOMMENDER_LOCK_TTL = env.int("RECOMMENDER_LOCK_TTL", default=1800)
+RECOMMENDER_SHARDS = env.int("RECOMMENDER_SHARDS", default=4)
+RECOMMENDER_ARTIFACT_DIR = env.path("RECOMMENDER_ARTIFACT_DIR", default=VAR_DIR / "recommender")
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
