@@ -1,0 +1,284 @@
+"""The shared model contract: fit / recommend / similar_items, batch scoring and explanations."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .data import InteractionMatrix, build_matrix, prepare_interactions
+from .similarity import csr_keys, csr_lookup, top_n_per_row
+
+RECOMMEND_COLUMNS = ["user_id", "item_id", "score", "rank", "reason", "reason_item_id"]
+SIMILAR_COLUMNS = ["item_id", "similar_item_id", "score", "rank"]
+
+
+class TrainingData(InteractionMatrix):
+    """An ``InteractionMatrix`` plus the cleaned frames models may need (timestamps, baskets)."""
+
+    def __init__(self, matrix, users, items, pairs: pd.DataFrame, events: pd.DataFrame):
+        super().__init__(matrix, users, items)
+        self.pairs = pairs      # one row per (user_id, item_id): weight[, timestamp]
+        self.events = events    # cleaned rows before aggregation: user_id, item_id[, basket_id]
+
+    @classmethod
+    def from_frame(cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, **prep) -> "TrainingData":
+        pairs = prepare_interactions(interactions, items, **prep)
+        item_ids = items["item_id"] if items is not None and "item_id" in items.columns else None
+        m = build_matrix(pairs, item_ids=item_ids)
+        cols = ["user_id", "item_id"] + (["basket_id"] if "basket_id" in interactions.columns else [])
+        events = interactions[cols].dropna(subset=["user_id", "item_id"])
+        events = events[events["item_id"].isin(m.items) & events["user_id"].isin(m.users)]
+        return cls(m.matrix, m.users, m.items, pairs, events)
+
+    def subset(self, pairs: pd.DataFrame) -> "TrainingData":
+        """Training data restricted to some (user_id, item_id) pairs, keeping the item universe."""
+        m = build_matrix(pairs, item_ids=self.items)
+        keep = pd.MultiIndex.from_frame(pairs[["user_id", "item_id"]])
+        ev = self.events[pd.MultiIndex.from_frame(self.events[["user_id", "item_id"]]).isin(keep)]
+        return TrainingData(m.matrix, m.users, m.items, pairs.reset_index(drop=True), ev)
+
+
+def _as_id_array(ids) -> np.ndarray:
+    if ids is None:
+        return None
+    if np.isscalar(ids) or isinstance(ids, str):
+        ids = [ids]
+    return pd.unique(pd.Series(list(ids) if not isinstance(ids, (pd.Series, np.ndarray, pd.Index)) else ids))
+
+
+def id_array(ids_index: pd.Index, cols: np.ndarray):
+    """Ids for positions with -1 as missing: nullable Int64 for integer ids, object otherwise."""
+    cols = np.asarray(cols)
+    ok = cols >= 0
+    if pd.api.types.is_integer_dtype(ids_index.dtype):
+        vals = np.zeros(len(cols), dtype=np.int64)
+        vals[ok] = ids_index.to_numpy()[cols[ok]]
+        arr = pd.array(vals, dtype="Int64")
+        arr[~ok] = pd.NA
+        return arr
+    out = np.full(len(cols), None, dtype=object)
+    out[ok] = ids_index.to_numpy()[cols[ok]]
+    return out
+
+
+class Recommender:
+    """Base class. Subclasses implement ``_fit`` and ``_scores`` (and optionally the rest).
+
+    Learned attributes end with ``_``: ``data_`` (a ``TrainingData``: ``matrix`` CSR users x
+    items, ``users``/``items`` id indexes), ``user_ids_`` and ``item_ids_``.
+    """
+
+    reason_code = "similar_to_seen"
+    positive_only = True     # candidates scoring <= 0 are not recommendations
+    batch_size = 1000
+    max_reason_items = 10    # seen items considered when explaining a recommendation
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, interactions: pd.DataFrame, items: pd.DataFrame | None = None):
+        data = TrainingData.from_frame(interactions, items, **self._prep_options())
+        return self.fit_data(data, items)
+
+    def fit_data(self, data: TrainingData, items: pd.DataFrame | None = None):
+        """Fit on already prepared training data (lets Hybrid and tuning share one matrix)."""
+        self.data_ = data
+        self.user_ids_ = data.users
+        self.item_ids_ = data.items
+        self._fit(data, items)
+        return self
+
+    def _prep_options(self) -> dict:
+        return {}
+
+    def _fit(self, data: TrainingData, items):
+        raise NotImplementedError
+
+    # -- scoring hooks -----------------------------------------------------------------------
+    def _scores(self, rows: np.ndarray) -> np.ndarray:
+        """Dense float32 scores (len(rows) x n_items) for known user rows."""
+        raise NotImplementedError
+
+    def _unknown_scores(self) -> np.ndarray | None:
+        """One score row for users without training history, or None (no recommendations)."""
+        return None
+
+    def _explain(self, rows: np.ndarray, cands: np.ndarray):
+        """(reason codes, reason item columns) for candidate columns (rows x n, -1 = empty)."""
+        return np.full(cands.shape, self.reason_code, dtype=object), np.full(cands.shape, -1, dtype=np.int64)
+
+    def _similar_scores(self, cols: np.ndarray) -> np.ndarray | None:
+        """Dense similarity rows (len(cols) x n_items) for known item columns."""
+        return None
+
+    # -- public API --------------------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "data_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+
+    def _seen_mask_apply(self, scores: np.ndarray, rows: np.ndarray):
+        x = self.data_.matrix[rows]
+        r = np.repeat(np.arange(len(rows)), np.diff(x.indptr))
+        scores[r, x.indices] = -np.inf
+
+    def recommend(self, user_ids=None, n: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
+        """Top-n items per user: columns user_id, item_id, score, rank, reason, reason_item_id.
+
+        ``user_ids=None`` means every training user. Users unknown to the model get what
+        ``_unknown_scores`` gives (popularity for Popularity/Hybrid, nothing for pure CF).
+        """
+        self._check_fitted()
+        ids = self.user_ids_.to_numpy() if user_ids is None else _as_id_array(user_ids)
+        rows = self.data_.user_rows(ids) if len(ids) else np.empty(0, np.int64)
+        parts = []
+        known = np.flatnonzero(rows >= 0)
+        for s in range(0, len(known), self.batch_size):
+            pos = known[s:s + self.batch_size]
+            r = rows[pos]
+            scores = self._scores(r)
+            if exclude_seen:
+                self._seen_mask_apply(scores, r)
+            parts.append(self._rank_block(pos, r, scores, n))
+        unknown = np.flatnonzero(rows < 0)
+        if len(unknown):
+            row = self._unknown_scores()
+            if row is not None:
+                cols, vals = top_n_per_row(row[None, :].astype(np.float32), n)
+                block = self._finish_block(np.zeros(1, np.int64), None, cols, vals, unknown_reason=True)
+                if block is not None:
+                    upos, c, v, rk, codes, rc = block
+                    k = len(c)
+                    parts.append((np.repeat(unknown, k), np.tile(c, len(unknown)), np.tile(v, len(unknown)),
+                                  np.tile(rk, len(unknown)), np.tile(codes, len(unknown)), np.tile(rc, len(unknown))))
+        return self._frame(ids, parts)
+
+    def _rank_block(self, pos, rows, scores, n):
+        cols, vals = top_n_per_row(scores, n)
+        return self._finish_block(pos, rows, cols, vals)
+
+    def _finish_block(self, pos, rows, cols, vals, unknown_reason=False):
+        valid = np.isfinite(vals)
+        if self.positive_only:
+            valid &= vals > 0
+        cols = np.where(valid, cols, -1)
+        if unknown_reason:
+            codes, rcols = self._unknown_reason(cols)
+        else:
+            codes, rcols = self._explain(rows, cols)
+        ranks = np.cumsum(valid, axis=1)
+        upos = np.broadcast_to(np.asarray(pos)[:, None], cols.shape)
+        return (upos[valid], cols[valid], vals[valid], ranks[valid], np.asarray(codes, dtype=object)[valid],
+                np.asarray(rcols)[valid])
+
+    def _unknown_reason(self, cols):
+        return np.full(cols.shape, "popular", dtype=object), np.full(cols.shape, -1, dtype=np.int64)
+
+    def _frame(self, ids, parts) -> pd.DataFrame:
+        if not parts:
+            return pd.DataFrame({
+                "user_id": pd.Series([], dtype=pd.Series(ids).dtype if len(ids) else object),
+                "item_id": pd.Series([], dtype=self.item_ids_.dtype),
+                "score": pd.Series([], dtype=np.float64),
+                "rank": pd.Series([], dtype=np.int64),
+                "reason": pd.Series([], dtype=object),
+                "reason_item_id": id_array(self.item_ids_, np.empty(0, np.int64)),
+            })
+        upos = np.concatenate([p[0] for p in parts])
+        order = np.lexsort((np.concatenate([p[3] for p in parts]), upos))
+        cols = np.concatenate([p[1] for p in parts])[order]
+        rc = np.concatenate([p[5] for p in parts])[order]
+        return pd.DataFrame({
+            "user_id": np.asarray(ids)[upos[order]],
+            "item_id": self.item_ids_.to_numpy()[cols],
+            "score": np.concatenate([p[2] for p in parts])[order].astype(np.float64),
+            "rank": np.concatenate([p[3] for p in parts])[order].astype(np.int64),
+            "reason": np.concatenate([p[4] for p in parts])[order],
+            "reason_item_id": id_array(self.item_ids_, rc),
+        })
+
+    def similar_items(self, item_ids, n: int = 10) -> pd.DataFrame:
+        """Top-n similar items per item: columns item_id, similar_item_id, score, rank."""
+        self._check_fitted()
+        ids = _as_id_array(item_ids)
+        cols = self.data_.item_cols(ids) if len(ids) else np.empty(0, np.int64)
+        out_i, out_j, out_s, out_r = [], [], [], []
+        known = np.flatnonzero(cols >= 0)
+        for s in range(0, len(known), self.batch_size):
+            pos = known[s:s + self.batch_size]
+            c = cols[pos]
+            sims = self._similar_scores(c)
+            if sims is None:
+                break
+            sims = np.asarray(sims, dtype=np.float32)
+            sims[np.arange(len(c)), c] = -np.inf
+            top, vals = top_n_per_row(sims, n)
+            valid = np.isfinite(vals) & (vals > 0)
+            ranks = np.cumsum(valid, axis=1)
+            out_i.append(np.broadcast_to(pos[:, None], top.shape)[valid])
+            out_j.append(top[valid])
+            out_s.append(vals[valid])
+            out_r.append(ranks[valid])
+        if not out_i:
+            return pd.DataFrame({"item_id": pd.Series([], dtype=self.item_ids_.dtype),
+                                 "similar_item_id": pd.Series([], dtype=self.item_ids_.dtype),
+                                 "score": pd.Series([], dtype=np.float64), "rank": pd.Series([], dtype=np.int64)})
+        ipos = np.concatenate(out_i)
+        return pd.DataFrame({
+            "item_id": np.asarray(ids)[ipos],
+            "similar_item_id": self.item_ids_.to_numpy()[np.concatenate(out_j)],
+            "score": np.concatenate(out_s).astype(np.float64),
+            "rank": np.concatenate(out_r).astype(np.int64),
+        })
+
+    def __repr__(self):
+        params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
+def seen_top(x: sp.csr_matrix, m: int):
+    """Per row, up to m stored columns with the largest values: (cols, weights), -1/0 padded."""
+    b = x.shape[0]
+    counts = np.diff(x.indptr)
+    rows = np.repeat(np.arange(b), counts)
+    order = np.lexsort((x.indices, -x.data, rows))
+    rank_in_row = np.arange(len(order)) - np.repeat(x.indptr[:-1], counts)
+    keep = rank_in_row < m
+    cols = np.full((b, m), -1, dtype=np.int64)
+    wts = np.zeros((b, m), dtype=np.float32)
+    sel = order[keep]
+    cols[rows[keep], rank_in_row[keep]] = x.indices[sel]
+    wts[rows[keep], rank_in_row[keep]] = x.data[sel]
+    return cols, wts
+
+
+def explain_by_pairs(x: sp.csr_matrix, cands: np.ndarray, contrib, max_seen: int = 10) -> np.ndarray:
+    """Column of the seen item contributing most to each candidate (-1 if none).
+
+    ``contrib(seen_cols, cand_cols)`` gives the similarity-like weight of each seen item
+    towards each candidate; it is multiplied by the user's weight on the seen item.
+    """
+    seen, wts = seen_top(x, max_seen)
+    b, n = cands.shape
+    if b == 0 or n == 0:
+        return np.full(cands.shape, -1, dtype=np.int64)
+    J = np.broadcast_to(seen[:, :, None], (b, seen.shape[1], n))
+    I = np.broadcast_to(cands[:, None, :], (b, seen.shape[1], n))
+    W = np.broadcast_to(wts[:, :, None], J.shape)
+    valid = (J >= 0) & (I >= 0)
+    vals = np.full(J.shape, -np.inf, dtype=np.float32)
+    if valid.any():
+        vals[valid] = W[valid] * contrib(J[valid], I[valid])
+    best = np.argmax(vals, axis=1)
+    bestval = np.take_along_axis(vals, best[:, None, :], axis=1)[:, 0, :]
+    out = np.take_along_axis(seen, best, axis=1)
+    return np.where(bestval > 0, out, -1)
+
+
+class SparseLookup:
+    """Cached ``csr_lookup`` for one sparse matrix."""
+
+    def __init__(self, m: sp.csr_matrix):
+        self.m = m.tocsr()
+        self.m.sort_indices()
+        self.keys = csr_keys(self.m)
+
+    def __call__(self, rows, cols):
+        return csr_lookup(self.m, rows, cols, self.keys)

@@ -1,0 +1,284 @@
+"""Hybrid: per-user normalised score fusion of the single models, tuned on a validation split."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .base import Recommender, TrainingData
+from .evaluation import metrics_from_hits, random_split
+from .models import EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, TfidfContent, UserKNN
+from .similarity import top_n_per_row
+
+DEFAULT_WEIGHTS = {"ease": 1.0, "itemknn": 0.5, "userknn": 0.5, "content": 0.1, "rules": 0.1, "popularity": 0.05}
+DEFAULT_GRID = {
+    "itemknn": {"k": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0]},
+    "userknn": {"k": [25, 50, 100, 200], "shrinkage": [0.0, 10.0]},
+    "ease": {"l2": [25.0, 75.0, 150.0, 300.0, 600.0, 1200.0]},
+    "popularity": {"half_life_days": [None, 30.0, 120.0]},
+}
+WEIGHT_STEPS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
+
+
+def default_components(items: pd.DataFrame | None = None) -> dict:
+    comps = {"popularity": Popularity(), "itemknn": ItemKNN(), "userknn": UserKNN(), "ease": EASE(),
+             "rules": AssociationRules()}
+    if items is not None:
+        comps["content"] = TfidfContent()
+    return comps
+
+
+def _normalise(scores: np.ndarray) -> np.ndarray:
+    """Per-user scaling to [0, 1]: negative scores clipped, divided by the row maximum."""
+    s = np.maximum(scores, 0.0, out=scores)
+    top = s.max(axis=1, keepdims=True)
+    top[top <= 0] = 1.0
+    s /= top
+    return s
+
+
+def _rank_scores(scores: np.ndarray, rrf_k: float = 60.0) -> np.ndarray:
+    """Reciprocal-rank scores 1 / (rrf_k + rank) for positive scores, 0 elsewhere."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, scores.shape[1] + 1)[None, :].repeat(len(scores), 0), axis=1)
+    return np.where(scores > 0, 1.0 / (rrf_k + ranks), 0.0).astype(np.float32)
+
+
+class Hybrid(Recommender):
+    """Blend of the single models, falling back by how much history a user has.
+
+    ``models``: dict name -> unfitted model (default: popularity, itemknn, userknn, ease, rules,
+    plus content when ``items`` are given). ``weights``: dict name -> blend weight (default
+    ``DEFAULT_WEIGHTS``). ``fusion``: ``"score"`` (sum of weight x per-user max-normalised scores)
+    or ``"rank"`` (weighted reciprocal rank fusion). Models that cannot fit (EASE over its
+    ``max_items``, content without items) are skipped and listed in ``unavailable_``.
+
+    ``tune=True`` holds out ``validation_size`` of each user's training pairs, grid-searches each
+    model's key hyperparameters (``param_grid``, default ``DEFAULT_GRID``) and then the blend
+    weights (coordinate search over ``WEIGHT_STEPS``) for ``tune_metric`` at ``k``, and refits on
+    the whole training data; results in ``best_params_``, ``weights_`` and ``tuning_``.
+
+    Users without history get popularity; users with fewer than ``cold_threshold`` items get the
+    content weight multiplied by ``cold_content_boost`` (at least ``cold_content_weight``).
+    """
+
+    reason_code = "hybrid"
+
+    def __init__(self, models: dict | None = None, weights: dict | None = None, fusion: str = "score",
+                 tune: bool = False, validation_size: float = 0.2, tune_metric: str = "ndcg", k: int = 10,
+                 param_grid: dict | None = None, max_tune_users: int = 5000, cold_threshold: int = 3,
+                 cold_content_boost: float = 3.0, cold_content_weight: float = 0.3, random_state: int = 42,
+                 verbose: bool = False):
+        self.models = models
+        self.weights = weights
+        self.fusion = fusion
+        self.tune = tune
+        self.validation_size = validation_size
+        self.tune_metric = tune_metric
+        self.k = k
+        self.param_grid = param_grid
+        self.max_tune_users = max_tune_users
+        self.cold_threshold = cold_threshold
+        self.cold_content_boost = cold_content_boost
+        self.cold_content_weight = cold_content_weight
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting -----------------------------------------------------------------------------------
+    def _templates(self, items) -> dict:
+        return dict(self.models) if self.models is not None else default_components(items)
+
+    @staticmethod
+    def _make(template, params: dict):
+        cls = type(template)
+        base = {k: v for k, v in vars(template).items() if not k.endswith("_") and not k.startswith("_")}
+        base.update(params)
+        return cls(**base)
+
+    def _fit_components(self, data, items, templates, params, weights, need=("popularity",)):
+        fitted, unavailable = {}, {}
+        for name, tpl in templates.items():
+            if weights.get(name, 0.0) <= 0 and name not in need:
+                continue
+            model = self._make(tpl, params.get(name, {}))
+            try:
+                fitted[name] = model.fit_data(data, items)
+            except ModelUnavailable as exc:
+                unavailable[name] = str(exc)
+        return fitted, unavailable
+
+    def _fit(self, data: TrainingData, items):
+        templates = self._templates(items)
+        weights = dict(DEFAULT_WEIGHTS if self.weights is None else self.weights)
+        weights = {n: float(weights.get(n, 0.0)) for n in templates}
+        params = {}
+        self.tuning_ = None
+        if self.tune:
+            params, weights, self.tuning_ = self._tune(data, items, templates, weights)
+        if "popularity" not in templates:
+            templates["popularity"] = Popularity()
+        self.components_, self.unavailable_ = self._fit_components(data, items, templates, params, weights)
+        self.weights_ = {n: weights.get(n, 0.0) for n in self.components_}
+        self.best_params_ = params
+        self._history = np.diff(data.matrix.indptr)
+
+    # -- tuning ------------------------------------------------------------------------------------
+    def _tune(self, data, items, templates, weights):
+        rng = np.random.default_rng(self.random_state)
+        fit_pairs, val_pairs = random_split(data.pairs, self.validation_size, self.random_state)
+        sub = data.subset(fit_pairs)
+        val_users = pd.unique(val_pairs["user_id"])
+        cap = int(min(self.max_tune_users, max(200, 2e7 // max(len(data.items), 1))))
+        if len(val_users) > cap:
+            val_users = rng.choice(val_users, size=cap, replace=False)
+        rows = sub.user_rows(val_users)
+        keep = rows >= 0
+        val_users, rows = val_users[keep], rows[keep]
+        vp = val_pairs[val_pairs["user_id"].isin(val_users)]
+        truth = sp.csr_matrix((np.ones(len(vp), np.float32),
+                               (pd.Index(val_users).get_indexer(vp["user_id"]), data.item_cols(vp["item_id"]))),
+                              shape=(len(val_users), len(data.items)))
+        truth.data[:] = 1.0
+        n_rel = np.diff(truth.indptr)
+        has = n_rel > 0
+        seen = sub.matrix[rows]
+        truth_dense = truth[has].toarray() > 0
+        grid = DEFAULT_GRID if self.param_grid is None else self.param_grid
+        trials = []
+
+        def evaluate(scores):
+            s = scores.copy()
+            r = np.repeat(np.arange(len(rows)), np.diff(seen.indptr))
+            s[r, seen.indices] = -np.inf
+            cols, vals = top_n_per_row(s[has], self.k)
+            hits = np.take_along_axis(truth_dense, cols, axis=1)
+            hits &= np.isfinite(vals) & (vals > 0)
+            return metrics_from_hits(hits, n_rel[has], self.k)
+
+        best_params, norm = {}, {}
+        for name, tpl in templates.items():
+            options = grid.get(name, {})
+            combos = [dict(zip(options, v)) for v in _product(options)] if options else [{}]
+            best = None
+            for p in combos:
+                try:
+                    model = self._make(tpl, p).fit_data(sub, items)
+                except ModelUnavailable as exc:
+                    trials.append({"stage": "params", "model": name, "params": p, "error": str(exc)})
+                    continue
+                sc = self._component_scores(model, rows)
+                m = evaluate(sc)
+                trials.append({"stage": "params", "model": name, "params": p, **m})
+                if self.verbose:
+                    print(f"tune {name} {p}: {m[self.tune_metric]:.4f}")
+                if best is None or m[self.tune_metric] > best[0]:
+                    best = (m[self.tune_metric], p, sc)
+            if best is not None:
+                best_params[name] = best[1]
+                norm[name] = self._fuse_input(best[2])
+        # Coordinate search on the blend weights, starting from the best single model.
+        names = list(norm)
+        if not names:
+            return best_params, weights, pd.DataFrame(trials)
+        single = {n: max(t[self.tune_metric] for t in trials if t.get("model") == n and self.tune_metric in t)
+                  for n in names}
+        w = {n: 0.0 for n in names}
+        w[max(single, key=single.get)] = 1.0
+
+        def blend_metric(wts):
+            total = np.zeros_like(norm[names[0]])
+            for n in names:
+                if wts[n] > 0:
+                    total += np.float32(wts[n]) * norm[n]
+            return evaluate(total)[self.tune_metric]
+
+        current = blend_metric(w)
+        for _ in range(3):
+            improved = False
+            for n in names:
+                for step in WEIGHT_STEPS:
+                    if step == w[n]:
+                        continue
+                    cand = dict(w, **{n: step})
+                    if not any(v > 0 for v in cand.values()):
+                        continue
+                    val = blend_metric(cand)
+                    if val > current + 1e-6:
+                        current, w, improved = val, cand, True
+            trials.append({"stage": "weights", "model": "hybrid", "params": dict(w), self.tune_metric: current})
+            if self.verbose:
+                print(f"tune weights {w}: {current:.4f}")
+            if not improved:
+                break
+        return best_params, w, pd.DataFrame(trials)
+
+    def _component_scores(self, model, rows):
+        out = np.zeros((len(rows), len(model.item_ids_)), dtype=np.float32)
+        for s in range(0, len(rows), self.batch_size):
+            out[s:s + self.batch_size] = model._scores(rows[s:s + self.batch_size])
+        return out
+
+    def _fuse_input(self, scores):
+        return _rank_scores(scores) if self.fusion == "rank" else _normalise(scores)
+
+    # -- scoring -----------------------------------------------------------------------------------
+    def _scores(self, rows):
+        hist = self._history[rows]
+        cold = hist < self.cold_threshold
+        total = np.zeros((len(rows), len(self.item_ids_)), dtype=np.float32)
+        parts = {}
+        for name, model in self.components_.items():
+            w = np.full(len(rows), self.weights_.get(name, 0.0), dtype=np.float32)
+            if name == "content":
+                w[cold] = np.maximum(w[cold] * self.cold_content_boost, self.cold_content_weight)
+            if not np.any(w > 0):
+                continue
+            part = self._fuse_input(model._scores(rows)) * w[:, None]
+            total += part
+            parts[name] = part
+        self._last_parts = (rows, parts)
+        return total
+
+    def _unknown_scores(self):
+        return self.components_["popularity"]._unknown_scores()
+
+    def _explain(self, rows, cands):
+        last_rows, parts = getattr(self, "_last_parts", (None, {}))
+        codes = np.full(cands.shape, "popular", dtype=object)
+        rcols = np.full(cands.shape, -1, dtype=np.int64)
+        if last_rows is None or len(last_rows) != len(rows) or not np.array_equal(last_rows, rows) or not parts:
+            return codes, rcols
+        names = list(parts)
+        safe = np.where(cands >= 0, cands, 0)
+        contrib = np.stack([np.take_along_axis(parts[n], safe, axis=1) for n in names])
+        winner = np.argmax(contrib, axis=0)
+        for idx, name in enumerate(names):
+            mask = (winner == idx) & (cands >= 0)
+            if not mask.any():
+                continue
+            c, r = self.components_[name]._explain(rows, np.where(mask, cands, -1))
+            codes[mask] = c[mask]
+            rcols[mask] = r[mask]
+        self._last_parts = (None, {})
+        return codes, rcols
+
+    def _similar_scores(self, cols):
+        total = np.zeros((len(cols), len(self.item_ids_)), dtype=np.float32)
+        for name, model in self.components_.items():
+            w = self.weights_.get(name, 0.0)
+            if name == "popularity" or w <= 0:
+                continue
+            sims = model._similar_scores(cols)
+            if sims is None:
+                continue
+            sims = np.asarray(sims, dtype=np.float32).copy()
+            sims[np.arange(len(cols)), cols] = 0.0
+            total += np.float32(w) * _normalise(sims)
+        return total
+
+
+def _product(options: dict):
+    import itertools
+
+    return itertools.product(*options.values())
