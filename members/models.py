@@ -1,8 +1,11 @@
 """Members: accounts and profiles (points, tiers, coupons and favourites join them here)."""
 from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,6 +59,7 @@ class Profile(models.Model):
     class Meta:
         verbose_name = _("会员资料")
         verbose_name_plural = _("会员资料")
+        permissions = [("view_personal_data", _("查看会员个人信息（手机、邮箱、地址）"))]
 
     def __str__(self):
         return self.display_name or str(self.user)
@@ -67,3 +71,332 @@ class Profile(models.Model):
         today = date.today()
         before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - before_birthday
+
+
+class Address(models.Model):
+    """A shipping address in a member's address book; at most one is the default."""
+
+    user = models.ForeignKey(User, related_name="addresses", on_delete=models.CASCADE)
+    recipient_name = models.CharField(_("收货人"), max_length=50)
+    phone = models.CharField(_("电话"), max_length=20)
+    province = models.CharField(_("省份"), max_length=30)
+    city = models.CharField(_("城市"), max_length=30)
+    district = models.CharField(_("区县"), max_length=30, blank=True)
+    address_line = models.CharField(_("详细地址"), max_length=200)
+    postcode = models.CharField(_("邮编"), max_length=10, blank=True)
+    is_default = models.BooleanField(_("默认地址"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        verbose_name = _("收货地址")
+        verbose_name_plural = _("收货地址")
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=models.Q(is_default=True),
+                                    name="address_one_default_per_member"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_name} {self.province}{self.city}{self.district}{self.address_line}"
+
+
+class Favourite(models.Model):
+    """A product a member saved (收藏)."""
+
+    user = models.ForeignKey(User, related_name="favourites", on_delete=models.CASCADE)
+    product = models.ForeignKey("shop.Product", related_name="favourites", on_delete=models.CASCADE,
+                                verbose_name=_("商品"))
+    created_at = models.DateTimeField(_("收藏时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("收藏")
+        verbose_name_plural = _("收藏")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="favourite_once_per_product"),
+        ]
+
+
+class Tier(models.Model):
+    """A membership level reached by rolling 12-month spend; higher levels earn more points."""
+
+    code = models.SlugField(_("代码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=30)
+    min_spend = models.DecimalField(_("近12个月消费门槛"), max_digits=12, decimal_places=2,
+                                    default=Decimal("0.00"))
+    points_multiplier = models.DecimalField(_("积分倍数"), max_digits=4, decimal_places=2,
+                                            default=Decimal("1.00"))
+    position = models.PositiveSmallIntegerField(_("等级"), default=0, unique=True)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("会员等级")
+        verbose_name_plural = _("会员等级")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(min_spend__gte=0), name="tier_min_spend_non_negative"),
+            models.CheckConstraint(condition=models.Q(points_multiplier__gte=0),
+                                   name="tier_multiplier_non_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class EarningRules(models.Model):
+    """The one row of loyalty settings staff edit in the admin (see EarningRules.current())."""
+
+    points_per_yuan = models.DecimalField(_("每消费1元得积分"), max_digits=6, decimal_places=2,
+                                          default=Decimal("1.00"))
+    first_order_bonus = models.PositiveIntegerField(_("首单奖励积分"), default=200)
+    review_points = models.PositiveIntegerField(_("评价奖励积分"), default=20)
+    signup_points = models.PositiveIntegerField(_("注册奖励积分"), default=100)
+    return_window_days = models.PositiveIntegerField(
+        _("退货期（天）"), default=7, help_text=_("订单完成后经过这么多天，待入账积分才变为可用。"))
+    expiry_days = models.PositiveIntegerField(_("积分有效期（天）"), default=365)
+    redeem_points_per_yuan = models.PositiveIntegerField(
+        _("多少积分抵1元"), default=100, validators=[MinValueValidator(1)])
+    redeem_max_share = models.DecimalField(
+        _("积分最多抵扣比例"), max_digits=3, decimal_places=2, default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))])
+    personal_offers_per_month = models.PositiveIntegerField(_("每月个性化优惠券上限"), default=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("积分规则")
+        verbose_name_plural = _("积分规则")
+
+    def __str__(self):
+        return str(_("积分规则"))
+
+    @classmethod
+    def current(cls):
+        rules, _created = cls.objects.get_or_create(pk=1)
+        return rules
+
+
+class PointsAccount(models.Model):
+    """A member's cached balances and tier; both balances are verified against the ledger."""
+
+    user = models.OneToOneField(User, related_name="points_account", on_delete=models.CASCADE)
+    available = models.PositiveIntegerField(_("可用积分"), default=0)
+    pending = models.PositiveIntegerField(_("待入账积分"), default=0)
+    tier = models.ForeignKey(Tier, null=True, blank=True, related_name="+", on_delete=models.SET_NULL,
+                             verbose_name=_("会员等级"))
+    spend_12m = models.DecimalField(_("近12个月消费"), max_digits=12, decimal_places=2,
+                                    default=Decimal("0.00"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("积分账户")
+        verbose_name_plural = _("积分账户")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(available__gte=0), name="points_available_non_negative"),
+            models.CheckConstraint(condition=models.Q(pending__gte=0), name="points_pending_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.available}"
+
+
+class PointsEntry(models.Model):
+    """One row of the append-only points ledger: what changed, why, and the balances after."""
+
+    class Reason(models.TextChoices):
+        PURCHASE = "purchase", _("购物")
+        RELEASE = "release", _("待入账转可用")
+        REFUND = "refund", _("退款扣回")
+        REDEEM = "redeem", _("抵扣")
+        REDEEM_REVERSAL = "redeem_reversal", _("抵扣退回")
+        EXPIRE = "expire", _("过期")
+        REVIEW = "review", _("评价奖励")
+        SIGNUP = "signup", _("注册奖励")
+        STAFF = "staff", _("人工调整")
+
+    user = models.ForeignKey(User, related_name="points_entries", on_delete=models.CASCADE,
+                             verbose_name=_("会员"))
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    available_delta = models.IntegerField(_("可用变动"), default=0)
+    pending_delta = models.IntegerField(_("待入账变动"), default=0)
+    available_after = models.PositiveIntegerField(_("可用余额"))
+    pending_after = models.PositiveIntegerField(_("待入账余额"))
+    order = models.ForeignKey("shop.Order", null=True, blank=True, related_name="points_entries",
+                              on_delete=models.PROTECT, verbose_name=_("订单"))
+    staff = models.ForeignKey(User, null=True, blank=True, related_name="+", on_delete=models.SET_NULL,
+                              verbose_name=_("操作人"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    # Makes retried requests and tasks write a row once: "signup", "review:12", "expire:lot:7".
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("积分明细")
+        verbose_name_plural = _("积分明细")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "reason"], condition=models.Q(order__isnull=False),
+                                    name="points_entry_once_per_order_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.get_reason_display()} {self.available_delta:+d}/{self.pending_delta:+d}"
+
+    @property
+    def delta(self):
+        return self.available_delta + self.pending_delta
+
+
+class PointsLot(models.Model):
+    """Available points from one credit, spent and expired oldest first (FIFO)."""
+
+    user = models.ForeignKey(User, related_name="points_lots", on_delete=models.CASCADE)
+    entry = models.OneToOneField(PointsEntry, related_name="lot", on_delete=models.CASCADE)
+    points = models.PositiveIntegerField()
+    remaining = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        verbose_name = _("积分批次")
+        verbose_name_plural = _("积分批次")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(remaining__gte=0) & models.Q(remaining__lte=models.F("points")),
+                                   name="points_lot_remaining_in_range"),
+        ]
+
+
+class CouponTemplate(models.Model):
+    """A kind of coupon staff define; members hold Coupons made from it."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", _("满减（固定金额）")
+        PERCENT = "percent", _("折扣（百分比）")
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("全部商品")
+        CATEGORIES = "categories", _("指定分类")
+        PRODUCTS = "products", _("指定商品")
+
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.FIXED)
+    amount = models.DecimalField(_("面额或折扣百分比"), max_digits=10, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    max_discount = models.DecimalField(_("最高优惠"), max_digits=10, decimal_places=2, null=True, blank=True)
+    min_spend = models.DecimalField(_("最低消费"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    valid_from = models.DateTimeField(_("生效时间"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    valid_days = models.PositiveIntegerField(
+        _("领取后有效天数"), null=True, blank=True, help_text=_("留空则按模板的截止时间。"))
+    scope = models.CharField(_("适用范围"), max_length=12, choices=Scope.choices, default=Scope.ALL)
+    categories = models.ManyToManyField("shop.Category", blank=True, related_name="+",
+                                        verbose_name=_("适用分类"))
+    products = models.ManyToManyField("shop.Product", blank=True, related_name="+",
+                                      verbose_name=_("适用商品"))
+    min_tier = models.ForeignKey(Tier, null=True, blank=True, related_name="+", on_delete=models.PROTECT,
+                                 verbose_name=_("最低会员等级"))
+    total_quantity = models.PositiveIntegerField(_("发放总量"), null=True, blank=True,
+                                                 help_text=_("留空为不限。"))
+    issued_count = models.PositiveIntegerField(_("已发放"), default=0, editable=False)
+    redeemed_count = models.PositiveIntegerField(_("已使用"), default=0, editable=False)
+    per_member_limit = models.PositiveIntegerField(_("每人限领"), default=1,
+                                                   validators=[MinValueValidator(1)])
+    stackable_with_points = models.BooleanField(_("可与积分同时使用"), default=True)
+    code = models.CharField(_("公开券码"), max_length=30, unique=True, null=True, blank=True,
+                            help_text=_("结账时输入即可使用；留空则只能发放或领取。"))
+    is_claimable = models.BooleanField(_("领券中心可领"), default=False)
+    is_signup_gift = models.BooleanField(_("注册礼"), default=False)
+    is_birthday_gift = models.BooleanField(_("生日礼"), default=False)
+    is_personalised = models.BooleanField(_("个性化优惠"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("优惠券模板")
+        verbose_name_plural = _("优惠券模板")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total_quantity__isnull=True)
+                                   | models.Q(issued_count__lte=models.F("total_quantity")),
+                                   name="coupon_template_not_over_issued"),
+            models.CheckConstraint(condition=~models.Q(kind="percent") | models.Q(amount__lte=100),
+                                   name="coupon_template_percent_at_most_100"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self):
+        """What the coupon is worth, e.g. "满100减10" or "9折"."""
+        if self.kind == self.Kind.PERCENT:
+            rate = (Decimal("100") - self.amount) / Decimal("10")
+            return _("%(rate)s折") % {"rate": f"{rate.normalize():f}"}
+        if self.min_spend:
+            return _("满%(min)s减%(amount)s") % {"min": f"{self.min_spend.normalize():f}",
+                                                "amount": f"{self.amount.normalize():f}"}
+        return _("立减%(amount)s元") % {"amount": f"{self.amount.normalize():f}"}
+
+
+class Coupon(models.Model):
+    """One coupon a member holds, from a template; used on at most one live order."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("可使用")
+        USED = "used", _("已使用")
+        VOID = "void", _("已作废")
+
+    class Source(models.TextChoices):
+        CODE = "code", _("输入券码")
+        CLAIM = "claim", _("领券中心")
+        SIGNUP = "signup", _("注册礼")
+        BIRTHDAY = "birthday", _("生日礼")
+        STAFF = "staff", _("客服发放")
+        PERSONAL = "personal", _("个性化优惠")
+
+    template = models.ForeignKey(CouponTemplate, related_name="coupons", on_delete=models.PROTECT,
+                                 verbose_name=_("模板"))
+    user = models.ForeignKey(User, related_name="coupons", on_delete=models.CASCADE, verbose_name=_("会员"))
+    code = models.CharField(_("券码"), max_length=32, unique=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.AVAILABLE)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    valid_from = models.DateTimeField(_("生效时间"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    issued_by = models.ForeignKey(User, null=True, blank=True, related_name="+", on_delete=models.SET_NULL,
+                                  verbose_name=_("发放人"))
+    # "birthday:2026:5", "signup:5": a retried task issues once.
+    issue_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
+    issued_at = models.DateTimeField(_("发放时间"), default=timezone.now)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["valid_until", "-issued_at", "-id"]
+        verbose_name = _("优惠券")
+        verbose_name_plural = _("优惠券")
+        indexes = [models.Index(fields=["user", "status"]), models.Index(fields=["template", "user"])]
+
+    def __str__(self):
+        return f"{self.template} · {self.code}"
+
+    def is_expired(self, now=None):
+        return bool(self.valid_until and self.valid_until <= (now or timezone.now()))
+
+
+class CouponRedemption(models.Model):
+    """A coupon used on an order; reversed (not deleted) when the order is cancelled or refunded."""
+
+    coupon = models.ForeignKey(Coupon, related_name="redemptions", on_delete=models.CASCADE)
+    order = models.ForeignKey("shop.Order", related_name="coupon_redemptions", on_delete=models.PROTECT)
+    discount = models.DecimalField(_("优惠金额"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("优惠券使用记录")
+        verbose_name_plural = _("优惠券使用记录")
+        constraints = [
+            models.UniqueConstraint(fields=["coupon", "order"], name="coupon_redemption_once_per_order"),
+            # A coupon is live on one order at a time.
+            models.UniqueConstraint(fields=["coupon"], condition=models.Q(reversed_at__isnull=True),
+                                    name="coupon_redemption_one_live"),
+        ]

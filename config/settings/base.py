@@ -170,6 +170,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recommender.tasks.retrain_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    "members-points-expire": {"task": "members.tasks.points_expire", "schedule": crontab(hour=1, minute=10)},
+    "members-points-release": {"task": "members.tasks.points_release", "schedule": crontab(minute=20)},
+    "members-tiers-recompute": {"task": "members.tasks.tiers_recompute", "schedule": crontab(hour=1, minute=40)},
+    "members-birthday-coupons": {"task": "members.tasks.birthday_coupons", "schedule": crontab(hour=8, minute=0)},
 }
 
 # Recommender: runs kept, quality gate, lock lease, shards and where trained models are stored.

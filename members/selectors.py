@@ -1,0 +1,124 @@
+"""Reads for the member centre, checkout and the recommender: never change state."""
+from datetime import timedelta
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from members.models import (Address, Coupon, CouponTemplate, Favourite, PointsAccount, PointsEntry, PointsLot,
+                            Profile, Tier)
+
+
+def personalization_allowed(user) -> bool:
+    """Whether `user`'s pages may be personalised and their behaviour used for training."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return True  # guests: session-based lists only, nothing stored against a person
+    enabled = Profile.objects.filter(user_id=user.pk).values_list("personalization_enabled", flat=True).first()
+    return enabled is not False
+
+
+def members_opted_out_ids() -> set[int]:
+    """Ids of members who switched personalised recommendations off."""
+    return set(Profile.objects.filter(personalization_enabled=False).values_list("user_id", flat=True))
+
+
+def default_address_for(user) -> Address | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Address.objects.filter(user=user).order_by("-is_default", "-created_at").first()
+
+
+def points_account_for(user) -> PointsAccount:
+    account = PointsAccount.objects.filter(user=user).select_related("tier").first()
+    return account or PointsAccount(user=user)
+
+
+def points_expiring_soon(user, *, days=30, now=None):
+    """(points, earliest expiry) of available points expiring within `days`."""
+    now = now or timezone.now()
+    lots = PointsLot.objects.filter(user=user, remaining__gt=0, expires_at__lte=now + timedelta(days=days))
+    row = lots.aggregate(points=Sum("remaining"))
+    first = lots.order_by("expires_at").values_list("expires_at", flat=True).first()
+    return row["points"] or 0, first
+
+
+def tier_progress(account: PointsAccount) -> dict:
+    """Current tier, next tier, and how far the member's 12-month spend is towards it."""
+    tiers = list(Tier.objects.order_by("position"))
+    current = account.tier
+    following = [t for t in tiers if t.min_spend > account.spend_12m]
+    next_tier = following[0] if following else None
+    floor = current.min_spend if current else 0
+    if next_tier is None:
+        return {"tier": current, "next": None, "remaining": 0, "percent": 100}
+    span = next_tier.min_spend - floor
+    done = account.spend_12m - floor
+    percent = int(max(0, min(100, done * 100 / span))) if span > 0 else 100
+    return {"tier": current, "next": next_tier, "remaining": next_tier.min_spend - account.spend_12m,
+            "percent": percent}
+
+
+def points_history(user):
+    return PointsEntry.objects.filter(user=user).select_related("order").order_by("-created_at", "-id")
+
+
+def coupons_for(user, *, state, now=None):
+    """The member's coupons in one of 'available', 'used', 'expired'."""
+    now = now or timezone.now()
+    coupons = Coupon.objects.filter(user=user).select_related("template")
+    not_expired = Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    if state == "available":
+        return coupons.filter(not_expired, status=Coupon.Status.AVAILABLE).order_by("valid_until", "pk")
+    if state == "used":
+        return coupons.filter(status=Coupon.Status.USED).order_by("-used_at")
+    if state == "expired":
+        return coupons.filter(~not_expired, status=Coupon.Status.AVAILABLE).order_by("-valid_until")
+    raise ValueError(state)
+
+
+def coupons_expiring_soon(user, *, days=7, now=None):
+    now = now or timezone.now()
+    return coupons_for(user, state="available", now=now).filter(valid_until__lte=now + timedelta(days=days))
+
+
+def claimable_templates(user, *, now=None):
+    """Claim-centre templates, each annotated with how many the member already holds."""
+    now = now or timezone.now()
+    return (CouponTemplate.objects
+            .filter(is_active=True, is_claimable=True)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+            .select_related("min_tier")
+            .annotate(held=Count("coupons", filter=Q(coupons__user=user) & ~Q(coupons__status=Coupon.Status.VOID)))
+            .order_by("valid_until", "pk"))
+
+
+def favourites_for(user):
+    return Favourite.objects.filter(user=user).select_related("product").order_by("-created_at")
+
+
+def favourite_product_ids(user) -> set[int]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return set(Favourite.objects.filter(user=user).values_list("product_id", flat=True))
+
+
+def recently_viewed_products(user, *, limit=24):
+    """Products the member viewed, newest first, each once."""
+    from shop.models import Event, Product
+
+    seen, ids = set(), []
+    rows = (Event.objects.filter(user=user, kind=Event.Kind.VIEW, product__isnull=False)
+            .order_by("-created_at").values_list("product_id", flat=True)[:500])
+    for product_id in rows:
+        if product_id not in seen:
+            seen.add(product_id)
+            ids.append(product_id)
+        if len(ids) >= limit:
+            break
+    products = Product.objects.in_bulk(ids)
+    return [products[i] for i in ids if i in products and products[i].is_active]
+
+
+def recent_orders(user, *, limit=5):
+    from shop.models import Order
+
+    return Order.objects.filter(user=user).order_by("-created_at")[:limit]

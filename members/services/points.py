@@ -1,0 +1,235 @@
+"""Points ledger: every change is one PointsEntry row written with the member's account row locked."""
+import math
+from datetime import timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import EarningRules, PointsAccount, PointsEntry, PointsLot
+from shop.errors import DomainError
+
+Reason = PointsEntry.Reason
+
+
+def points_account_lock(*, user) -> PointsAccount:
+    """The member's account row, created if missing, locked for the rest of the transaction."""
+    PointsAccount.objects.get_or_create(user=user)
+    return PointsAccount.objects.select_for_update().get(user=user)
+
+
+def _lots_consume(*, user, points: int) -> None:
+    """Take `points` from the member's lots, soonest-expiring first (FIFO)."""
+    left = points
+    for lot in PointsLot.objects.select_for_update().filter(user=user, remaining__gt=0).order_by("expires_at", "id"):
+        take = min(left, lot.remaining)
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
+        left -= take
+        if left == 0:
+            return
+    if left:
+        # Lots and the cached balance disagree: refuse rather than go negative.
+        raise DomainError(_("积分数据不一致，请联系客服。"), code="points_inconsistent")
+
+
+def points_entry_write(*, user, reason, available_delta=0, pending_delta=0, order=None, staff=None,
+                       note="", idempotency_key=None, lot_expires_at=None) -> PointsEntry | None:
+    """Append one ledger row and move the cached balances; None when the key or (order, reason) exists.
+
+    Runs inside a transaction; locks the member's account row first.
+    """
+    with transaction.atomic():
+        account = points_account_lock(user=user)
+        exists = PointsEntry.objects.filter(user=user)
+        if idempotency_key and PointsEntry.objects.filter(idempotency_key=idempotency_key).exists():
+            return None
+        if order is not None and exists.filter(order=order, reason=reason).exists():
+            return None
+        available = account.available + available_delta
+        pending = account.pending + pending_delta
+        if available < 0:
+            raise DomainError(_("积分不足：可用 %(n)s 分。") % {"n": account.available}, code="points_insufficient")
+        if pending < 0:
+            raise DomainError(_("待入账积分不足。"), code="points_insufficient")
+        if available_delta < 0:
+            _lots_consume(user=user, points=-available_delta)
+        try:
+            with transaction.atomic():
+                entry = PointsEntry.objects.create(
+                    user=user, reason=reason, available_delta=available_delta, pending_delta=pending_delta,
+                    available_after=available, pending_after=pending, order=order, staff=staff, note=note,
+                    idempotency_key=idempotency_key)
+        except IntegrityError:
+            # Someone else wrote the same (order, reason) or key between our check and insert.
+            raise DomainError(_("该积分操作已处理。"), code="points_duplicate")
+        PointsAccount.objects.filter(pk=account.pk).update(available=available, pending=pending)
+        if available_delta > 0:
+            rules = EarningRules.current()
+            PointsLot.objects.create(
+                user=user, entry=entry, points=available_delta, remaining=available_delta,
+                expires_at=lot_expires_at or entry.created_at + timedelta(days=rules.expiry_days))
+        return entry
+
+
+def points_for_amount(*, amount: Decimal, multiplier: Decimal = Decimal("1")) -> int:
+    rules = EarningRules.current()
+    return int((max(amount, Decimal("0")) * rules.points_per_yuan * multiplier).to_integral_value(ROUND_DOWN))
+
+
+def points_value(*, points: int) -> Decimal:
+    """What `points` are worth in yuan at the redemption rate, rounded down to a fen."""
+    rules = EarningRules.current()
+    return (Decimal(points) / Decimal(rules.redeem_points_per_yuan)).quantize(Decimal("0.01"), ROUND_DOWN)
+
+
+def points_needed_for(*, value: Decimal) -> int:
+    rules = EarningRules.current()
+    return math.ceil(value * rules.redeem_points_per_yuan)
+
+
+def points_staff_adjust(*, user, delta: int, staff, note: str) -> PointsEntry:
+    """A staff correction: writes who and why; cannot take a member below zero."""
+    if not delta:
+        raise DomainError(_("调整数量不能为 0。"), code="points_zero")
+    if not note.strip():
+        raise DomainError(_("请填写调整原因。"), code="points_note_required")
+    return points_entry_write(user=user, reason=Reason.STAFF, available_delta=delta, staff=staff, note=note.strip())
+
+
+def points_signup_gift(*, user) -> PointsEntry | None:
+    rules = EarningRules.current()
+    if not rules.signup_points:
+        return None
+    return points_entry_write(user=user, reason=Reason.SIGNUP, available_delta=rules.signup_points,
+                              idempotency_key=f"signup:{user.pk}")
+
+
+def points_review_reward(*, review) -> PointsEntry | None:
+    rules = EarningRules.current()
+    if not rules.review_points or review.user_id is None:
+        return None
+    return points_entry_write(user=review.user, reason=Reason.REVIEW, available_delta=rules.review_points,
+                              idempotency_key=f"review:{review.pk}", note=str(review.product)[:200])
+
+
+def points_order_earn(*, order, multiplier: Decimal) -> PointsEntry | None:
+    """Credit pending points for a paid order (once), with the first-order bonus."""
+    rules = EarningRules.current()
+    paid_for_goods = order.total - order.shipping_fee
+    points = points_for_amount(amount=paid_for_goods, multiplier=multiplier)
+    first = not PointsEntry.objects.filter(user_id=order.user_id, reason=Reason.PURCHASE).exclude(order=order).exists()
+    if first:
+        points += rules.first_order_bonus
+    if points <= 0:
+        return None
+    note = _("含首单奖励 %(n)s 分") % {"n": rules.first_order_bonus} if first and rules.first_order_bonus else ""
+    return points_entry_write(user=order.user, reason=Reason.PURCHASE, pending_delta=points, order=order, note=note)
+
+
+def points_order_release(*, order) -> PointsEntry | None:
+    """Make an order's pending points available (once; nothing if already reversed)."""
+    with transaction.atomic():
+        points_account_lock(user=order.user)
+        earned = PointsEntry.objects.filter(order=order, reason=Reason.PURCHASE).first()
+        if earned is None or PointsEntry.objects.filter(order=order, reason__in=[Reason.RELEASE, Reason.REFUND]).exists():
+            return None
+        return points_entry_write(user=order.user, reason=Reason.RELEASE, order=order,
+                                  pending_delta=-earned.pending_delta, available_delta=earned.pending_delta)
+
+
+def points_order_reverse(*, order) -> PointsEntry | None:
+    """Take back what an order earned (once): pending points in full, released ones as far as unspent."""
+    with transaction.atomic():
+        account = points_account_lock(user=order.user)
+        earned = PointsEntry.objects.filter(order=order, reason=Reason.PURCHASE).first()
+        if earned is None:
+            return None
+        released = PointsEntry.objects.filter(order=order, reason=Reason.RELEASE).exists()
+        if released:
+            # Points already spent are not clawed back beyond what is left.
+            take = min(earned.pending_delta, account.available)
+            return points_entry_write(user=order.user, reason=Reason.REFUND, order=order, available_delta=-take)
+        return points_entry_write(user=order.user, reason=Reason.REFUND, order=order,
+                                  pending_delta=-earned.pending_delta)
+
+
+def points_redeem(*, user, order, points: int) -> PointsEntry | None:
+    if points <= 0:
+        return None
+    return points_entry_write(user=user, reason=Reason.REDEEM, order=order, available_delta=-points)
+
+
+def points_redeem_reverse(*, order) -> PointsEntry | None:
+    """Give back points an order spent (once)."""
+    with transaction.atomic():
+        spent = PointsEntry.objects.filter(order=order, reason=Reason.REDEEM).first()
+        if spent is None:
+            return None
+        return points_entry_write(user=spent.user, reason=Reason.REDEEM_REVERSAL, order=order,
+                                  available_delta=-spent.available_delta)
+
+
+def points_lot_expire(*, lot_id: int, now=None) -> PointsEntry | None:
+    """Expire what is left of one lot, if it is due."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lot = PointsLot.objects.select_related("user").get(pk=lot_id)
+        points_account_lock(user=lot.user)
+        lot = PointsLot.objects.select_for_update().get(pk=lot_id)
+        if lot.remaining <= 0 or lot.expires_at > now:
+            return None
+        # _lots_consume takes FIFO, which starts with this (the soonest-expiring) lot.
+        return points_entry_write(user=lot.user, reason=Reason.EXPIRE, available_delta=-lot.remaining,
+                                  idempotency_key=f"expire:lot:{lot.pk}")
+
+
+def points_expire_due(*, now=None) -> int:
+    """Expire every due lot; returns the number of lots expired."""
+    now = now or timezone.now()
+    count = 0
+    for lot_id in PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now).order_by("expires_at", "id").values_list("pk", flat=True):
+        if points_lot_expire(lot_id=lot_id, now=now):
+            count += 1
+    return count
+
+
+def points_release_matured(*, now=None) -> int:
+    """Release pending points of orders whose return window has closed; returns how many orders."""
+    from shop.models import Order
+
+    now = now or timezone.now()
+    rules = EarningRules.current()
+    cutoff = now - timedelta(days=rules.return_window_days)
+    order_ids = (PointsEntry.objects
+                 .filter(reason=Reason.PURCHASE, order__status=Order.Status.COMPLETED,
+                         order__completed_at__lte=cutoff)
+                 .exclude(order__points_entries__reason__in=[Reason.RELEASE, Reason.REFUND])
+                 .values_list("order_id", flat=True))
+    count = 0
+    for order in Order.objects.filter(pk__in=list(order_ids)).select_related("user"):
+        if order.user_id and points_order_release(order=order):
+            count += 1
+    return count
+
+
+def points_ledger_differences():
+    """Members whose cached balances differ from their ledger or lots: [(user_id, field, cached, ledger)]."""
+    ledger = {row["user_id"]: row for row in PointsEntry.objects.values("user_id").annotate(
+        available=Sum("available_delta"), pending=Sum("pending_delta"))}
+    lots = dict(PointsLot.objects.values("user_id").annotate(left=Sum("remaining")).values_list("user_id", "left"))
+    differences = []
+    for account in PointsAccount.objects.order_by("user_id").iterator():
+        row = ledger.get(account.user_id, {"available": 0, "pending": 0})
+        if account.available != (row["available"] or 0):
+            differences.append((account.user_id, "available", account.available, row["available"] or 0))
+        if account.pending != (row["pending"] or 0):
+            differences.append((account.user_id, "pending", account.pending, row["pending"] or 0))
+        if account.available != (lots.get(account.user_id) or 0):
+            differences.append((account.user_id, "lots", account.available, lots.get(account.user_id) or 0))
+    accounted = set(PointsAccount.objects.values_list("user_id", flat=True))
+    for user_id, row in ledger.items():
+        if user_id not in accounted and (row["available"] or row["pending"]):
+            differences.append((user_id, "account_missing", 0, (row["available"] or 0) + (row["pending"] or 0)))
+    return differences
