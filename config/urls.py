@@ -4,8 +4,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from config.views import admin_login, healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", admin_login, name="admin_login"),  # before admin.site.urls: allauth's, rate-limited
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("member/", include("members.urls")),

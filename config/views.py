@@ -1,0 +1,22 @@
+"""Operational views that belong to no app: a liveness probe and the admin's login door."""
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request):
+    """Liveness for load balancers, and the load test's ceiling: no database, no template."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def admin_login(request):
+    """Send the admin's login to allauth's, so staff logins share its rate limits and lockout."""
+    next_url = request.GET.get("next") or resolve_url("admin:index")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = resolve_url("admin:index")
+    return redirect(f"{resolve_url('account_login')}?{urlencode({'next': next_url})}")
