@@ -32,7 +32,8 @@ class TrainingRun(models.Model):
     gate_passed = models.BooleanField(_("通过质量门槛"), null=True, blank=True)
     gate_reason = models.TextField(_("门槛说明"), blank=True)
     shards_total = models.PositiveIntegerField(_("分片总数"), default=0)
-    shards_done = models.PositiveIntegerField(_("已完成分片"), default=0)
+    # Shard numbers already written: a redelivered shard task is recognised and not counted twice.
+    shards_completed = models.JSONField(_("已完成分片"), default=list, blank=True)
     error = models.TextField(_("错误"), blank=True)
     code_version = models.CharField(_("代码版本"), max_length=80, blank=True)
 

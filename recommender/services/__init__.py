@@ -1,0 +1,1 @@
+"""Recommender services: training runs, scoring, near-real-time refresh, tracking, imports."""
