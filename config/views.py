@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, resolve_url
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
@@ -11,6 +12,11 @@ from django.views.decorators.cache import never_cache
 def healthz(request):
     """Liveness for load balancers, and the load test's ceiling: no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; point them at the logo."""
+    return redirect(static("img/logo.svg"), permanent=True)
 
 
 def admin_login(request):

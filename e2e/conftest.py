@@ -1,0 +1,146 @@
+"""Browser journeys: one headless Chromium per session, a fresh context per test, strict console."""
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls our tests make beside
+# it (seeding, assertions) are plain synchronous code, so Django's async guard does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+TIMEOUT_MS = 10_000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the item, so the page fixture knows whether to take a screenshot.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (see .ci/run)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """A page plus everything that went wrong on it: console errors, page errors, CSP violations."""
+
+    page: object
+    base_url: str
+    problems: list = field(default_factory=list)
+
+    def url(self, path):
+        return self.base_url + path
+
+    def goto(self, path, *, status=200):
+        response = self.page.goto(self.url(path))
+        assert response is not None and response.status == status, (
+            f"GET {path}: {response.status if response else 'no response'}")
+        self.assert_clean()
+        return response
+
+    def assert_clean(self):
+        problems, self.problems[:] = list(self.problems), []
+        assert not problems, "browser reported problems:\n" + "\n".join(problems)
+
+    def path(self):
+        return re.sub(r"^https?://[^/]+", "", self.page.url)
+
+
+def _open_tab(browser, base_url, viewport, request):
+    context = browser.new_context(viewport=viewport, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", base_url=base_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    tab = Tab(page=page, base_url=base_url)
+    page.on("console", lambda msg: msg.type == "error" and tab.problems.append(
+        f"console error on {page.url}: {msg.text}"))
+    page.on("response", lambda resp: resp.status >= 400 and resp.request.resource_type != "document"
+            and tab.problems.append(f"{resp.status} for {resp.url} on {page.url}"))
+    page.on("pageerror", lambda exc: tab.problems.append(f"page error on {page.url}: {exc}"))
+    # CSP violations also reach the console, but this catches report-only ones and says which rule.
+    page.add_init_script("""
+        document.addEventListener('securitypolicyviolation', e => console.error(
+            'CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));
+    """)
+    return context, tab
+
+
+def _close_tab(context, tab, request, suffix=""):
+    failed = any(getattr(request.node, f"report_{when}", None) is not None
+                 and getattr(request.node, f"report_{when}").failed for when in ("setup", "call"))
+    if failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid) + suffix
+        try:
+            tab.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            (ARTIFACTS / f"{name}.html").write_text(tab.page.content(), encoding="utf-8")
+        except Exception:  # the page may be gone; the report still has the assertion
+            pass
+    context.close()
+    if not failed:
+        tab.assert_clean()
+
+
+@pytest.fixture(params=[PHONE, DESKTOP], ids=["390px", "1280px"])
+def viewport(request):
+    return request.param
+
+
+@pytest.fixture
+def tab(browser, live_server, viewport, request):
+    """A fresh browser context (no cookies) at the test's width, against the live server."""
+    context, tab = _open_tab(browser, live_server.url, viewport, request)
+    yield tab
+    _close_tab(context, tab, request)
+
+
+@pytest.fixture
+def open_tab(browser, live_server, viewport, request):
+    """Opens more isolated tabs in one test (e.g. staff beside a member)."""
+    opened = []
+
+    def _open():
+        context, tab = _open_tab(browser, live_server.url, viewport, request)
+        opened.append((context, tab))
+        return tab
+
+    yield _open
+    for index, (context, tab) in enumerate(opened):
+        _close_tab(context, tab, request, suffix=f"-{index}")
+
+
+@pytest.fixture
+def mail_outbox():
+    """The live server runs in this process, so its emails land in Django's locmem outbox."""
+    from django.core import mail
+
+    mail.outbox = []
+    return mail.outbox
+
+
+def confirmation_link(outbox, email):
+    """The email-confirmation URL from the newest message sent to `email`."""
+    for message in reversed(outbox):
+        if email in message.to:
+            match = re.search(r"https?://[^\s]+/accounts/confirm-email/[^\s]+", message.body)
+            if match:
+                return re.sub(r"^https?://[^/]+", "", match.group(0))
+    raise AssertionError(f"no confirmation email to {email} in {len(outbox)} message(s)")
