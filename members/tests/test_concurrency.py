@@ -1,0 +1,85 @@
+"""Exactly-once under concurrency: 50 threads race for one coupon (PostgreSQL row locks)."""
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection
+
+from members.models import Coupon, CouponRedemption, CouponTemplate, PointsAccount
+from members.services import checkout_hooks
+from members.services import points as points_services
+from members.tests.factories import (CouponFactory, CouponTemplateFactory, OrderFactory, ProductFactory,
+                                     UserFactory, cart_lines)
+from shop.errors import DomainError
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+THREADS = 50
+
+
+def race(attempts):
+    """Run each (order, user, code, points) attempt in its own thread, released together by a barrier."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes = []
+    lock = threading.Lock()
+    product = ProductFactory()
+    lines = cart_lines((product, 2))
+
+    def attempt(order, user, code, points):
+        try:
+            barrier.wait()
+            checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=lines, coupon_code=code,
+                                                    points=points)
+            result = "ok"
+        except DomainError:
+            result = "refused"
+        finally:
+            close_old_connections()
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=a) for a in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_single_use_coupon_redeemed_once_by_50_concurrent_orders():
+    coupon = CouponFactory()
+    user = coupon.user
+    orders = [OrderFactory(user=user) for _i in range(THREADS)]
+    outcomes = race([(order, user, coupon.code, 0) for order in orders])
+    assert outcomes.count("ok") == 1 and outcomes.count("refused") == THREADS - 1
+    assert CouponRedemption.objects.filter(coupon=coupon).count() == 1
+    assert CouponTemplate.objects.get(pk=coupon.template_id).redeemed_count == 1
+
+
+def test_public_code_per_member_limit_holds_under_concurrency():
+    CouponTemplateFactory(code="ONCEONLY", per_member_limit=1)
+    user = UserFactory()
+    outcomes = race([(OrderFactory(user=user), user, "ONCEONLY", 0) for _i in range(THREADS)])
+    assert outcomes.count("ok") == 1
+    assert Coupon.objects.filter(user=user).count() == 1
+
+
+def test_total_quantity_holds_under_concurrency():
+    template = CouponTemplateFactory(code="LIMITED", per_member_limit=1, total_quantity=5)
+    attempts = []
+    for _i in range(THREADS):
+        user = UserFactory()
+        attempts.append((OrderFactory(user=user), user, "LIMITED", 0))
+    outcomes = race(attempts)
+    assert outcomes.count("ok") == 5
+    template.refresh_from_db()
+    assert template.issued_count == 5 and template.redeemed_count == 5
+
+
+def test_points_cannot_be_spent_twice_under_concurrency():
+    user = UserFactory()
+    points_services.points_staff_adjust(user=user, delta=5000, staff=None, note="测试")
+    outcomes = race([(OrderFactory(user=user, subtotal=Decimal("200.00")), user, "", 5000) for _i in range(THREADS)])
+    assert outcomes.count("ok") == 1
+    assert PointsAccount.objects.get(user=user).available == 0
+    assert points_services.points_ledger_differences() == []
