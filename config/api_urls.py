@@ -1,8 +1,9 @@
-"""The REST API under /api/v1/, its OpenAPI schema and Swagger UI."""
+"""The REST API under /api/v1/, its OpenAPI schema and Swagger UI (assets served locally)."""
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("v1/", include("shop.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
