@@ -1,0 +1,50 @@
+"""Impressions and clicks of recommendation blocks, stored as behaviour events for click-through."""
+import logging
+from collections import Counter
+
+from recommender.models import Experiment
+from recommender.experiments import arm_for
+from shop.models import Event
+
+logger = logging.getLogger(__name__)
+
+
+def _member(user):
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def recommendation_impressions_record(*, user, session_key: str = "", blocks) -> int:
+    """One rec_impression event per rendered block, all in one insert; returns how many."""
+    member = _member(user)
+    events = []
+    for items in blocks:
+        if not items:
+            continue
+        models = [item.model for item in items]
+        events.append(Event(
+            user=member, session_key=session_key or "", kind=Event.Kind.REC_IMPRESSION,
+            context={"block": items[0].block, "model": Counter(models).most_common(1)[0][0],
+                     "models": models, "products": [item.product.pk for item in items],
+                     "arm": items[0].arm, "experiment": _experiment_name(items[0].arm)}))
+    if events:
+        Event.objects.bulk_create(events)
+    return len(events)
+
+
+def _experiment_name(arm_name):
+    if not arm_name:
+        return ""
+    return Experiment.objects.filter(is_running=True).order_by("-created_at").values_list("name", flat=True).first() or ""
+
+
+def recommendation_click_record(*, user, session_key: str = "", block: str, model: str, product) -> Event:
+    member = _member(user)
+    arm, experiment = "", ""
+    if member is not None:
+        running = Experiment.objects.filter(is_running=True).order_by("-created_at").first()
+        chosen = arm_for(running, member.pk) if running else None
+        if chosen is not None:
+            arm, experiment = chosen.name, chosen.experiment
+    return Event.objects.create(
+        user=member, session_key=session_key or "", product=product, kind=Event.Kind.REC_CLICK,
+        context={"block": block[:40], "model": model[:40], "arm": arm, "experiment": experiment})
