@@ -1,3 +1,4 @@
+"""The storefront app: catalogue, cart, checkout, orders, reviews and behaviour events."""
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +7,6 @@ class ShopConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shop"
     verbose_name = _("商城")
+
+    def ready(self):
+        from shop import signals  # noqa: F401  (connects the login receiver)

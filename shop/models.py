@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shop.validators import validate_product_image
+
 ZERO = Decimal("0.00")
 
 
@@ -117,8 +119,10 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
-    product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
-    image = models.ImageField(_("图片"), upload_to="products/%Y/%m/")
+    product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE,
+                                verbose_name=_("商品"))
+    image = models.ImageField(_("图片"), upload_to="products/%Y/%m/",
+                              validators=[validate_product_image])
     alt = models.CharField(_("替代文字"), max_length=200, blank=True)
     position = models.PositiveIntegerField(_("排序"), default=0)
 

@@ -1,8 +1,12 @@
 """Read-only queries for the storefront: catalogue listings, product pages, carts and orders."""
-from django.db.models import Sum
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q, Sum
 
-from shop.models import Cart, CartItem
+from shop.models import (Brand, Cart, CartItem, Category, Order, OrderLine, OrderStatusChange,
+                         Product, ProductImage, Review)
 from shop.visitor import visitor_key
+
+CATEGORY_TREE_CACHE_KEY = "shop:category-tree:v1"
 
 
 def cart_for_request(request):
@@ -27,3 +31,160 @@ def cart_item_count_for_request(request):
             return 0
         items = CartItem.objects.filter(cart__session_key=key, cart__user__isnull=True)
     return items.aggregate(n=Sum("quantity"))["n"] or 0
+
+
+# --- Catalogue -------------------------------------------------------------------------------
+
+SEARCH_MAX_LENGTH = 100
+SEARCH_MAX_TERMS = 8
+PAGE_SIZE = 24
+
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "price_asc": ("price", "id"),
+    "price_desc": ("-price", "-id"),
+    "bestselling": ("-sales_count", "-id"),
+    "rating": ("-rating_avg", "-rating_count", "-id"),
+}
+
+
+def product_cards():
+    """Active products with what a product card shows, in a fixed number of queries per page."""
+    return (Product.objects.filter(is_active=True).select_related("brand")
+            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))))
+
+
+def products_new_arrivals(*, limit=8):
+    return list(product_cards().order_by("-created_at", "-id")[:limit])
+
+
+def products_best_sellers(*, limit=8):
+    return list(product_cards().order_by("-sales_count", "-id")[:limit])
+
+
+def category_tree():
+    """{parent_id: [child, ...]} of active categories; cached briefly (changes are rare)."""
+    tree = cache.get(CATEGORY_TREE_CACHE_KEY)
+    if tree is None:
+        tree = {}
+        for c in Category.objects.filter(is_active=True).only("id", "parent_id", "name", "slug"):
+            tree.setdefault(c.parent_id, []).append({"id": c.id, "name": c.name, "slug": c.slug})
+        cache.set(CATEGORY_TREE_CACHE_KEY, tree, 300)
+    return tree
+
+
+def category_descendant_ids(category) -> list[int]:
+    tree = category_tree()
+    ids, stack = [], [category.pk]
+    while stack:
+        current = stack.pop()
+        ids.append(current)
+        stack.extend(child["id"] for child in tree.get(current, []))
+    return ids
+
+
+def category_get(slug):
+    """The active category for a slug, with its parent, or None."""
+    return Category.objects.select_related("parent").filter(slug=slug, is_active=True).first()
+
+
+def products_filter(queryset, *, min_price=None, max_price=None, brand_slugs=(), in_stock=False,
+                    sort="newest"):
+    if min_price is not None:
+        queryset = queryset.filter(price__gte=min_price)
+    if max_price is not None:
+        queryset = queryset.filter(price__lte=max_price)
+    if brand_slugs:
+        queryset = queryset.filter(brand__slug__in=list(brand_slugs))
+    if in_stock:
+        queryset = queryset.filter(stock__gt=0)
+    return queryset.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def category_products(category, **filters):
+    return products_filter(product_cards().filter(category_id__in=category_descendant_ids(category)),
+                           **filters)
+
+
+def category_brands(category):
+    """Brands that have active products in the category (for the filter list)."""
+    return list(Brand.objects.filter(products__category_id__in=category_descendant_ids(category),
+                                     products__is_active=True).distinct().order_by("name"))
+
+
+def search_terms(query: str) -> list[str]:
+    """Whitespace-separated terms of a query, truncated to a sane length and number."""
+    query = (query or "")[:SEARCH_MAX_LENGTH]
+    terms = [t for t in query.split() if t]
+    return terms[:SEARCH_MAX_TERMS]
+
+
+def products_search(query: str, **filters):
+    """Products whose name, brand or description contain every term (substring match: works for
+    Chinese, which has no spaces between words, on SQLite and PostgreSQL alike)."""
+    terms = search_terms(query)
+    if not terms:
+        return Product.objects.none()
+    queryset = product_cards()
+    for term in terms:
+        queryset = queryset.filter(Q(name__icontains=term) | Q(brand__name__icontains=term)
+                                   | Q(description__icontains=term))
+    filters.setdefault("sort", "bestselling")
+    return products_filter(queryset, **filters)
+
+
+def product_for_page(slug):
+    """The product page's product: brand, category (and parent), images and tags; or None."""
+    return (Product.objects.filter(slug=slug, is_active=True)
+            .select_related("brand", "category", "category__parent")
+            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+                              "tags")
+            .first())
+
+
+def product_rating_distribution(product) -> list[tuple[int, int]]:
+    """[(5, n5), (4, n4), ..., (1, n1)] over approved reviews, in one query."""
+    counts = dict(Review.objects.filter(product=product, status=Review.Status.APPROVED)
+                  .values_list("rating").annotate(n=Count("id")).order_by())
+    return [(stars, counts.get(stars, 0)) for stars in range(5, 0, -1)]
+
+
+def product_reviews(product):
+    return (Review.objects.filter(product=product, status=Review.Status.APPROVED)
+            .select_related("user").order_by("-created_at", "-id"))
+
+
+def orders_for_member(user):
+    return (Order.objects.filter(user=user)
+            .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+            .order_by("-created_at", "-id"))
+
+
+def order_for_member(user, number):
+    """The member's own order by number, or None (someone else's order looks like no order)."""
+    if not user.is_authenticated:
+        return None
+    return (Order.objects.filter(user=user, number=str(number)[:32])
+            .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")
+                                       .prefetch_related("product__images").order_by("id")),
+                              Prefetch("status_changes", queryset=OrderStatusChange.objects.order_by("created_at", "id")))
+            .first())
+
+
+def cart_lines(cart):
+    """The cart's items with product, brand and images, in two queries."""
+    if cart is None:
+        return []
+    return list(CartItem.objects.filter(cart=cart)
+                .select_related("product", "product__brand")
+                .prefetch_related(Prefetch("product__images",
+                                           queryset=ProductImage.objects.order_by("position", "id")))
+                .order_by("added_at", "id"))
+
+
+def catalogue_caches_forget():
+    """Forget cached navigation and category tree after categories change."""
+    from shop.context_processors import nav_categories_forget
+
+    cache.delete(CATEGORY_TREE_CACHE_KEY)
+    nav_categories_forget()

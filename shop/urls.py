@@ -6,7 +6,20 @@ from . import views
 app_name = "shop"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", views.home, name="search"),
-    path("cart/", views.home, name="cart"),
-    path("orders/", views.home, name="order_list"),
+    path("c/<slug:slug>/", views.category, name="category"),
+    path("p/<slug:slug>/", views.product, name="product"),
+    path("p/<slug:slug>/review/", views.review_create, name="review_create"),
+    path("search/", views.search, name="search"),
+    path("cart/", views.cart, name="cart"),
+    path("cart/add/", views.cart_add_view, name="cart_add"),
+    path("cart/update/", views.cart_update_view, name="cart_update"),
+    path("cart/remove/", views.cart_remove_view, name="cart_remove"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("orders/", views.order_list, name="order_list"),
+    path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("orders/<str:number>/cancel/", views.order_cancel_view, name="order_cancel"),
+    path("orders/<str:number>/pay/", views.order_pay, name="order_pay"),
+    path("orders/<str:number>/paid/", views.order_paid, name="order_paid"),
+    path("pay/sandbox/<str:reference>/", views.sandbox_pay, name="sandbox_pay"),
+    path("pay/callback/", views.payment_callback, name="payment_callback"),
 ]

@@ -1,5 +1,356 @@
-from django.shortcuts import render
+"""Storefront pages: thin views that read through selectors and change things through services."""
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from shop import selectors
+from shop.errors import DomainError
+from shop.forms import (AddToCartForm, CartQuantityForm, CartRemoveForm, CheckoutForm,
+                        ListingFilterForm, ReviewForm)
+from shop.models import Event, Payment
+from shop.payments import provider_get
+from shop.services.cart import cart_add, cart_get_or_create, cart_prices_acknowledge, cart_remove, cart_set_quantity
+from shop.services.checkout import checkout_summary, order_place
+from shop.services.events import event_record_for_request
+from shop.services.orders import order_cancel, payment_callback_handle, payment_start
+from shop.services.reviews import member_has_bought, review_submit
+from shop.visitor import visitor_key
+
+logger = logging.getLogger(__name__)
+REVIEWS_PER_PAGE = 10
+ORDERS_PER_PAGE = 10
 
 
+def _page(request, object_list, per_page, count=None):
+    paginator = Paginator(object_list, per_page)
+    if count is not None:
+        paginator.__dict__["count"] = count  # known already: spare the COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    page.elided_range = list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+    return page
+
+
+def _query_without_page(request):
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _safe_next(request, fallback):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR", "")
+
+
+# --- Catalogue -------------------------------------------------------------------------------
+
+@require_GET
 def home(request):
-    return render(request, "shop/home.html")
+    from shop.context_processors import nav_categories
+
+    return render(request, "shop/home.html", {
+        "top_categories": nav_categories(),
+        "new_arrivals": selectors.products_new_arrivals(limit=8),
+        "best_sellers": selectors.products_best_sellers(limit=8),
+    })
+
+
+@require_GET
+def category(request, slug):
+    current = selectors.category_get(slug)
+    if current is None:
+        raise Http404(_("分类不存在。"))
+    brands = selectors.category_brands(current)
+    form = ListingFilterForm(request.GET or None, brands=brands)
+    products = selectors.category_products(current, **form.filters())
+    tree = selectors.category_tree()
+    return render(request, "shop/category.html", {
+        "category": current,
+        "subcategories": tree.get(current.pk, []),
+        "siblings": tree.get(current.parent_id, []) if current.parent_id else [],
+        "form": form,
+        "page_obj": _page(request, products, selectors.PAGE_SIZE),
+        "query_string": _query_without_page(request),
+    })
+
+
+@require_GET
+def search(request):
+    query = (request.GET.get("q") or "").strip()[:selectors.SEARCH_MAX_LENGTH]
+    form = ListingFilterForm(request.GET or None, default_sort="bestselling")
+    products = selectors.products_search(query, **form.filters())
+    page_obj = _page(request, products, selectors.PAGE_SIZE)
+    if query and page_obj.number == 1:
+        event_record_for_request(request, kind=Event.Kind.SEARCH, query=query,
+                                 context={"results": page_obj.paginator.count})
+    return render(request, "shop/search.html", {
+        "search_query": query, "form": form, "page_obj": page_obj,
+        "query_string": _query_without_page(request),
+    })
+
+
+@require_GET
+def product(request, slug):
+    item = selectors.product_for_page(slug)
+    if item is None:
+        raise Http404(_("商品不存在或已下架。"))
+    distribution = selectors.product_rating_distribution(item)
+    review_total = sum(n for _stars, n in distribution)
+    event_record_for_request(request, kind=Event.Kind.VIEW, product=item,
+                             context={"page": "product"})
+    return render(request, "shop/product.html", {
+        "product": item,
+        "images": list(item.images.all()),
+        "specs": sorted(item.attributes.items()) if isinstance(item.attributes, dict) else [],
+        "distribution": distribution,
+        "review_total": review_total,
+        "reviews": _page(request, selectors.product_reviews(item), REVIEWS_PER_PAGE, count=review_total),
+        "cart_form": AddToCartForm(initial={"product_id": item.pk, "quantity": 1}),
+        "review_form": ReviewForm(),
+        "can_review": request.user.is_authenticated and member_has_bought(user=request.user,
+                                                                           product=item),
+    })
+
+
+@require_POST
+def review_create(request, slug):
+    item = selectors.product_for_page(slug)
+    if item is None:
+        raise Http404(_("商品不存在或已下架。"))
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('account_login')}?next={item.get_absolute_url()}")
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择 1 到 5 星评分。"))
+        return redirect(item.get_absolute_url())
+    try:
+        review_submit(user=request.user, product=item, **form.cleaned_data)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("感谢你的评价！"))
+    return redirect(f"{item.get_absolute_url()}#reviews")
+
+
+# --- Cart ------------------------------------------------------------------------------------
+
+def _cart_for_change(request):
+    user = request.user if request.user.is_authenticated else None
+    return cart_get_or_create(user=user, session_key="" if user else visitor_key(request, create=True))
+
+
+@require_GET
+def cart(request):
+    current = selectors.cart_for_request(request)
+    lines = selectors.cart_lines(current)
+    subtotal = sum((line.line_total for line in lines), 0)
+    return render(request, "shop/cart.html", {
+        "lines": [(line, CartQuantityForm(initial={"product_id": line.product_id,
+                                                   "quantity": line.quantity})) for line in lines],
+        "subtotal": subtotal,
+        "price_changed": any(line.price_changed for line in lines),
+        "unavailable": any(not line.product.is_active or line.quantity > line.product.stock
+                           for line in lines),
+    })
+
+
+@require_POST
+def cart_add_view(request):
+    form = AddToCartForm(request.POST)
+    fallback = reverse("shop:cart")
+    if not form.is_valid():
+        messages.error(request, _("请输入 1 到 99 之间的数量。"))
+        return redirect(_safe_next(request, fallback))
+    try:
+        item = cart_add(cart=_cart_for_change(request), product_id=form.cleaned_data["product_id"],
+                        quantity=form.cleaned_data["quantity"])
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(_safe_next(request, fallback))
+    messages.success(request, _("已将“%(name)s”加入购物车。") % {"name": item.product.name})
+    return redirect(_safe_next(request, fallback))
+
+
+@require_POST
+def cart_update_view(request):
+    if "acknowledge_prices" in request.POST:
+        current = selectors.cart_for_request(request)
+        if current is not None:
+            cart_prices_acknowledge(cart=current)
+        return redirect("shop:cart")
+    form = CartQuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请输入 0 到 99 之间的数量。"))
+        return redirect("shop:cart")
+    current = selectors.cart_for_request(request)
+    if current is None:
+        messages.error(request, _("购物车中没有这件商品。"))
+        return redirect("shop:cart")
+    try:
+        cart_set_quantity(cart=current, **form.cleaned_data)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("购物车已更新。"))
+    return redirect("shop:cart")
+
+
+@require_POST
+def cart_remove_view(request):
+    form = CartRemoveForm(request.POST)
+    current = selectors.cart_for_request(request)
+    if not form.is_valid() or current is None:
+        messages.error(request, _("购物车中没有这件商品。"))
+        return redirect("shop:cart")
+    try:
+        cart_remove(cart=current, product_id=form.cleaned_data["product_id"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已从购物车移除。"))
+    return redirect("shop:cart")
+
+
+# --- Checkout and orders ---------------------------------------------------------------------
+
+@login_required
+def checkout(request):
+    current = selectors.cart_for_request(request)
+    lines = selectors.cart_lines(current)
+    if not lines:
+        messages.info(request, _("购物车是空的，先去逛逛吧。"))
+        return redirect("shop:cart")
+    form = CheckoutForm(request.POST or None)
+    shipping_method = (request.POST.get("shipping_method") if request.method == "POST"
+                       else form.fields["shipping_method"].initial)
+    coupon_code = request.POST.get("coupon_code", "")[:32] if request.method == "POST" else ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if "preview" not in request.POST:
+            try:
+                order = order_place(
+                    user=request.user, cart=current, address=form.address(),
+                    shipping_method=data["shipping_method"], idempotency_key=data["idempotency_key"],
+                    coupon_code=data.get("coupon_code") or "", points=data.get("points") or 0,
+                    client_ip=_client_ip(request))
+            except DomainError as error:
+                if error.field and error.field in form.fields:
+                    form.add_error(error.field, error.message)
+                else:
+                    form.add_error(None, error.message)
+            else:
+                return _pay_redirect(request, order)
+    try:
+        points = int(request.POST.get("points") or 0) if request.method == "POST" else 0
+    except ValueError:
+        points = 0
+    summary = checkout_summary(user=request.user, cart=current,
+                               shipping_method=shipping_method or "",
+                               coupon_code=coupon_code, points=max(points, 0),
+                               client_ip=_client_ip(request))
+    return render(request, "shop/checkout.html", {"form": form, "lines": lines, "summary": summary})
+
+
+def _pay_redirect(request, order):
+    try:
+        _payment, url = payment_start(order=order)
+    except DomainError as error:
+        messages.info(request, error.message)
+        return redirect(order.get_absolute_url())
+    return redirect(url)
+
+
+def _own_order_or_404(request, number):
+    order = selectors.order_for_member(request.user, number)
+    if order is None:
+        raise Http404(_("订单不存在。"))
+    return order
+
+
+@login_required
+@require_GET
+def order_list(request):
+    return render(request, "shop/order_list.html", {
+        "page_obj": _page(request, selectors.orders_for_member(request.user), ORDERS_PER_PAGE),
+    })
+
+
+@login_required
+@require_GET
+def order_detail(request, number):
+    order = _own_order_or_404(request, number)
+    return render(request, "shop/order_detail.html", {"order": order})
+
+
+@login_required
+@require_POST
+def order_cancel_view(request, number):
+    order = _own_order_or_404(request, number)
+    try:
+        order_cancel(order=order, by=request.user, note="cancelled by the shopper")
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("订单已取消，库存和优惠已退回。"))
+    return redirect(order.get_absolute_url())
+
+
+@login_required
+@require_POST
+def order_pay(request, number):
+    return _pay_redirect(request, _own_order_or_404(request, number))
+
+
+@login_required
+@require_GET
+def order_paid(request, number):
+    order = _own_order_or_404(request, number)
+    return render(request, "shop/order_paid.html", {"order": order})
+
+
+# --- Payments --------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def sandbox_pay(request, reference):
+    payment = (Payment.objects.select_related("order")
+               .filter(reference=str(reference)[:64], order__user=request.user).first())
+    if payment is None:
+        raise Http404(_("支付不存在。"))
+    provider = provider_get("sandbox")
+    return render(request, "shop/sandbox_pay.html", {
+        "payment": payment, "order": payment.order,
+        "outcomes": [(outcome, provider.callback_fields(payment, outcome))
+                     for outcome in provider.OUTCOMES],
+        "is_pending": payment.status == Payment.Status.PENDING,
+    })
+
+
+@csrf_exempt  # the provider posts here; the HMAC signature is what authenticates the call
+@require_POST
+def payment_callback(request):
+    try:
+        payment = payment_callback_handle(data=request.POST)
+    except DomainError as error:
+        return HttpResponseBadRequest(error.message, content_type="text/plain; charset=utf-8")
+    order = payment.order
+    if payment.status == Payment.Status.SUCCEEDED:
+        return redirect("shop:order_paid", number=order.number)
+    if payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED):
+        messages.warning(request, _("支付未完成，你可以稍后在订单页重新支付。"))
+    return redirect(order.get_absolute_url())

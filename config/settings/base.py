@@ -171,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recommender.tasks.retrain_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    "shop-cancel-unpaid-orders": {
+        "task": "shop.tasks.cancel_unpaid_orders",
+        "schedule": crontab(minute="*/5"),
+    },
     "members-points-expire": {"task": "members.tasks.points_expire", "schedule": crontab(hour=1, minute=10)},
     "members-points-release": {"task": "members.tasks.points_release", "schedule": crontab(minute=20)},
     "members-tiers-recompute": {"task": "members.tasks.tiers_recompute", "schedule": crontab(hour=1, minute=40)},

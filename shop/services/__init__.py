@@ -1,0 +1,1 @@
+"""State changes of the storefront, one module per topic; each service runs in one transaction."""

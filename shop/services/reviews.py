@@ -1,0 +1,89 @@
+"""Reviews: members who bought a product rate it once (a second time edits); staff moderate."""
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+from django.utils.translation import gettext as _
+
+from members.services import checkout_hooks
+from shop.errors import DomainError
+from shop.models import ZERO, Event, Order, OrderLine, Product, Review
+from shop.services.events import event_record
+
+PURCHASED_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
+
+
+def member_has_bought(*, user, product) -> bool:
+    return OrderLine.objects.filter(order__user=user, product=product,
+                                    order__status__in=PURCHASED_STATUSES).exists()
+
+
+@transaction.atomic
+def product_rating_recompute(*, product: Product) -> Product:
+    """Set the denormalised average and count from the approved reviews."""
+    stats = Review.objects.filter(product=product, status=Review.Status.APPROVED).aggregate(
+        avg=Avg("rating"), n=Count("id"))
+    avg = Decimal(str(stats["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    Product.objects.filter(pk=product.pk).update(rating_avg=avg if stats["n"] else ZERO,
+                                                 rating_count=stats["n"])
+    product.rating_avg, product.rating_count = (avg if stats["n"] else ZERO), stats["n"]
+    return product
+
+
+@transaction.atomic
+def review_submit(*, user, product: Product, rating, title="", body="") -> Review:
+    """Create the member's review of a product they bought, or edit the one they already wrote."""
+    if not user or not user.is_authenticated:
+        raise DomainError(_("请先登录。"), code="login_required")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise DomainError(_("评分必须是 1 到 5 星。"), code="invalid_rating", field="rating")
+    title, body = (title or "").strip()[:100], (body or "").strip()[:2000]
+    if not member_has_bought(user=user, product=product):
+        raise DomainError(_("购买过该商品的会员才能评价。"), code="not_purchased")
+    review = Review.objects.select_for_update().filter(user=user, product=product).first()
+    newly_approved = False
+    if review is None:
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(user=user, product=product, rating=rating,
+                                               title=title, body=body)
+        except IntegrityError:  # a double submit created it first
+            raise DomainError(_("你已经评价过这件商品。"), code="already_reviewed") from None
+        newly_approved = review.status == Review.Status.APPROVED
+    else:
+        if review.status == Review.Status.REJECTED:
+            raise DomainError(_("你的评价未通过审核，不能再修改。"), code="review_rejected")
+        review.rating, review.title, review.body = rating, title, body
+        review.save(update_fields=["rating", "title", "body"])
+    product_rating_recompute(product=product)
+    if newly_approved:
+        checkout_hooks.review_approved(review=review)
+    event_record(kind=Event.Kind.RATING, user=user, product=product, value=rating)
+    return review
+
+
+@transaction.atomic
+def review_approve(*, review: Review, by=None) -> Review:
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.status == Review.Status.APPROVED:
+        return review
+    review.status = Review.Status.APPROVED
+    review.save(update_fields=["status"])
+    product_rating_recompute(product=review.product)
+    checkout_hooks.review_approved(review=review)
+    return review
+
+
+@transaction.atomic
+def review_reject(*, review: Review, by=None) -> Review:
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.status == Review.Status.REJECTED:
+        return review
+    review.status = Review.Status.REJECTED
+    review.save(update_fields=["status"])
+    product_rating_recompute(product=review.product)
+    return review
