@@ -55,10 +55,11 @@ from .data import InteractionMatrix, build_matrix, prepare_interactions
 from .evaluation import (evaluate_models, kfold_split, random_split, ranking_metrics, temporal_split,
                          tune_model)
 from .hybrid import Hybrid
-from .models import EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, TfidfContent, UserKNN
+from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
+                     UserKNN)
 
 __all__ = [
-    "Recommender", "Popularity", "UserKNN", "ItemKNN", "TfidfContent", "AssociationRules", "EASE", "Hybrid",
+    "Recommender", "Popularity", "UserKNN", "ItemKNN", "TfidfContent", "AssociationRules", "EASE", "PureSVD", "Hybrid",
     "ModelUnavailable", "InteractionMatrix", "build_matrix", "prepare_interactions", "evaluate_models",
     "random_split", "temporal_split", "kfold_split", "ranking_metrics", "tune_model",
 ]

@@ -32,7 +32,7 @@ class TrainingData(InteractionMatrix):
 
     def subset(self, pairs: pd.DataFrame) -> "TrainingData":
         """Training data restricted to some (user_id, item_id) pairs, keeping the item universe."""
-        m = build_matrix(pairs, item_ids=self.items)
+        m = build_matrix(pairs, item_index=self.items)
         keep = pd.MultiIndex.from_frame(pairs[["user_id", "item_id"]])
         ev = self.events[pd.MultiIndex.from_frame(self.events[["user_id", "item_id"]]).isin(keep)]
         return TrainingData(m.matrix, m.users, m.items, pairs.reset_index(drop=True), ev)

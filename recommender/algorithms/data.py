@@ -131,15 +131,19 @@ class InteractionMatrix:
         return self.matrix.shape
 
 
-def build_matrix(prepared: pd.DataFrame, item_ids=None, dtype=np.float32) -> InteractionMatrix:
+def build_matrix(prepared: pd.DataFrame, item_ids=None, dtype=np.float32, item_index: pd.Index | None = None) -> InteractionMatrix:
     """CSR user x item matrix from a prepared frame (user_id, item_id, weight).
 
     ``item_ids`` extends the item universe (e.g. catalogue items without interactions, so
     content models can recommend them); users and items are ordered by first appearance.
+    ``item_index`` fixes the exact column order instead (rows with other items are dropped).
     """
     users = pd.Index(pd.unique(prepared["user_id"]))
     item_list = pd.unique(prepared["item_id"])
-    if item_ids is not None:
+    if item_index is not None:
+        prepared = prepared[prepared["item_id"].isin(item_index)]
+        item_list = item_index
+    elif item_ids is not None:
         extra = pd.Index(pd.unique(pd.Series(item_ids).dropna())).difference(pd.Index(item_list), sort=False)
         if len(extra):
             item_list = np.concatenate([np.asarray(item_list, dtype=object), np.asarray(extra, dtype=object)])

@@ -7,14 +7,17 @@ import scipy.sparse as sp
 
 from .base import Recommender, TrainingData
 from .evaluation import metrics_from_hits, random_split
-from .models import EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, TfidfContent, UserKNN
+from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
+                     UserKNN)
 from .similarity import top_n_per_row
 
-DEFAULT_WEIGHTS = {"ease": 1.0, "itemknn": 0.5, "userknn": 0.5, "content": 0.1, "rules": 0.1, "popularity": 0.05}
+DEFAULT_WEIGHTS = {"ease": 1.0, "svd": 1.0, "itemknn": 0.2, "userknn": 0.2, "content": 0.05, "rules": 0.05,
+                   "popularity": 0.02}
 DEFAULT_GRID = {
     "itemknn": {"k": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0]},
     "userknn": {"k": [25, 50, 100, 200], "shrinkage": [0.0, 10.0]},
     "ease": {"l2": [25.0, 75.0, 150.0, 300.0, 600.0, 1200.0]},
+    "svd": {"factors": [8, 16, 32, 64, 128]},
     "popularity": {"half_life_days": [None, 30.0, 120.0]},
 }
 WEIGHT_STEPS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
@@ -22,7 +25,7 @@ WEIGHT_STEPS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 def default_components(items: pd.DataFrame | None = None) -> dict:
     comps = {"popularity": Popularity(), "itemknn": ItemKNN(), "userknn": UserKNN(), "ease": EASE(),
-             "rules": AssociationRules()}
+             "svd": PureSVD(), "rules": AssociationRules()}
     if items is not None:
         comps["content"] = TfidfContent()
     return comps
