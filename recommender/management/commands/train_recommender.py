@@ -1,0 +1,70 @@
+"""Train the recommender now: progress bars, then a summary of sizes, timings, metrics and the gate."""
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from recommender import engine
+from recommender.services import training
+
+STAGES = ["load", "evaluate", "fit", "similar", "popular", "persist", "score"]
+
+
+class Command(BaseCommand):
+    help = "Train, evaluate and (if it passes the quality gate) activate a new recommender run."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sync", action="store_true",
+                            help="Run everything in this process (default: scoring fans out to Celery workers).")
+        parser.add_argument("--models", nargs="+", choices=sorted(engine.MODEL_FACTORIES),
+                            help=f"Models to train (default: {' '.join(engine.DEFAULT_MODELS)}).")
+        parser.add_argument("--if-stale", action="store_true",
+                            help="Only train when there is no active run or it is older than a day.")
+
+    def handle(self, *args, sync=False, models=None, if_stale=False, verbosity=1, **options):
+        if if_stale and not training.run_is_stale():
+            if verbosity:
+                self.stdout.write("Active recommender run is fresh; nothing to do.")
+            return
+        show_bar = verbosity > 0 and sys.stdout.isatty()
+        bar = tqdm(total=len(STAGES), desc="training", unit="stage", disable=not show_bar, file=sys.stdout)
+
+        def progress(stage):
+            bar.set_postfix_str(stage)
+            bar.update(1)
+
+        from recommender.tasks import _shards_dispatch
+
+        try:
+            run = training.training_run_execute(
+                trigger="command", model_names=models, progress=progress,
+                shard_runner=None if sync else _shards_dispatch)
+        except training.TrainingAlreadyRunning as exc:
+            raise CommandError(exc.message) from None
+        finally:
+            bar.close()
+        if verbosity:
+            self._summary(run)
+        if run.status in (run.Status.FAILED, run.Status.REJECTED):
+            raise CommandError(f"run #{run.pk} {run.status}: {run.gate_reason or run.error}")
+
+    def _summary(self, run):
+        out = self.stdout
+        out.write(f"Run #{run.pk}: {run.status}{' (active)' if run.is_active else ''}, serving model "
+                  f"{run.serving_model or '-'}, code {run.code_version}")
+        out.write("Sizes: " + ", ".join(f"{k}={v}" for k, v in run.data_sizes.items()))
+        out.write("Timings (s): " + ", ".join(f"{k}={v}" for k, v in run.timings.items())
+                  + f"; total {training.stage_total(run)}")
+        metric_names = ["precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10", "coverage@10"]
+        out.write(f"{'model':<12}" + "".join(f"{m:>14}" for m in metric_names))
+        for name, values in run.metrics.items():
+            if "error" in values:
+                out.write(f"{name:<12}  {values['error']}")
+                continue
+            out.write(f"{name:<12}" + "".join(
+                f"{values[m]:>14.4f}" if m in values else f"{'-':>14}" for m in metric_names))
+        gate = {True: "passed", False: "rejected", None: "-"}[run.gate_passed]
+        out.write(f"Gate: {gate}: {run.gate_reason}")
+        if run.status == run.Status.RUNNING:
+            out.write(f"Scoring {run.shards_total} member shards on the Celery workers; "
+                      "the run activates when the last shard is written.")

@@ -1,0 +1,173 @@
+"""Training runs: tables written then activated atomically, the quality gate, the lock, failures."""
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from recommender import engine
+from recommender.models import MemberRecommendation, PopularProduct, TrainingRun
+from recommender.services import training
+from recommender.tests.factories import active_run, behaviour_seed, member_rows, popular_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_run_writes_every_table_and_becomes_the_only_active_run():
+    # given behaviour of 30 members and an older active run
+    _, catalogue, people = behaviour_seed()
+    old = active_run(metrics={"itemknn": {"precision@10": 0.01}})
+    popular_rows(old, catalogue[:3])
+
+    # when a run executes in-process
+    run = training.training_run_execute(trigger="test", model_names=["popularity", "itemknn"])
+
+    # then it is active, the old one is not, and every table has rows for it
+    run.refresh_from_db()
+    old.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED and run.is_active and not old.is_active
+    assert TrainingRun.objects.filter(is_active=True).count() == 1
+    assert run.gate_passed is True
+    assert {"load", "evaluate", "fit", "similar", "popular", "score", "activate"} <= set(run.timings)
+    assert run.metrics["itemknn"]["precision@10"] > 0
+    assert run.data_sizes["events"] > 0 and run.data_sizes["member_rows"] > 0
+    assert run.similarities.exists() and run.rules.exists()
+    assert run.popular.filter(segment="all").exists()
+    assert run.popular.filter(segment__startswith="category:").exists()
+    assert run.category_predictions.count() == len(people)
+    assert run.code_version
+
+
+def test_pages_keep_reading_the_active_run_until_the_new_one_is_activated():
+    # given an active run and a new run whose member lists are written but not activated
+    _, catalogue, people = behaviour_seed(members=12)
+    old = active_run()
+    member_rows(old, people[0], catalogue[:2])
+    new = training.training_run_start(trigger="test")
+    assert training.training_run_prepare(run_id=new.pk, model_names=["itemknn"])
+    new.refresh_from_db()
+    for shard in range(new.shards_total):
+        training.member_shard_score(run_id=new.pk, shard=shard)
+
+    # then what pages read (run__is_active) is still only the old run's rows
+    visible = MemberRecommendation.objects.filter(run__is_active=True, user=people[0])
+    assert set(visible.values_list("run_id", flat=True)) == {old.pk}
+
+    # when it is activated, pages switch entirely to it
+    training.training_run_activate(run_id=new.pk)
+    assert set(MemberRecommendation.objects.filter(run__is_active=True).values_list("run_id", flat=True)) == {new.pk}
+
+
+def test_a_run_worse_than_the_active_one_is_rejected_and_keeps_the_reason(settings):
+    # given an active run with a precision the new one cannot reach
+    settings.RECOMMENDER_GATE_MAX_DROP = 0.1
+    behaviour_seed()
+    old = active_run(metrics={"itemknn": {"precision@10": 0.95}})
+    popular_rows(old, [])
+
+    # when a run executes
+    run = training.training_run_execute(trigger="test", model_names=["itemknn"])
+
+    # then it is rejected with the comparison kept, and the old run still serves
+    assert run.status == TrainingRun.Status.REJECTED and run.gate_passed is False
+    assert "below" in run.gate_reason and f"#{old.pk}" in run.gate_reason
+    old.refresh_from_db()
+    assert old.is_active
+    assert not MemberRecommendation.objects.filter(run=run).exists()
+
+
+def test_a_crash_marks_the_run_failed_drops_its_rows_and_leaves_the_active_run_serving():
+    # given an active run and a scoring step that crashes
+    _, catalogue, people = behaviour_seed(members=12)
+    old = active_run()
+    popular_rows(old, catalogue[:4])
+    with mock.patch.object(training, "member_shard_score", side_effect=RuntimeError("disk full")):
+        # when a run executes
+        with pytest.raises(RuntimeError):
+            training.training_run_execute(trigger="test", model_names=["itemknn"])
+
+    # then it is failed with its error, its partial rows are gone, the old run serves
+    failed = TrainingRun.objects.exclude(pk=old.pk).get()
+    assert failed.status == TrainingRun.Status.FAILED and "disk full" in failed.error
+    assert not PopularProduct.objects.filter(run=failed).exists()
+    assert TrainingRun.objects.get(is_active=True) == old
+    # and the next run succeeds
+    assert training.training_run_execute(trigger="test", model_names=["itemknn"]).is_active
+
+
+def test_a_second_run_is_refused_while_one_runs():
+    first = training.training_run_start(trigger="test")
+    with pytest.raises(training.TrainingAlreadyRunning) as refused:
+        training.training_run_start(trigger="test")
+    assert refused.value.run_id == first.pk
+
+
+def test_a_run_whose_lease_expired_is_marked_failed_and_the_next_run_proceeds():
+    # given a run left "running" by a killed worker, its lease expired
+    dead = training.training_run_start(trigger="test")
+    TrainingRun.objects.filter(pk=dead.pk).update(lease_expires_at=timezone.now() - timedelta(minutes=1))
+
+    # when the next run starts
+    run = training.training_run_start(trigger="test")
+
+    # then the dead one is failed with a reason and the new one holds the lock
+    dead.refresh_from_db()
+    assert dead.status == TrainingRun.Status.FAILED and "lease expired" in dead.error
+    assert run.status == TrainingRun.Status.RUNNING
+
+
+def test_activation_refuses_a_run_with_missing_shards():
+    behaviour_seed(members=12)
+    run = training.training_run_start(trigger="test")
+    training.training_run_prepare(run_id=run.pk, model_names=["itemknn"])
+    with pytest.raises(RuntimeError, match="shards"):
+        training.training_run_activate(run_id=run.pk)
+    assert not TrainingRun.objects.filter(is_active=True).exists()
+
+
+def test_old_runs_are_pruned_beyond_the_configured_number(settings):
+    settings.RECOMMENDER_KEEP_RUNS = 2
+    runs = [TrainingRun.objects.create(status=TrainingRun.Status.SUCCEEDED) for _ in range(4)]
+    keep = active_run()
+    assert training.training_runs_prune() == 3
+    assert set(TrainingRun.objects.values_list("pk", flat=True)) == {keep.pk, runs[-1].pk}
+
+
+def test_an_empty_shop_still_gets_a_popular_list():
+    from recommender.tests.factories import ProductFactory
+
+    ProductFactory.create_batch(3)
+    run = training.training_run_execute(trigger="test")
+    assert run.is_active and run.serving_model == "popularity"
+    assert run.popular.filter(segment="all").count() == 3
+
+
+def test_unknown_models_are_refused():
+    with pytest.raises(ValueError, match="unknown models"):
+        engine.available_models(["nope"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_started_together_one_runs_the_other_is_refused():
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def start():
+        barrier.wait()
+        try:
+            outcomes.append(training.training_run_start(trigger="race").pk)
+        except training.TrainingAlreadyRunning:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes)).count("refused") == 1
+    assert TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).count() == 1
