@@ -6,6 +6,7 @@ REST_FRAMEWORK["EXCEPTION_HANDLER"]): DomainError from a service, validation err
 clients (and the schemathesis run) can rely on it.
 """
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.encoding import force_str
@@ -67,6 +68,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         fields = {exc.field: [force_str(exc.message)]} if exc.field else {}
         return error_response(code=exc.code or "invalid", message=exc.message, fields=fields)
+    if isinstance(exc, DjangoValidationError):
+        # A service's full_clean(): same shape as a serializer's errors.
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_KEY: exc.messages}
+        exc = exceptions.ValidationError(detail={k.replace("__all__", NON_FIELD_KEY): v for k, v in detail.items()})
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -224,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ClientEventKindEnum": "shop.api.serializers.CLIENT_EVENT_KIND_CHOICES",
+        "CouponKindEnum": "members.models.CouponTemplate.Kind",
+    },
 }
 
 LOGGING = {

@@ -97,8 +97,9 @@ class ProductDetailSerializer(ProductCardSerializer):
     @extend_schema_field(RatingSummarySerializer)
     def get_rating_summary(self, product):
         distribution = self.context.get("rating_distribution", [])
-        return {"average": product.rating_avg, "count": product.rating_count,
-                "distribution": [{"stars": stars, "count": n} for stars, n in distribution]}
+        return RatingSummarySerializer({
+            "average": product.rating_avg, "count": product.rating_count,
+            "distribution": [{"stars": stars, "count": n} for stars, n in distribution]}).data
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -268,10 +269,11 @@ class PaymentSerializer(serializers.Serializer):
 # What a client app may report; purchases, cart and favourite changes are recorded by the
 # services themselves, so a client cannot forge them.
 CLIENT_EVENT_KINDS = [Event.Kind.VIEW, Event.Kind.SEARCH, Event.Kind.REC_IMPRESSION, Event.Kind.REC_CLICK]
+CLIENT_EVENT_KIND_CHOICES = [(k.value, k.label) for k in CLIENT_EVENT_KINDS]
 
 
 class EventInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in CLIENT_EVENT_KINDS])
+    kind = serializers.ChoiceField(choices=CLIENT_EVENT_KIND_CHOICES)
     product_id = serializers.IntegerField(required=False, min_value=1)
     query = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     context = serializers.DictField(required=False, default=dict,

@@ -1,0 +1,1 @@
+"""The membership REST API: app tokens, profile, addresses, points, tier, coupons, favourites, privacy."""

@@ -1,0 +1,22 @@
+"""Membership API routes under /api/v1/."""
+from django.urls import path
+
+from . import views
+
+app_name = "members-api"
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("me/profile/", views.ProfileView.as_view(), name="profile"),
+    path("me/addresses/", views.AddressListView.as_view(), name="address-list"),
+    path("me/addresses/<int:address_id>/", views.AddressDetailView.as_view(), name="address-detail"),
+    path("me/points/", views.PointsView.as_view(), name="points"),
+    path("me/points/ledger/", views.PointsLedgerView.as_view(), name="points-ledger"),
+    path("me/tier/", views.TierView.as_view(), name="tier"),
+    path("me/coupons/", views.MyCouponListView.as_view(), name="coupon-list"),
+    path("me/favourites/", views.FavouriteListView.as_view(), name="favourite-list"),
+    path("me/favourites/<int:product_id>/", views.FavouriteDetailView.as_view(), name="favourite-detail"),
+    path("me/personalisation/", views.PersonalisationView.as_view(), name="personalisation"),
+    path("me/export/", views.DataExportView.as_view(), name="export"),
+    path("coupons/claimable/", views.ClaimableCouponListView.as_view(), name="claimable-coupons"),
+    path("coupons/claimable/<int:template_id>/claim/", views.CouponClaimView.as_view(), name="coupon-claim"),
+]
