@@ -49,12 +49,13 @@ def tier_progress(account: PointsAccount) -> dict:
     next_tier = following[0] if following else None
     floor = current.min_spend if current else 0
     if next_tier is None:
-        return {"tier": current, "next": None, "remaining": 0, "percent": 100}
+        return {"tier": current, "next": None, "remaining": 0, "percent": 100, "step": 100}
     span = next_tier.min_spend - floor
     done = account.spend_12m - floor
     percent = int(max(0, min(100, done * 100 / span))) if span > 0 else 100
+    # "step" is the percent in the design system's 5% bar-width classes (.w-0 … .w-100).
     return {"tier": current, "next": next_tier, "remaining": next_tier.min_spend - account.spend_12m,
-            "percent": percent}
+            "percent": percent, "step": percent - percent % 5}
 
 
 def points_history(user):

@@ -46,7 +46,7 @@ def _coupon_part(quote, *, user, lines, coupon_code, client_ip, record_failures)
     coupon, template = coupon_services.coupon_lookup(user=user, code=coupon_code)
     if template is None:
         if record_failures:
-            coupon_services.coupon_code_failure_record(user_id=user.pk, ip=client_ip)
+            coupon_services.coupon_code_failure_record(user_id=user.pk, ip=client_ip, code=coupon_code)
         quote.problems.append(_("券码无效，或不是你的优惠券。"))
         return
     if coupon is None:

@@ -31,7 +31,10 @@ def coupon_code_guard(*, user_id, ip) -> None:
         raise DomainError(_("券码输入错误次数过多，请10分钟后再试。"), code="coupon_rate_limited", field="coupon_code")
 
 
-def coupon_code_failure_record(*, user_id, ip) -> None:
+def coupon_code_failure_record(*, user_id, ip, code="") -> None:
+    """Count one more failed code; the same wrong code typed again (preview, then place) counts once."""
+    if code and not cache.add(f"{_code_failures_key(user_id, ip)}:{code[:32]}", 1, CODE_FAILURES_WINDOW):
+        return
     key = _code_failures_key(user_id, ip)
     cache.add(key, 0, CODE_FAILURES_WINDOW)
     try:

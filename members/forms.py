@@ -1,0 +1,75 @@
+"""Member centre forms: profile, address, privacy; validation messages for the member."""
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Address, Profile
+
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+AVATAR_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["display_name", "gender", "birth_date", "phone", "avatar"]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def clean_birth_date(self):
+        birth_date = self.cleaned_data.get("birth_date")
+        if birth_date and not (date(1900, 1, 1) <= birth_date <= date.today()):
+            raise ValidationError(_("请输入有效的生日。"))
+        return birth_date
+
+    def clean_phone(self):
+        phone = (self.cleaned_data.get("phone") or "").strip().replace(" ", "").replace("-", "")
+        if phone and not (phone.lstrip("+").isdigit() and 6 <= len(phone) <= 15):
+            raise ValidationError(_("请输入有效的手机号码。"))
+        return phone
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        if not avatar or not hasattr(avatar, "image"):
+            return avatar  # unchanged or cleared
+        if avatar.size > AVATAR_MAX_BYTES:
+            raise ValidationError(_("头像不能超过 2 MB。"))
+        image_format = getattr(avatar.image, "format", None)
+        if image_format not in AVATAR_FORMATS:
+            raise ValidationError(_("头像只支持 JPEG、PNG、WebP 或 GIF 图片。"))
+        return avatar
+
+
+class AddressForm(forms.ModelForm):
+    is_default = forms.BooleanField(label=_("设为默认地址"), required=False)
+
+    class Meta:
+        model = Address
+        fields = ["recipient_name", "phone", "province", "city", "district", "address_line", "postcode"]
+
+    def clean_phone(self):
+        phone = (self.cleaned_data.get("phone") or "").strip().replace(" ", "").replace("-", "")
+        if not (phone.lstrip("+").isdigit() and 6 <= len(phone) <= 15):
+            raise ValidationError(_("请输入有效的电话号码。"))
+        return phone
+
+    def clean_postcode(self):
+        postcode = (self.cleaned_data.get("postcode") or "").strip()
+        if postcode and not (postcode.isdigit() and len(postcode) == 6):
+            raise ValidationError(_("邮编应为6位数字。"))
+        return postcode
+
+
+class PersonalizationForm(forms.Form):
+    personalization_enabled = forms.BooleanField(label=_("个性化推荐"), required=False)
+
+
+class AccountDeleteForm(forms.Form):
+    confirm = forms.CharField(label=_("请输入“注销”确认"), max_length=10)
+
+    def clean_confirm(self):
+        value = self.cleaned_data["confirm"].strip()
+        if value not in {"注销", str(_("注销"))}:
+            raise ValidationError(_("请输入“注销”以确认。"))
+        return value

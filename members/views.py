@@ -1,0 +1,218 @@
+"""Member centre pages: thin views over members.selectors and members.services."""
+import json
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from members import selectors
+from members.forms import AccountDeleteForm, AddressForm, PersonalizationForm, ProfileForm
+from members.models import Address
+from members.services import accounts, coupons, favourites, privacy
+from shop.errors import DomainError
+
+COUPON_STATES = {"available": gettext_lazy("可使用"), "used": gettext_lazy("已使用"), "expired": gettext_lazy("已过期")}
+
+
+def _safe_next(request, fallback):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@login_required
+def centre(request):
+    account = selectors.points_account_for(request.user)
+    expiring_points, expiring_at = selectors.points_expiring_soon(request.user)
+    return render(request, "members/centre.html", {
+        "section": "centre",
+        "account": account,
+        "progress": selectors.tier_progress(account),
+        "expiring_points": expiring_points,
+        "expiring_at": expiring_at,
+        "expiring_coupons": selectors.coupons_expiring_soon(request.user)[:5],
+        "recent_orders": selectors.recent_orders(request.user),
+        "profile": accounts.profile_for(request.user),
+    })
+
+
+@login_required
+def points(request):
+    page = Paginator(selectors.points_history(request.user), 20).get_page(request.GET.get("page"))
+    account = selectors.points_account_for(request.user)
+    expiring_points, expiring_at = selectors.points_expiring_soon(request.user)
+    return render(request, "members/points.html", {
+        "section": "points", "page": page, "account": account,
+        "expiring_points": expiring_points, "expiring_at": expiring_at,
+    })
+
+
+@login_required
+def coupon_list(request):
+    state = request.GET.get("state", "available")
+    if state not in COUPON_STATES:
+        state = "available"
+    return render(request, "members/coupons.html", {
+        "section": "coupons", "state": state, "states": COUPON_STATES,
+        "coupons": selectors.coupons_for(request.user, state=state)[:100],
+        "claimable": selectors.claimable_templates(request.user),
+        "now": timezone.now(),
+    })
+
+
+@login_required
+@require_POST
+def coupon_claim(request, template_id):
+    try:
+        coupon = coupons.coupon_claim(user=request.user, template_id=template_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已领取：%(name)s") % {"name": coupon.template.name})
+    return redirect("members:coupons")
+
+
+@login_required
+def favourite_list(request):
+    page = Paginator(selectors.favourites_for(request.user), 24).get_page(request.GET.get("page"))
+    return render(request, "members/favourites.html", {"section": "favourites", "page": page})
+
+
+@require_POST
+def favourite_toggle(request):
+    """Save or unsave a product; JSON for scripts, a redirect back for plain forms."""
+    from shop.models import Product
+
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not request.user.is_authenticated:
+        if wants_json:
+            return JsonResponse({"error": _("请先登录。")}, status=401)
+        from django.contrib.auth.views import redirect_to_login
+        return redirect_to_login(_safe_next(request, "/"))
+    try:
+        product_id = int(request.POST.get("product_id", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("缺少商品。"))
+    product = get_object_or_404(Product, pk=product_id, is_active=True)
+    saved = favourites.favourite_toggle(user=request.user, product=product)
+    if wants_json:
+        return JsonResponse({"saved": saved})
+    messages.success(request, _("已收藏") if saved else _("已取消收藏"))
+    return redirect(_safe_next(request, "members:favourites"))
+
+
+@login_required
+def recently_viewed(request):
+    return render(request, "members/recent.html", {
+        "section": "recent", "products": selectors.recently_viewed_products(request.user),
+    })
+
+
+@login_required
+def address_list(request):
+    return render(request, "members/addresses.html", {
+        "section": "addresses", "addresses": Address.objects.filter(user=request.user),
+    })
+
+
+@login_required
+def address_edit(request, address_id=None):
+    address = None
+    if address_id is not None:
+        address = get_object_or_404(Address, pk=address_id, user=request.user)
+    form = AddressForm(request.POST or None, instance=address,
+                       initial={"is_default": address.is_default if address else False})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in accounts.ADDRESS_FIELDS}
+        try:
+            accounts.address_save(user=request.user, address=address,
+                                  is_default=form.cleaned_data["is_default"], **data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("地址已保存。"))
+            return redirect(_safe_next(request, "members:addresses"))
+    return render(request, "members/address_form.html", {
+        "section": "addresses", "form": form, "address": address, "next": _safe_next(request, ""),
+    })
+
+
+@login_required
+@require_POST
+def address_delete(request, address_id):
+    get_object_or_404(Address, pk=address_id, user=request.user)
+    accounts.address_delete(user=request.user, address_id=address_id)
+    messages.success(request, _("地址已删除。"))
+    return redirect("members:addresses")
+
+
+@login_required
+@require_POST
+def address_default(request, address_id):
+    get_object_or_404(Address, pk=address_id, user=request.user)
+    accounts.address_set_default(user=request.user, address_id=address_id)
+    messages.success(request, _("已设为默认地址。"))
+    return redirect("members:addresses")
+
+
+@login_required
+def profile(request):
+    current = accounts.profile_for(request.user)
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        accounts.profile_update(user=request.user, **fields)
+        messages.success(request, _("资料已保存。"))
+        return redirect("members:profile")
+    return render(request, "members/profile.html", {"section": "profile", "form": form, "profile": current})
+
+
+@login_required
+def privacy_page(request):
+    current = accounts.profile_for(request.user)
+    if request.method == "POST":
+        form = PersonalizationForm(request.POST)
+        if form.is_valid():
+            privacy.personalization_set(user=request.user, enabled=form.cleaned_data["personalization_enabled"])
+            messages.success(request, _("已开启个性化推荐。") if form.cleaned_data["personalization_enabled"]
+                             else _("已关闭个性化推荐。"))
+            return redirect("members:privacy")
+    form = PersonalizationForm(initial={"personalization_enabled": current.personalization_enabled})
+    return render(request, "members/privacy.html", {
+        "section": "privacy", "form": form, "profile": current, "delete_form": AccountDeleteForm(),
+    })
+
+
+@login_required
+def data_export(request):
+    data = privacy.member_data_export(user=request.user)
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{timezone.localdate():%Y%m%d}.json"'
+    return response
+
+
+@login_required
+@reauthentication_required
+def account_delete(request):
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        privacy.member_account_delete(user=user)
+        messages.success(request, _("你的账户和个人数据已删除。"))
+        return redirect("shop:home")
+    if request.method == "POST":
+        messages.error(request, _("请输入“注销”以确认。"))
+    return render(request, "members/account_delete.html", {"section": "privacy", "form": form})
