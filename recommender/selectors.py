@@ -246,8 +246,8 @@ def _together(*, product_ids, n, exclude, block, user, reason_for):
     picked = _pick((_Rule(r) for r in rows), n, exclude, lambda r: Recommendation(
         r.product, reason_for(r.row.antecedent), block, "rules", "", "bought_together"))
     if len(picked) < n:
-        kinds = (ProductSimilarity.Kind.ALSO_BOUGHT, ProductSimilarity.Kind.ALSO_VIEWED)
-        rows = _similar_rows(product_ids, kinds, user).order_by("kind_order", "-score")[: n * OVERFETCH * 2]
+        kinds = (ProductSimilarity.Kind.ALSO_BOUGHT,)
+        rows = _similar_rows(product_ids, kinds, user).order_by("-score")[: n * OVERFETCH * 2]
         picked += _pick((_Similar(r) for r in rows), n - len(picked), exclude, lambda s: Recommendation(
             s.product, reason_for(s.row.product), block, s.row.kind, "", s.row.kind))
     return picked
