@@ -266,9 +266,9 @@ class PaymentSerializer(serializers.Serializer):
 
 # --- Events ----------------------------------------------------------------------------------
 
-# What a client app may report; purchases, cart and favourite changes are recorded by the
-# services themselves, so a client cannot forge them.
-CLIENT_EVENT_KINDS = [Event.Kind.VIEW, Event.Kind.SEARCH, Event.Kind.REC_IMPRESSION, Event.Kind.REC_CLICK]
+# What a client app may report. Purchases, cart and favourite changes are recorded by the services
+# themselves (a client cannot forge them), and impressions by the recommendation endpoints.
+CLIENT_EVENT_KINDS = [Event.Kind.VIEW, Event.Kind.SEARCH, Event.Kind.REC_CLICK]
 CLIENT_EVENT_KIND_CHOICES = [(k.value, k.label) for k in CLIENT_EVENT_KINDS]
 
 
@@ -277,7 +277,7 @@ class EventInputSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(required=False, min_value=1)
     query = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     context = serializers.DictField(required=False, default=dict,
-                                    help_text=_("例如推荐位与模型：{\"surface\": \"home\"}"))
+                                    help_text=_("推荐点击时带上推荐接口返回的 block 和 model"))
 
     def validate_context(self, value):
         # Only short scalar values: the context is stored with every event.
@@ -296,6 +296,11 @@ class EventInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"query": _("搜索事件需要搜索词。")})
         if kind != Event.Kind.SEARCH and not attrs.get("product_id"):
             raise serializers.ValidationError({"product_id": _("该事件需要商品。")})
+        if kind == Event.Kind.REC_CLICK:
+            context = attrs.get("context", {})
+            if not str(context.get("block", "")).strip() or not str(context.get("model", "")).strip():
+                raise serializers.ValidationError(
+                    {"context": _("推荐点击需要推荐接口返回的 block 和 model。")})
         return attrs
 
 

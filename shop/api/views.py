@@ -9,13 +9,15 @@ from rest_framework.views import APIView
 
 from shop import selectors
 from shop.errors import DomainError
-from shop.models import ZERO, Category, Order, Product
+from recommender.services.tracking import recommendation_click_record
+from shop.models import ZERO, Category, Event, Order, Product
 from shop.payments import provider_get
 from shop.services import cart as cart_services
 from shop.services import checkout as checkout_services
 from shop.services import orders as order_services
 from shop.services import reviews as review_services
 from shop.services.events import event_record_for_request
+from shop.visitor import visitor_key
 
 from . import serializers as s
 
@@ -307,7 +309,7 @@ class EventCreateView(APIView):
     throttle_classes = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
     throttle_scope = "events"
 
-    @extend_schema(summary="Record a view, search, recommendation impression or click",
+    @extend_schema(summary="Record a product view, a search or a click on a recommendation",
                    request=s.EventInputSerializer, responses={201: s.EventSerializer})
     def post(self, request):
         data = s.EventInputSerializer(data=request.data)
@@ -318,9 +320,16 @@ class EventCreateView(APIView):
             product = Product.objects.filter(pk=params["product_id"], is_active=True).first()
             if product is None:
                 raise DomainError(_("商品不存在或已下架。"), code="product_not_found", field="product_id")
-        event = event_record_for_request(request, kind=params["kind"], product=product,
-                                         query=params.get("query", "").strip(),
-                                         context={**params.get("context", {}), "client": "api"})
+        context = params.get("context", {})
+        if params["kind"] == Event.Kind.REC_CLICK:
+            # The same record as the site's click-through link (with the member's experiment arm).
+            event = recommendation_click_record(
+                user=request.user, session_key=visitor_key(request, create=not request.user.is_authenticated),
+                block=str(context["block"]), model=str(context["model"]), product=product)
+        else:
+            event = event_record_for_request(request, kind=params["kind"], product=product,
+                                             query=params.get("query", "").strip(),
+                                             context={**context, "client": "api"})
         if event is None:
             raise DomainError(_("暂时无法记录，请稍后再试。"), code="event_not_recorded")
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
