@@ -18,6 +18,7 @@ from members import selectors
 from members.forms import AccountDeleteForm, AddressForm, PersonalizationForm, ProfileForm
 from members.models import Address
 from members.services import accounts, coupons, favourites, privacy
+from recommender.surfaces import recommendation_blocks_for_member_centre
 from shop.errors import DomainError
 
 COUPON_STATES = {"available": gettext_lazy("可使用"), "used": gettext_lazy("已使用"), "expired": gettext_lazy("已过期")}
@@ -44,6 +45,7 @@ def centre(request):
         "expiring_coupons": selectors.coupons_expiring_soon(request.user)[:5],
         "recent_orders": selectors.recent_orders(request.user),
         "profile": accounts.profile_for(request.user),
+        "rec_blocks": recommendation_blocks_for_member_centre(request),
     })
 
 

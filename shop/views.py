@@ -24,6 +24,8 @@ from shop.services.events import event_record_for_request
 from shop.services.orders import order_cancel, payment_callback_handle, payment_start
 from shop.services.reviews import member_has_bought, review_submit
 from shop.visitor import visitor_key
+from recommender.surfaces import (recommendation_blocks_for_cart, recommendation_blocks_for_home,
+                                  recommendation_blocks_for_order, recommendation_blocks_for_product)
 
 logger = logging.getLogger(__name__)
 REVIEWS_PER_PAGE = 10
@@ -67,6 +69,7 @@ def home(request):
         "top_categories": nav_categories(),
         "new_arrivals": selectors.products_new_arrivals(limit=8),
         "best_sellers": selectors.products_best_sellers(limit=8),
+        "rec_blocks": recommendation_blocks_for_home(request),
     })
 
 
@@ -124,6 +127,7 @@ def product(request, slug):
         "review_form": ReviewForm(),
         "can_review": request.user.is_authenticated and member_has_bought(user=request.user,
                                                                            product=item),
+        "rec_blocks": recommendation_blocks_for_product(request, item),
     })
 
 
@@ -166,6 +170,7 @@ def cart(request):
         "price_changed": any(line.price_changed for line in lines),
         "unavailable": any(not line.product.is_active or line.quantity > line.product.stock
                            for line in lines),
+        "rec_blocks": recommendation_blocks_for_cart(request, current),
     })
 
 
@@ -320,7 +325,8 @@ def order_pay(request, number):
 @require_GET
 def order_paid(request, number):
     order = _own_order_or_404(request, number)
-    return render(request, "shop/order_paid.html", {"order": order})
+    return render(request, "shop/order_paid.html", {
+        "order": order, "rec_blocks": recommendation_blocks_for_order(request, order)})
 
 
 # --- Payments --------------------------------------------------------------------------------

@@ -32,6 +32,11 @@ def event_record(*, kind, user=None, session_key="", product=None, query="", val
                 event.save(force_insert=True)
         else:
             event.save(force_insert=True)
+        if event.user_id and event.product_id:
+            # Refresh the member's recommendations soon after (queued on commit, debounced, never raises).
+            from recommender.services.refresh import refresh_schedule
+
+            refresh_schedule(user_id=event.user_id, kind=kind)
         return event
     except Exception:
         logger.exception("could not record %s event", kind)
