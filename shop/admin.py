@@ -1,0 +1,243 @@
+"""Staff admin for the shop: catalogue, orders (state changes through the services), reviews, events."""
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from shop.errors import DomainError
+from shop.models import (Brand, Category, Event, Order, OrderLine, OrderStatusChange, Payment,
+                         Product, ProductImage, Review, Tag)
+from shop.selectors import catalogue_caches_forget
+from shop.services.orders import order_cancel, order_complete, order_refund, order_ship
+from shop.services.reviews import review_approve, review_reject
+
+admin.site.site_header = _("优选商城 管理后台")
+admin.site.site_title = _("优选商城 管理后台")
+admin.site.index_title = _("管理后台")
+
+
+class StockFilter(admin.SimpleListFilter):
+    title = _("库存")
+    parameter_name = "stock_level"
+
+    def lookups(self, request, model_admin):
+        return [("out", _("缺货")), ("low", _("库存紧张")), ("ok", _("充足"))]
+
+    def queryset(self, request, queryset):
+        from django.conf import settings
+
+        low = getattr(settings, "SHOP_LOW_STOCK", 5)
+        if self.value() == "out":
+            return queryset.filter(stock=0)
+        if self.value() == "low":
+            return queryset.filter(stock__gt=0, stock__lte=low)
+        if self.value() == "ok":
+            return queryset.filter(stock__gt=low)
+        return queryset
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 1
+    fields = ("image", "alt", "position")
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("thumbnail", "name", "sku", "category", "price", "stock", "sales_count",
+                    "rating_avg", "is_active")
+    list_display_links = ("thumbnail", "name")
+    list_filter = ("is_active", StockFilter, "category", "brand")
+    search_fields = ("name", "sku")
+    list_select_related = ("category", "brand")
+    list_per_page = 50
+    prepopulated_fields = {"slug": ("sku",)}
+    autocomplete_fields = ("category", "brand")
+    filter_horizontal = ("tags",)
+    readonly_fields = ("sales_count", "rating_avg", "rating_count", "created_at", "updated_at")
+    inlines = [ProductImageInline]
+    actions = ["activate", "deactivate"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("images")
+
+    @admin.display(description=_("图片"))
+    def thumbnail(self, product):
+        images = list(product.images.all())
+        if not images:
+            return "—"
+        return format_html('<img src="{}" alt="" width="48" height="48">', images[0].image.url)
+
+    @admin.action(description=_("上架所选商品"))
+    def activate(self, request, queryset):
+        count = queryset.update(is_active=True)
+        self.message_user(request, _("已上架 %(n)s 件商品。") % {"n": count}, messages.SUCCESS)
+
+    @admin.action(description=_("下架所选商品"))
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(request, _("已下架 %(n)s 件商品。") % {"n": count}, messages.SUCCESS)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "parent", "slug", "position", "is_active", "product_count")
+    list_filter = ("is_active", "parent")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    list_select_related = ("parent",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @admin.display(description=_("商品数"), ordering="product_total")
+    def product_count(self, category):
+        return category.product_total
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        catalogue_caches_forget()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        catalogue_caches_forget()
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("product_name", "sku", "unit_price", "quantity", "line_total")
+    readonly_fields = fields
+
+
+class OrderStatusChangeInline(ReadOnlyInline):
+    model = OrderStatusChange
+    fields = ("from_status", "to_status", "changed_by", "note", "created_at")
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("reference", "provider", "amount", "status", "created_at", "updated_at")
+    readonly_fields = fields
+
+
+def _order_action(service, done_message):
+    def action(modeladmin, request, queryset):
+        done, refused = 0, []
+        for order in queryset.order_by("pk"):
+            try:
+                service(order=order, by=request.user, note="admin")
+                done += 1
+            except DomainError as error:
+                refused.append(f"{order.number}: {error.message}")
+        if done:
+            modeladmin.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+        for problem in refused:
+            modeladmin.message_user(request, problem, messages.WARNING)
+    return action
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "user", "status", "total", "created_at")
+    list_filter = ("status", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("number", "user__email", "recipient_name", "phone")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    inlines = [OrderLineInline, PaymentInline, OrderStatusChangeInline]
+    actions = ["mark_shipped", "mark_completed", "cancel", "refund"]
+    readonly_fields = ("number", "user", "status", "idempotency_key", "subtotal", "shipping_fee",
+                       "coupon_discount", "points_discount", "points_used", "total",
+                       "shipping_method", "created_at", "paid_at", "shipped_at", "completed_at",
+                       "cancelled_at", "refunded_at")
+
+    def has_add_permission(self, request):
+        return False  # orders come from checkouts
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail stays
+
+    mark_shipped = admin.action(description=_("标记为已发货"))(
+        _order_action(order_ship, _("%(n)s 个订单已标记为已发货。")))
+    mark_completed = admin.action(description=_("标记为已完成"))(
+        _order_action(order_complete, _("%(n)s 个订单已标记为已完成。")))
+    cancel = admin.action(description=_("取消订单（未付款）"))(
+        _order_action(order_cancel, _("%(n)s 个订单已取消。")))
+    refund = admin.action(description=_("退款"))(
+        _order_action(order_refund, _("%(n)s 个订单已退款。")))
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("product", "user", "rating", "title", "status", "created_at")
+    list_filter = ("status", "rating")
+    search_fields = ("product__name", "user__email", "title", "body")
+    list_select_related = ("product", "user")
+    readonly_fields = ("product", "user", "rating", "title", "body", "status", "created_at")
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("通过所选评价"))
+    def approve(self, request, queryset):
+        for review in queryset.select_related("product"):
+            review_approve(review=review, by=request.user)
+        self.message_user(request, _("评价已通过。"), messages.SUCCESS)
+
+    @admin.action(description=_("拒绝所选评价"))
+    def reject(self, request, queryset):
+        for review in queryset.select_related("product"):
+            review_reject(review=review, by=request.user)
+        self.message_user(request, _("评价已拒绝。"), messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "user", "session_key", "product", "query", "value")
+    list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("query", "user__email", "product__name", "session_key")
+    list_select_related = ("user", "product")
+    show_full_result_count = False  # counting a million events on every page is slow
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "order", "provider", "amount", "status", "created_at")
+    list_filter = ("status", "provider")
+    search_fields = ("reference", "order__number")
+    list_select_related = ("order",)
