@@ -1,0 +1,51 @@
+"""The small catalogue and accounts the browser journeys need, written straight through the ORM."""
+from datetime import timedelta
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from shop.models import Brand, Category, Product
+
+PASSWORD = "Journey-pass-2026!"
+
+
+def catalogue():
+    """Two categories, a few Chinese-named products with stock; returns {slug: product}."""
+    tea = Category.objects.create(name="茶饮", slug="tea", position=1)
+    audio = Category.objects.create(name="耳机音响", slug="audio", position=2)
+    brand = Brand.objects.create(name="山野", slug="shanye")
+    rows = [
+        (tea, "西湖龙井绿茶", "longjing", "128.00", 50),
+        (tea, "云南普洱熟茶", "puer", "88.00", 50),
+        (tea, "安溪铁观音", "tieguanyin", "66.00", 50),
+        (audio, "降噪蓝牙耳机", "anc-earbuds", "399.00", 20),
+        (audio, "便携蓝牙音箱", "speaker", "159.00", 20),
+    ]
+    products = {}
+    for number, (category, name, slug, price, stock) in enumerate(rows):
+        products[slug] = Product.objects.create(
+            category=category, brand=brand, name=name, slug=slug, sku=f"E2E-{number:03d}",
+            price=Decimal(price), stock=stock, description=f"{name}，产地直供。",
+            sales_count=10 * (len(rows) - number))
+    return products
+
+
+def member(email, *, staff=False, superuser=False, verified=True):
+    User = get_user_model()
+    if superuser:
+        user = User.objects.create_superuser(email=email, password=PASSWORD)
+    else:
+        user = User.objects.create_user(email=email, password=PASSWORD, is_staff=staff)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+def coupon_template(**fields):
+    from members.models import CouponTemplate
+
+    defaults = dict(name="新客立减10元", amount=Decimal("10.00"), min_spend=Decimal("50.00"),
+                    valid_until=timezone.now() + timedelta(days=30), per_member_limit=1)
+    defaults.update(fields)
+    return CouponTemplate.objects.create(**defaults)
