@@ -103,8 +103,11 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.NotFound):
         return error_response(code="not_found", message=_("找不到该内容。"), status_code=404)
     if isinstance(exc, exceptions.PermissionDenied):
-        message = exc.detail if exc.detail != exceptions.PermissionDenied.default_detail else _("没有权限执行此操作。")
-        return error_response(code="permission_denied", message=message, status_code=403)
+        if str(exc.detail).startswith("CSRF Failed"):
+            # A session (browser) request without the CSRF token; token clients never see this.
+            return error_response(code="csrf_failed", message=_("安全校验失败，请刷新页面后重试。"),
+                                  status_code=403)
+        return error_response(code="permission_denied", message=_("没有权限执行此操作。"), status_code=403)
     if isinstance(exc, exceptions.MethodNotAllowed):
         headers["Allow"] = ", ".join(context["view"].allowed_methods) if context.get("view") else ""
         return error_response(code="method_not_allowed", message=_("不支持该请求方法。"),

@@ -7,7 +7,7 @@ from members.tests.factories import OrderFactory, OrderLineFactory
 from shop.models import Order
 from shop.services.reviews import review_submit
 
-from .test_api_support import anon, catalogue, member, api  # noqa: F401  (fixtures)
+from .test_api_support import anon, api, catalogue, fresh_throttles, member  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

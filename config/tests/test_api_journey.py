@@ -10,7 +10,7 @@ from members.models import CouponTemplate
 from members.services.points import points_staff_adjust
 from shop.models import Event, Order, Product
 
-from .test_api_support import PASSWORD, catalogue, member_make  # noqa: F401  (fixtures)
+from .test_api_support import PASSWORD, catalogue, fresh_throttles, member_make  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from allauth.account.models import EmailAddress
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -24,6 +25,14 @@ def client_for(user) -> APIClient:
     token, _created = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Throttle counters live in the cache; each test starts with none (import this fixture)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
