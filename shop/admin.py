@@ -4,6 +4,7 @@ from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from members.masking import PersonalDataAdminMixin
 from shop.errors import DomainError
 from shop.models import (Brand, Category, Event, Order, OrderLine, OrderStatusChange, Payment,
                          Product, ProductImage, Review, Tag)
@@ -161,7 +162,10 @@ def _order_action(service, done_message):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    # Recipient details show masked and read-only unless staff hold members.view_personal_data.
+    personal_data_fields = {"user": "email", "recipient_name": "text", "phone": "phone", "district": "text",
+                            "address_line": "text", "postcode": "text"}
     list_display = ("number", "user", "status", "total", "created_at")
     list_filter = ("status", ("created_at", admin.DateFieldListFilter))
     search_fields = ("number", "user__email", "recipient_name", "phone")

@@ -1,0 +1,285 @@
+"""Staff admin for membership: members with points and tier, the read-only ledger with adjustments,
+coupon templates with counts and bulk issue, tiers and the earning rules."""
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from members.masking import PERSONAL_DATA_HELP, PersonalDataAdminMixin
+from members.models import (Address, Coupon, CouponRedemption, CouponTemplate, EarningRules, Favourite,
+                            PointsAccount, PointsEntry, Profile, Tier, User)
+from members.services.coupons import coupons_issue_to_segment
+from members.services.points import points_staff_adjust
+from shop.errors import DomainError
+
+
+class ProfileInline(PersonalDataAdminMixin, admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ("display_name", "gender", "birth_date", "phone", "avatar", "personalization_enabled")
+    personal_data_fields = {"phone": "phone", "birth_date": "text"}
+
+    def get_list_display(self, request):  # inlines have no changelist
+        return ()
+
+
+@admin.register(User)
+class MemberAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
+    list_display = ("email", "tier", "points_available", "points_pending", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_active", "points_account__tier")
+    search_fields = ("email", "username")
+    ordering = ("-date_joined",)
+    list_select_related = ("points_account__tier",)
+    inlines = [ProfileInline]
+    personal_data_fields = {"email": "email", "username": "email", "first_name": "text", "last_name": "text"}
+    fieldsets = (
+        (None, {"fields": ("email", "username", "password")}),
+        (_("个人信息"), {"fields": ("first_name", "last_name")}),
+        (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("时间"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    @admin.display(description=_("会员等级"), ordering="points_account__tier__position")
+    def tier(self, obj):
+        account = getattr(obj, "points_account", None)
+        return account.tier if account and account.tier else "-"
+
+    @admin.display(description=_("可用积分"), ordering="points_account__available")
+    def points_available(self, obj):
+        account = getattr(obj, "points_account", None)
+        return account.available if account else 0
+
+    @admin.display(description=_("待入账积分"), ordering="points_account__pending")
+    def points_pending(self, obj):
+        account = getattr(obj, "points_account", None)
+        return account.pending if account else 0
+
+    def changelist_view(self, request, extra_context=None):
+        from members.masking import can_view_personal_data
+
+        if not can_view_personal_data(request.user):
+            self.message_user(request, PERSONAL_DATA_HELP, messages.INFO)
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PointsAdjustForm(forms.Form):
+    delta = forms.IntegerField(label=_("调整积分（负数为扣减）"))
+    note = forms.CharField(label=_("原因"), max_length=200)
+
+    def clean_delta(self):
+        delta = self.cleaned_data["delta"]
+        if delta == 0:
+            raise forms.ValidationError(_("调整数量不能为 0。"))
+        if abs(delta) > 1_000_000:
+            raise forms.ValidationError(_("单次调整不能超过 1,000,000 积分。"))
+        return delta
+
+
+@admin.register(PointsAccount)
+class PointsAccountAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
+    list_display = ("user", "available", "pending", "tier", "spend_12m", "updated_at", "adjust_link")
+    list_filter = ("tier",)
+    search_fields = ("user__email",)
+    list_select_related = ("user", "tier")
+    ordering = ("-available",)
+    personal_data_fields = {"user": "email"}
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("members.view_pointsaccount") or request.user.has_perm(
+            "members.view_pointsentry")
+
+    @admin.display(description=_("调整"))
+    def adjust_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:members_points_adjust", args=[obj.user_id]),
+                           _("调整积分"))
+
+    def get_urls(self):
+        return [path("adjust/<int:user_id>/", self.admin_site.admin_view(self.adjust_view),
+                     name="members_points_adjust")] + super().get_urls()
+
+    def adjust_view(self, request, user_id):
+        if not request.user.has_perm("members.add_pointsentry"):
+            messages.error(request, _("你没有调整积分的权限。"))
+            return redirect("admin:members_pointsaccount_changelist")
+        member = get_object_or_404(User, pk=user_id)
+        form = PointsAdjustForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                points_staff_adjust(user=member, delta=form.cleaned_data["delta"], staff=request.user,
+                                    note=form.cleaned_data["note"])
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, _("积分已调整。"), messages.SUCCESS)
+                return redirect("admin:members_pointsaccount_changelist")
+        account = PointsAccount.objects.filter(user=member).first()
+        return render(request, "members/admin/points_adjust.html", {
+            **self.admin_site.each_context(request), "title": _("调整积分"), "form": form,
+            "member_id": member.pk, "account": account, "opts": self.model._meta,
+        })
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
+    list_display = ("created_at", "user", "reason", "available_delta", "pending_delta", "available_after",
+                    "pending_after", "order", "staff", "note")
+    list_filter = ("reason", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("user__email", "order__number", "note")
+    list_select_related = ("user", "order", "staff")
+    date_hierarchy = "created_at"
+    personal_data_fields = {"user": "email"}
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ("position", "name", "code", "min_spend", "points_multiplier")
+    list_display_links = ("name",)
+    ordering = ("position",)
+
+
+@admin.register(EarningRules)
+class EarningRulesAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "points_per_yuan", "first_order_bonus", "review_points", "return_window_days",
+                    "expiry_days", "redeem_points_per_yuan", "redeem_max_share", "updated_at")
+
+    def has_add_permission(self, request):
+        return not EarningRules.objects.exists()  # a singleton
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CouponIssueForm(forms.Form):
+    SEGMENT_CHOICES = [("all", _("全部会员")), ("tier", _("指定等级")), ("inactive_90d", _("90天未活跃的会员"))]
+    segment = forms.ChoiceField(label=_("会员分组"), choices=SEGMENT_CHOICES)
+    tier = forms.ModelChoiceField(label=_("等级"), queryset=Tier.objects.all(), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("segment") == "tier" and not cleaned.get("tier"):
+            self.add_error("tier", _("请选择会员等级。"))
+        return cleaned
+
+
+@admin.register(CouponTemplate)
+class CouponTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "label_display", "code", "scope", "min_tier", "valid_until", "total_quantity",
+                    "issued", "redeemed", "is_active")
+    list_filter = ("is_active", "kind", "scope", "is_claimable", "is_signup_gift", "is_birthday_gift",
+                   "is_personalised")
+    search_fields = ("name", "code")
+    filter_horizontal = ("categories", "products")
+    readonly_fields = ("issued_count", "redeemed_count")
+    actions = ["issue_to_segment"]
+    list_select_related = ("min_tier",)
+    fieldsets = (
+        (None, {"fields": ("name", "description", "is_active")}),
+        (_("优惠"), {"fields": ("kind", "amount", "max_discount", "min_spend", "stackable_with_points")}),
+        (_("有效期"), {"fields": ("valid_from", "valid_until", "valid_days")}),
+        (_("范围与限制"), {"fields": ("scope", "categories", "products", "min_tier", "total_quantity",
+                                   "per_member_limit", "issued_count", "redeemed_count")}),
+        (_("获取方式"), {"fields": ("code", "is_claimable", "is_signup_gift", "is_birthday_gift",
+                                  "is_personalised")}),
+    )
+
+    def get_queryset(self, request):
+        # Counted in one query for the whole page (no query per row).
+        return super().get_queryset(request).annotate(
+            issued_n=Count("coupons", distinct=True),
+            redeemed_n=Count("coupons__redemptions", filter=Q(coupons__redemptions__reversed_at__isnull=True),
+                             distinct=True))
+
+    @admin.display(description=_("面额"))
+    def label_display(self, obj):
+        return obj.label
+
+    @admin.display(description=_("已发放"), ordering="issued_n")
+    def issued(self, obj):
+        return obj.issued_n
+
+    @admin.display(description=_("已使用"), ordering="redeemed_n")
+    def redeemed(self, obj):
+        return obj.redeemed_n
+
+    @admin.action(description=_("发放给会员分组"), permissions=["change"])
+    def issue_to_segment(self, request, queryset):
+        templates = list(queryset[:2])
+        if len(templates) != 1:
+            self.message_user(request, _("请只选择一个优惠券模板。"), messages.WARNING)
+            return None
+        return redirect("admin:members_coupon_issue", templates[0].pk)
+
+    def get_urls(self):
+        return [path("<int:template_id>/issue/", self.admin_site.admin_view(self.issue_view),
+                     name="members_coupon_issue")] + super().get_urls()
+
+    def issue_view(self, request, template_id):
+        if not request.user.has_perm("members.add_coupon"):
+            messages.error(request, _("你没有发放优惠券的权限。"))
+            return redirect("admin:members_coupontemplate_changelist")
+        template = get_object_or_404(CouponTemplate, pk=template_id)
+        form = CouponIssueForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            issued, skipped = coupons_issue_to_segment(template=template, segment=form.cleaned_data["segment"],
+                                                       tier=form.cleaned_data.get("tier"), staff=request.user)
+            self.message_user(request, _("已发放 %(issued)s 张，跳过 %(skipped)s 位会员（已达上限或已领完）。")
+                              % {"issued": issued, "skipped": skipped}, messages.SUCCESS)
+            return redirect("admin:members_coupontemplate_changelist")
+        return render(request, "members/admin/coupon_issue.html", {
+            **self.admin_site.each_context(request), "title": _("发放优惠券"), "form": form,
+            "template": template, "opts": self.model._meta,
+        })
+
+
+@admin.register(Coupon)
+class CouponAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "template", "user", "status", "source", "valid_until", "issued_by", "issued_at")
+    list_filter = ("status", "source", "template")
+    search_fields = ("code", "template__name")
+    list_select_related = ("template", "user", "issued_by")
+    readonly_fields = ("template", "user", "code", "source", "issued_by", "issue_key", "issued_at", "used_at",
+                       "status")
+    fields = ("template", "user", "code", "status", "source", "valid_from", "valid_until", "issued_by",
+              "issue_key", "issued_at", "used_at")
+    personal_data_fields = {"user": "email"}
+
+    def has_add_permission(self, request):
+        return False  # issued through templates (claim, gifts, bulk issue)
+
+
+@admin.register(CouponRedemption)
+class CouponRedemptionAdmin(ReadOnlyModelAdmin):
+    list_display = ("coupon", "order", "discount", "created_at", "reversed_at")
+    search_fields = ("coupon__code", "order__number")
+    list_select_related = ("coupon", "order")
+
+
+@admin.register(Address)
+class AddressAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "recipient_name", "phone", "province", "city", "address_line", "is_default")
+    list_select_related = ("user",)
+    personal_data_fields = {"user": "email", "recipient_name": "text", "phone": "phone", "district": "text",
+                            "address_line": "text", "postcode": "text"}
+
+
+@admin.register(Favourite)
+class FavouriteAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
+    list_display = ("user", "product", "created_at")
+    list_select_related = ("user", "product")
+    personal_data_fields = {"user": "email"}
