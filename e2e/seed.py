@@ -49,3 +49,21 @@ def coupon_template(**fields):
                     valid_until=timezone.now() + timedelta(days=30), per_member_limit=1)
     defaults.update(fields)
     return CouponTemplate.objects.create(**defaults)
+
+
+def recommender_run(products):
+    """An active training run: popular list for everyone, and teas similar to each other."""
+    from recommender.models import PopularProduct, ProductSimilarity, TrainingRun
+
+    run = TrainingRun.objects.create(status=TrainingRun.Status.SUCCEEDED, is_active=True,
+                                     serving_model="itemknn", activated_at=timezone.now())
+    popular = ["speaker", "anc-earbuds", "tieguanyin", "puer", "longjing"]
+    PopularProduct.objects.bulk_create(
+        PopularProduct(run=run, segment="all", product=products[slug], score=100 - rank, rank=rank + 1)
+        for rank, slug in enumerate(popular))
+    teas = ["longjing", "puer", "tieguanyin"]
+    ProductSimilarity.objects.bulk_create(
+        ProductSimilarity(run=run, product=products[seed], similar_product=products[other],
+                          kind=ProductSimilarity.Kind.ALSO_VIEWED, score=0.9 - 0.1 * rank, rank=rank + 1)
+        for seed in teas for rank, other in enumerate(t for t in teas if t != seed))
+    return run

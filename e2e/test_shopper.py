@@ -19,15 +19,22 @@ def _submit(form):
     form.locator("[type=submit]").last.click()
 
 
+def _home_recommendations(tab):
+    tab.goto("/")
+    return tab.page.locator("#rec-home .product-card-name").all_inner_texts()
+
+
 def test_guest_browses_signs_up_checks_out_pays_and_reviews(tab, mail_outbox, viewport):
     # given a small catalogue and a public coupon code
     products = seed.catalogue()
     seed.coupon_template(code="WELCOME10", name="欢迎券")
+    seed.recommender_run(products)
     page = tab.page
     email = f"shopper-{viewport['width']}@example.com"
 
-    # the home page shows products
-    tab.goto("/")
+    # the home page shows products, and (to a guest) the popular list as recommendations
+    guest_recommendations = _home_recommendations(tab)
+    assert guest_recommendations[:2] == ["便携蓝牙音箱", "降噪蓝牙耳机"]
     assert page.locator("a[href='/p/longjing/']").count() >= 1
 
     # searching in Chinese finds the tea, not the headphones
@@ -106,6 +113,13 @@ def test_guest_browses_signs_up_checks_out_pays_and_reviews(tab, mail_outbox, vi
     assert order.number in page.content()
     assert "已付款" in page.locator("main").inner_text()
 
+    # the order's points wait as pending in the member centre
+    tab.goto("/member/points/")
+    balance = page.locator(".member-balance").inner_text()
+    pending = user.points_account.pending
+    assert pending > 0
+    assert re.search(rf"待入账\s*{pending}\b", balance), balance
+
     # a review on the product page
     tab.goto("/p/longjing/")
     page.locator("input[name=rating][value='5']").check()
@@ -116,3 +130,8 @@ def test_guest_browses_signs_up_checks_out_pays_and_reviews(tab, mail_outbox, vi
     tab.assert_clean()
     assert Review.objects.filter(user=user, product=products["longjing"], rating=5).exists()
     assert "回甘很好" in page.locator("#reviews").inner_text()
+
+    # the home page now recommends for this member: teas like the one bought come first
+    member_recommendations = _home_recommendations(tab)
+    assert member_recommendations != guest_recommendations
+    assert set(member_recommendations[:2]) == {"云南普洱熟茶", "安溪铁观音"}
