@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch, Q, Sum
 
 from shop.models import (Brand, Cart, CartItem, Category, Order, OrderLine, OrderStatusChange,
                          Product, ProductImage, Review)
-from shop.visitor import visitor_key
+from shop.visitor import SESSION_HAS_CART_KEY, visitor_key
 
 CATEGORY_TREE_CACHE_KEY = "shop:category-tree:v1"
 
@@ -27,8 +27,8 @@ def cart_item_count_for_request(request):
         items = CartItem.objects.filter(cart__user=user)
     else:
         key = visitor_key(request)
-        if not key:
-            return 0
+        if not key or not request.session.get(SESSION_HAS_CART_KEY):
+            return 0  # a visitor who never added anything has no cart: no query
         items = CartItem.objects.filter(cart__session_key=key, cart__user__isnull=True)
     return items.aggregate(n=Sum("quantity"))["n"] or 0
 

@@ -23,7 +23,7 @@ from shop.services.checkout import checkout_summary, order_place
 from shop.services.events import event_record_for_request
 from shop.services.orders import order_cancel, payment_callback_handle, payment_start
 from shop.services.reviews import member_has_bought, review_submit
-from shop.visitor import visitor_key
+from shop.visitor import SESSION_HAS_CART_KEY, visitor_key
 from recommender.surfaces import (recommendation_blocks_for_cart, recommendation_blocks_for_home,
                                   recommendation_blocks_for_order, recommendation_blocks_for_product)
 
@@ -155,6 +155,8 @@ def review_create(request, slug):
 
 def _cart_for_change(request):
     user = request.user if request.user.is_authenticated else None
+    if user is None:
+        request.session[SESSION_HAS_CART_KEY] = True
     return cart_get_or_create(user=user, session_key="" if user else visitor_key(request, create=True))
 
 

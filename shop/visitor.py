@@ -2,6 +2,8 @@
 import secrets
 
 SESSION_VISITOR_KEY = "shop_session_key"
+# Set once the visitor has a guest cart, so pages skip the cart-count query until then.
+SESSION_HAS_CART_KEY = "shop_has_cart"
 
 
 def visitor_key(request, *, create=False):

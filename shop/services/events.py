@@ -11,6 +11,12 @@ logger = logging.getLogger(__name__)
 QUERY_MAX_LENGTH = 200
 
 
+def _inside_transaction():
+    """True inside a transaction the code opened (not the one a test case wraps every test in)."""
+    return connection.in_atomic_block and any(
+        not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
 def event_record(*, kind, user=None, session_key="", product=None, query="", value=None,
                  context=None, product_id=None):
     """Store one event; returns it, or None when it could not be stored (logged, never raised).
@@ -26,7 +32,7 @@ def event_record(*, kind, user=None, session_key="", product=None, query="", val
         )
         if product is None and product_id is not None:
             event.product_id = product_id
-        if connection.in_atomic_block:
+        if _inside_transaction():
             # A savepoint keeps a failed insert from poisoning the caller's transaction.
             with transaction.atomic():
                 event.save(force_insert=True)
