@@ -567,9 +567,11 @@ def demo_logins_ensure() -> list[tuple[str, str]]:
 
 def demo_reset():
     """Delete the shop's data and the generated members (keeps other accounts)."""
+    from members.demo import membership_demo_reset
     from members.models import User
 
     with transaction.atomic():
+        membership_demo_reset()  # ledger rows and coupon redemptions protect their orders
         Event.objects.all().delete()
         Review.objects.all().delete()
         Cart.objects.all().delete()

@@ -1,0 +1,100 @@
+"""Demo data for membership: tiers, earning rules, coupon templates and a lively demo shopper.
+
+Registered as a seed_demo step in MembersConfig.ready (see shop.demo.register_seed_step).
+"""
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+TIERS = [("normal", "普通会员", "0", "1.00"), ("silver", "银卡", "1000", "1.20"),
+         ("gold", "金卡", "3000", "1.50"), ("diamond", "钻石", "8000", "2.00")]
+
+
+def _templates(now):
+    from members.models import CouponTemplate, Tier
+
+    gold = Tier.objects.get(code="gold")
+    specs = [
+        dict(name="新人专享 满99减10", code="WELCOME10", amount="10", min_spend="99", per_member_limit=1,
+             description="结账时输入 WELCOME10"),
+        dict(name="满200减30", amount="30", min_spend="200", is_claimable=True, total_quantity=1000,
+             valid_days=30, valid_until=now + timedelta(days=60), description="领券中心限量领取"),
+        dict(name="金卡专享 满500减80", amount="80", min_spend="500", is_claimable=True, min_tier=gold,
+             valid_days=30),
+        dict(name="新人礼 满50减5", amount="5", min_spend="50", is_signup_gift=True, valid_days=14),
+        dict(name="生日礼 满100减20", amount="20", min_spend="100", is_birthday_gift=True, valid_days=30),
+        dict(name="为你推荐 9折", kind="percent", amount="10", max_discount="50", is_personalised=True,
+             per_member_limit=5, valid_days=14, stackable_with_points=False),
+    ]
+    made = []
+    for spec in specs:
+        spec = {k: Decimal(v) if k in ("amount", "min_spend", "max_discount") else v for k, v in spec.items()}
+        template, _created = CouponTemplate.objects.get_or_create(name=spec.pop("name"), defaults=spec)
+        made.append(template)
+    return made
+
+
+def membership_demo_seed(*, shopper=None, now=None) -> dict:
+    """Tiers, rules, coupon templates, profiles for everyone, and points/coupons for the demo shopper."""
+    from members.models import Address, EarningRules, Favourite, PointsAccount, Profile, Tier, User
+    from members.services import checkout_hooks
+    from members.services.coupons import coupon_claim, coupons_signup_gift
+    from members.services.points import points_order_release, points_signup_gift
+    from members.services.tiers import tiers_recompute_all
+    from shop.models import Order, Product
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        for position, (code, name, spend, multiplier) in enumerate(TIERS):
+            Tier.objects.update_or_create(code=code, defaults={
+                "name": name, "min_spend": Decimal(spend), "points_multiplier": Decimal(multiplier),
+                "position": position})
+        rules = EarningRules.current()
+        templates = _templates(now)
+        missing = User.objects.filter(profile__isnull=True)
+        Profile.objects.bulk_create([Profile(user=u) for u in missing], batch_size=1000)
+        missing = User.objects.filter(points_account__isnull=True)
+        PointsAccount.objects.bulk_create([PointsAccount(user=u) for u in missing], batch_size=1000)
+        tiers_recompute_all(now=now)
+
+        if shopper is None:
+            return {"templates": len(templates)}
+        points_signup_gift(user=shopper)
+        coupons_signup_gift(user=shopper)
+        window = timedelta(days=rules.return_window_days)
+        for order in Order.objects.filter(user=shopper, paid_at__isnull=False).order_by("paid_at"):
+            checkout_hooks.order_paid(order=order)
+            if order.status == Order.Status.COMPLETED and order.completed_at and order.completed_at + window <= now:
+                points_order_release(order=order)
+        claimable = next(t for t in templates if t.is_claimable and t.min_tier_id is None)
+        if not shopper.coupons.filter(template=claimable).exists():
+            coupon_claim(user=shopper, template_id=claimable.pk)
+        profile = Profile.objects.get(user=shopper)
+        profile.display_name = profile.display_name or "演示用户"
+        profile.save()
+        if not Address.objects.filter(user=shopper).exists():
+            Address.objects.create(user=shopper, recipient_name="演示用户", phone="13800138000", province="上海市",
+                                   city="上海市", district="浦东新区", address_line="世纪大道100号", postcode="200120",
+                                   is_default=True)
+        for product in Product.objects.filter(is_active=True).order_by("-sales_count")[:4]:
+            Favourite.objects.get_or_create(user=shopper, product=product)
+    return {"templates": len(templates)}
+
+
+def step_membership(ctx):
+    """Membership: tiers, earning rules, coupon templates, the demo shopper's points and coupons."""
+    shopper = ctx.members[0] if getattr(ctx, "members", None) else None
+    membership_demo_seed(shopper=shopper, now=getattr(ctx, "now", None))
+    ctx.say("  tiers, rules, coupon templates; demo shopper's points, coupons, address, favourites")
+
+
+def membership_demo_reset():
+    """Remove what points at orders (ledger, coupon redemptions) so demo orders can be deleted."""
+    from members.models import Coupon, CouponRedemption, PointsAccount, PointsEntry
+
+    CouponRedemption.objects.all().delete()
+    PointsEntry.objects.all().delete()  # lots go with their entries
+    Coupon.objects.all().delete()
+    PointsAccount.objects.update(available=0, pending=0)
