@@ -14,6 +14,16 @@ def _artifact_dir(settings, tmp_path):
     settings.RECOMMENDER_ARTIFACT_DIR = tmp_path / "recommender-artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # The refresh debounce and view counters live in the cache.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path, settings):
     """`celery -A config worker` in a subprocess against the TEST database and REDIS_URL.

@@ -33,11 +33,10 @@ class ProductFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"member{n}@example.com")
     username = factory.LazyAttribute(lambda o: o.email)
-    password = factory.PostGenerationMethodCall("set_password", "pass-1234-word")
+    password = factory.django.Password("pass-1234-word")
 
 
 def profile_for(user, **fields):

@@ -1,0 +1,151 @@
+"""Recommendation blocks on the storefront pages, and the near-real-time refresh after events."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from recommender.models import MemberRecommendation, ProductSimilarity
+from recommender.services.refresh import member_recommendations_refresh
+from recommender.tests.factories import (
+    ProductFactory,
+    UserFactory,
+    active_run,
+    member_rows,
+    order_paid_for,
+    popular_rows,
+    similar_rows,
+)
+from shop.models import Event
+from shop.services.events import event_record
+
+pytestmark = pytest.mark.django_db
+
+
+def _home_queries(client):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("shop:home"))
+    assert response.status_code == 200
+    return response, len(captured)
+
+
+def test_home_shows_the_members_list_at_a_constant_query_cost(client):
+    # given a member with a list longer than the block
+    run = active_run()
+    products = ProductFactory.create_batch(30)
+    popular_rows(run, products)
+    member = UserFactory()
+    member_rows(run, member, products[:30])
+    client.force_login(member)
+
+    response, queries_long = _home_queries(client)
+    html = response.content.decode()
+    assert "为你推荐" in html and html.count("/recommendations/click/home/itemknn/") == 12
+    assert Event.objects.filter(kind=Event.Kind.REC_IMPRESSION, user=member).count() == 1
+
+    # when the list just fills the block, the query count is the same (no query per product)
+    MemberRecommendation.objects.filter(run=run, user=member, rank__gt=12).delete()
+    _, queries_exact = _home_queries(client)
+    assert queries_exact == queries_long
+    # and a short list topped up with popular products costs at most two more (popular rows, images)
+    MemberRecommendation.objects.filter(run=run, user=member, rank__gt=3).delete()
+    _, queries_short = _home_queries(client)
+    assert queries_short <= queries_long + 2
+
+
+def test_guest_home_shows_popular_products(client):
+    run = active_run()
+    popular = ProductFactory(name="爆款保温杯")
+    popular_rows(run, [popular])
+    html = client.get(reverse("shop:home")).content.decode()
+    assert "爆款保温杯" in html and "热门商品" in html
+
+
+def test_pages_render_without_any_trained_run(client):
+    member = UserFactory()
+    client.force_login(member)
+    product = ProductFactory()
+    assert client.get(reverse("shop:home")).status_code == 200
+    assert client.get(product.get_absolute_url()).status_code == 200
+    assert client.get(reverse("shop:cart")).status_code == 200
+
+
+def test_product_page_and_member_centre_show_their_blocks(client):
+    run = active_run()
+    product, similar, listed = ProductFactory(), ProductFactory(name="相似的杯子"), ProductFactory(name="会员专属")
+    similar_rows(run, product, [similar])
+    member = UserFactory()
+    member_rows(run, member, [listed])
+    client.force_login(member)
+    assert "相似的杯子" in client.get(product.get_absolute_url()).content.decode()
+    assert "会员专属" in client.get(reverse("members:centre")).content.decode()
+
+
+def test_a_few_views_refresh_the_members_list_from_similar_products(django_capture_on_commit_callbacks):
+    # given an active run where the viewed product has a similar product
+    run = active_run()
+    viewed, similar, nightly = ProductFactory(name="跑鞋"), ProductFactory(), ProductFactory()
+    similar_rows(run, viewed, [similar], kind=ProductSimilarity.Kind.ALSO_VIEWED)
+    member = UserFactory()
+    member_rows(run, member, [nightly])
+
+    # when the member views it three times (in-process tasks run on commit)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        for _ in range(3):
+            event_record(kind=Event.Kind.VIEW, user=member, product=viewed)
+    assert len(queued) == 1  # the first two views only count; the third queues one refresh
+
+    # then a "realtime" list leads with the similar product, explained by the viewed one
+    fresh = MemberRecommendation.objects.get(run=run, user=member, model="realtime")
+    assert fresh.product == similar and fresh.reason_product == viewed
+
+
+def test_refresh_leaves_out_bought_products_and_opted_out_members():
+    from recommender.tests.factories import profile_for
+
+    run = active_run()
+    seed, bought, other = ProductFactory(), ProductFactory(), ProductFactory()
+    similar_rows(run, seed, [bought, other])
+    member = UserFactory()
+    order_paid_for(member, [bought])
+    Event.objects.create(user=member, product=seed, kind=Event.Kind.CART_ADD)
+
+    assert member_recommendations_refresh(user_id=member.pk) == 1
+    assert MemberRecommendation.objects.get(user=member, model="realtime").product == other
+
+    profile_for(member, personalization_enabled=False)
+    MemberRecommendation.objects.filter(user=member).delete()
+    assert member_recommendations_refresh(user_id=member.pk) == 0
+
+
+def test_event_is_kept_when_the_broker_is_down(monkeypatch):
+    from recommender import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.refresh_member, "delay", broker_down)
+    member, product = UserFactory(), ProductFactory()
+    event = event_record(kind=Event.Kind.PURCHASE, user=member, product=product)
+    assert event is not None and Event.objects.filter(pk=event.pk).exists()
+
+
+def test_pages_still_render_recommendations_when_redis_is_down(client, settings,
+                                                               django_capture_on_commit_callbacks):
+    # given the cache pointing at a Redis that is not there
+    settings.CACHES = {"default": {"BACKEND": "config.cache.FailSoftRedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    run = active_run()
+    product = ProductFactory(name="库存充足")
+    popular_rows(run, [product])
+    member = UserFactory()
+    client.force_login(member)
+
+    # when the member adds to cart and opens the home page
+    with django_capture_on_commit_callbacks(execute=True):
+        event_record(kind=Event.Kind.CART_ADD, user=member, product=product)
+    response = client.get(reverse("shop:home"))
+
+    # then the event is stored and the page shows recommendations from the database
+    assert Event.objects.filter(user=member, kind=Event.Kind.CART_ADD).exists()
+    assert response.status_code == 200 and "库存充足" in response.content.decode()
