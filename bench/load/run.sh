@@ -41,13 +41,17 @@ export LOG_LEVEL=WARNING
 log() { printf '== %s\n' "$*" >&2; }
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 
-log "database $LOAD_DB (seeded once, reused)"
+log "database $LOAD_DB (seeded once, reused; RESET=1 starts it again)"
+if [ "${RESET:-0}" = 1 ]; then
+  dropdb --if-exists "$LOAD_DB"
+fi
 if ! psql -lqt | cut -d'|' -f1 | grep -qw "$LOAD_DB"; then
   createdb "$LOAD_DB"
 fi
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py seed_demo --if-empty --size "$SIZE"
-"$PY" manage.py train_recommender --if-stale
+# --sync: score in this process; no Celery worker runs during the load test.
+"$PY" manage.py train_recommender --if-stale --sync
 "$PY" manage.py collectstatic --noinput -v 0
 redis-cli -u "$REDIS_URL" flushdb >/dev/null  # rate limits and caches from an earlier run
 
