@@ -123,3 +123,12 @@ def recent_orders(user, *, limit=5):
     from shop.models import Order
 
     return Order.objects.filter(user=user).order_by("-created_at")[:limit]
+
+
+def checkout_address_initial(user) -> dict:
+    """Checkout form initial values from the member's default address (empty for guests / none)."""
+    address = default_address_for(user)
+    if address is None:
+        return {}
+    return {name: getattr(address, name) for name in
+            ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")}

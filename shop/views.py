@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from members.selectors import checkout_address_initial
 from shop import selectors
 from shop.errors import DomainError
 from shop.forms import (AddToCartForm, CartQuantityForm, CartRemoveForm, CheckoutForm,
@@ -242,7 +243,8 @@ def checkout(request):
     if not lines:
         messages.info(request, _("购物车是空的，先去逛逛吧。"))
         return redirect("shop:cart")
-    form = CheckoutForm(request.POST or None)
+    # Prefilled from the member's default address (membership's address book).
+    form = CheckoutForm(request.POST or None, initial=checkout_address_initial(request.user))
     shipping_method = (request.POST.get("shipping_method") if request.method == "POST"
                        else form.fields["shipping_method"].initial)
     coupon_code = request.POST.get("coupon_code", "")[:32] if request.method == "POST" else ""

@@ -166,3 +166,18 @@ def test_data_export_is_json_of_own_data(client, member):
 def test_account_delete_needs_reauthentication(client, member):
     response = client.get(reverse("members:account_delete"))
     assert response.status_code == 302 and "reauthenticate" in response["Location"]
+
+
+def test_checkout_is_prefilled_from_the_default_address(client, member):
+    AddressFactory(user=member, recipient_name="默认收货人", is_default=True)
+    product = ProductFactory()
+    client.post(reverse("shop:cart_add"), {"product_id": product.pk, "quantity": 1})
+    form = client.get(reverse("shop:checkout")).context["form"]
+    assert form.initial["recipient_name"] == "默认收货人" and form.initial["idempotency_key"]
+
+
+def test_product_page_has_the_favourite_button(client, member):
+    product = ProductFactory()
+    Favourite.objects.create(user=member, product=product)
+    body = client.get(product.get_absolute_url()).content.decode()
+    assert reverse("members:favourite_toggle") in body and 'aria-pressed="true"' in body
