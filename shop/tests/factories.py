@@ -25,7 +25,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         model = User
         skip_postgeneration_save = True
 
-    email = factory.Sequence(lambda n: f"member{n:04d}@example.com")
+    email = factory.Sequence(lambda n: f"shopper{n}@example.test")
     username = factory.LazyAttribute(lambda o: o.email)
     password = factory.django.Password("pass12345")
 
