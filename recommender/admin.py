@@ -1,0 +1,201 @@
+"""Staff dashboard: training runs, charts, "retrain now", per-member explanations and A/B results."""
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from members.models import User
+from recommender import engine, stats
+from recommender.models import Experiment, TrainingRun
+from recommender.selectors import member_recommendation_explain
+
+CHART_WIDTH, CHART_HEIGHT = 600, 160
+
+
+def bar_chart(values, *, labels, max_value=None):
+    """Bars for an inline SVG drawn with attributes only (the CSP forbids inline styles)."""
+    values = [v if v is not None else 0.0 for v in values]
+    top = max_value or max(values + [1e-9])
+    slot = CHART_WIDTH / max(len(values), 1)
+    bars = []
+    for index, (value, label) in enumerate(zip(values, labels)):
+        height = round(CHART_HEIGHT * value / top, 1) if top else 0
+        bars.append({"x": round(index * slot + slot * 0.1, 1), "width": round(slot * 0.8, 1),
+                     "y": round(CHART_HEIGHT - height, 1), "height": height, "value": value, "label": label})
+    return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT}
+
+
+class ExplainForm(forms.Form):
+    member = forms.CharField(label=gettext_lazy("会员邮箱或编号"), max_length=254)
+
+    def clean_member(self):
+        value = self.cleaned_data["member"].strip()
+        lookup = {"pk": int(value)} if value.isdigit() else {"email__iexact": value}
+        user = User.objects.filter(**lookup).first()
+        if user is None:
+            raise ValidationError(_("找不到该会员。"))
+        return user
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "is_active", "trigger", "started_at", "duration", "serving_model",
+                    "precision_at_10", "gate_passed")
+    list_filter = ("status", "is_active", "trigger")
+    change_list_template = "recommender/admin/trainingrun_change_list.html"
+    readonly_fields = ("status", "is_active", "started_at", "finished_at", "activated_at", "trigger",
+                       "serving_model", "gate_passed", "gate_reason", "metrics_table", "timings_table",
+                       "data_sizes", "parameters", "shards_total", "shards_completed", "lease_expires_at",
+                       "code_version", "error")
+    exclude = ("metrics", "timings")
+
+    class Media:
+        css = {"all": ["css/admin_recommender.css"]}
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("耗时（秒）"))
+    def duration(self, run):
+        return f"{run.duration_seconds:.1f}" if run.duration_seconds is not None else "-"
+
+    @admin.display(description="precision@10")
+    def precision_at_10(self, run):
+        value = run.metrics.get(run.serving_model, {}).get("precision@10")
+        return f"{value:.4f}" if value is not None else "-"
+
+    @admin.display(description=gettext_lazy("各模型评估指标"))
+    def metrics_table(self, run):
+        names = ["precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10", "coverage@10", "fit_seconds"]
+        header = format_html_join("", "<th>{}</th>", ((n,) for n in ["model", *names]))
+        rows = format_html_join("", "<tr><td>{}</td>{}</tr>", (
+            (model, format_html_join("", "<td>{}</td>", (
+                (f"{values[n]:.4f}" if isinstance(values.get(n), (int, float)) else values.get("error", "-"),)
+                for n in names)))
+            for model, values in run.metrics.items()))
+        return format_html('<table class="rec-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+                           header, rows)
+
+    @admin.display(description=gettext_lazy("各阶段耗时"))
+    def timings_table(self, run):
+        return format_html('<table class="rec-table"><tbody>{}</tbody></table>', format_html_join(
+            "", "<tr><td>{}</td><td>{}</td></tr>", ((k, f"{v:.3f} s") for k, v in run.timings.items())))
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("dashboard/", wrap(self.dashboard_view), name="recommender_dashboard"),
+            path("retrain/", wrap(self.retrain_view), name="recommender_retrain"),
+            path("why/", wrap(self.why_view), name="recommender_why"),
+        ] + super().get_urls()
+
+    def dashboard_view(self, request):
+        runs = stats.metrics_over_runs()
+        days = stats.click_through_by_day()
+        ctr = stats.click_through()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("推荐系统看板"),
+            "opts": self.model._meta,
+            "active": TrainingRun.objects.filter(is_active=True).first(),
+            "running": TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).first(),
+            "precision_chart": bar_chart([r["precision"] for r in runs], labels=[f"#{r['run'].pk}" for r in runs]),
+            "ctr_chart": bar_chart([d["rate"] for d in days], labels=[d["day"].isoformat() for d in days]),
+            "runs": runs,
+            "ctr_blocks": ctr["block"],
+            "ctr_models": ctr["model"],
+            "experiments": [(e, stats.experiment_results(e)) for e in Experiment.objects.filter(is_running=True)],
+        }
+        return TemplateResponse(request, "recommender/admin/dashboard.html", context)
+
+    def retrain_view(self, request):
+        if request.method != "POST":
+            return redirect("admin:recommender_dashboard")
+        if not request.user.has_perm("recommender.view_trainingrun"):
+            messages.error(request, _("没有权限。"))
+            return redirect("admin:index")
+        from recommender.tasks import retrain_enqueue
+
+        if retrain_enqueue(trigger="staff"):
+            messages.success(request, _("已安排重新训练，完成后新的推荐会自动启用。"))
+        else:
+            messages.error(request, _("任务队列暂时不可用，请稍后再试。"))
+        return redirect("admin:recommender_dashboard")
+
+    def why_view(self, request):
+        form = ExplainForm(request.GET or None)
+        explanation = member_recommendation_explain(user=form.cleaned_data["member"]) if form.is_valid() else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("为什么推荐这些"),
+            "opts": self.model._meta,
+            "form": form,
+            "why": explanation,
+            "member": form.cleaned_data["member"] if explanation else None,
+        }
+        return TemplateResponse(request, "recommender/admin/why.html", context)
+
+
+class ExperimentForm(forms.ModelForm):
+    class Meta:
+        model = Experiment
+        fields = ("name", "description", "arms", "is_running")
+
+    def clean_arms(self):
+        arms = self.cleaned_data["arms"]
+        if not isinstance(arms, list) or len(arms) < 2:
+            raise ValidationError(_("至少需要两个分组，例如 [{\"name\": \"A\", \"model\": \"hybrid\", \"share\": 50}, …]。"))
+        names = set()
+        for arm in arms:
+            if not isinstance(arm, dict) or not arm.get("name"):
+                raise ValidationError(_("每个分组需要 name、model 和 share。"))
+            if arm.get("model") not in engine.MODEL_FACTORIES:
+                raise ValidationError(_("未知模型 %(model)s，可选：%(choices)s。") % {
+                    "model": arm.get("model"), "choices": ", ".join(engine.MODEL_FACTORIES)})
+            if not isinstance(arm.get("share"), int) or arm["share"] <= 0:
+                raise ValidationError(_("分组 %(name)s 的 share 必须是正整数。") % {"name": arm["name"]})
+            if arm["name"] in names:
+                raise ValidationError(_("分组名 %(name)s 重复。") % {"name": arm["name"]})
+            names.add(arm["name"])
+        return arms
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    form = ExperimentForm
+    list_display = ("name", "is_running", "arm_summary", "created_at")
+    readonly_fields = ("results",)
+
+    class Media:
+        css = {"all": ["css/admin_recommender.css"]}
+
+    @admin.display(description=gettext_lazy("分组"))
+    def arm_summary(self, experiment):
+        return ", ".join(f"{a.get('name')}: {a.get('model')} ({a.get('share')})" for a in experiment.arms or [])
+
+    @admin.display(description=gettext_lazy("结果（95% Wilson 置信区间）"))
+    def results(self, experiment):
+        if not experiment.pk:
+            return "-"
+        rows = stats.experiment_results(experiment)
+        return format_html(
+            '<table class="rec-table"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            '<th>{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("分组"), _("模型"), _("会员数"), _("曝光 / 点击"), _("点击率"), _("转化率（点击后 7 天内购买）"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>", (
+                (r["name"], r["model"], r["members"], r["ctr"]["impressions"], r["ctr"]["clicks"],
+                 f"{r['ctr']['rate']:.2%} [{r['ctr']['low']:.2%}, {r['ctr']['high']:.2%}]",
+                 f"{r['conversion']['rate']:.2%} [{r['conversion']['low']:.2%}, {r['conversion']['high']:.2%}]")
+                for r in rows)))
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "description", "arms", "is_running"]
+        return fields + ["results"] if obj else fields
