@@ -1,0 +1,82 @@
+"""Developer and operator commands: train_recommender, recommend, import_events."""
+import pytest
+from django.core.management import CommandError, call_command
+
+from recommender.models import TrainingRun
+from recommender.tests.factories import ProductFactory, UserFactory, active_run, behaviour_seed, member_rows
+from shop.models import Event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_train_recommender_sync_prints_a_summary_and_if_stale_then_skips(capsys):
+    behaviour_seed(members=15)
+    call_command("train_recommender", "--sync", "--models", "popularity", "itemknn")
+    out = capsys.readouterr().out
+    assert "succeeded (active)" in out and "precision@10" in out and "Gate: passed" in out
+    assert TrainingRun.objects.filter(is_active=True).count() == 1
+
+    call_command("train_recommender", "--if-stale")
+    assert "fresh" in capsys.readouterr().out
+    assert TrainingRun.objects.count() == 1
+
+
+def test_train_recommender_fails_loudly_when_a_run_is_going():
+    TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    with pytest.raises(CommandError, match="已有训练正在进行"):
+        call_command("train_recommender", "--sync")
+
+
+def test_recommend_shows_a_members_list_by_email_or_id(capsys):
+    run = active_run()
+    member = UserFactory(email="list@example.com")
+    member_rows(run, member, [ProductFactory(name="保温杯"), ProductFactory(name="茶叶")])
+    call_command("recommend", "list@example.com", "--n", "2")
+    out = capsys.readouterr().out
+    assert "保温杯" in out and "茶叶" in out and "itemknn" in out
+    call_command("recommend", str(member.pk))
+    assert "保温杯" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="no member"):
+        call_command("recommend", "nobody@example.com")
+
+
+def _csv(tmp_path, text):
+    path = tmp_path / "events.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_import_events_imports_a_good_file(tmp_path, capsys):
+    member = UserFactory(email="old@example.com")
+    product = ProductFactory(sku="SKU-1")
+    path = _csv(tmp_path, "member,product,kind,timestamp,value\n"
+                          f"old@example.com,SKU-1,view,2025-03-01T10:00:00,\n"
+                          f"{member.pk},{product.pk},rating,2025-03-02 11:00:00+08:00,4\n")
+    call_command("import_events", path)
+    assert "Imported 2 events" in capsys.readouterr().out
+    assert Event.objects.filter(user=member, product=product).count() == 2
+    assert Event.objects.get(kind="rating").value == 4
+
+
+def test_import_events_reports_every_bad_row_and_imports_nothing(tmp_path, capsys):
+    UserFactory(email="old@example.com")
+    ProductFactory(sku="SKU-1")
+    path = _csv(tmp_path, "member,product,kind,timestamp,value\n"
+                          "old@example.com,SKU-1,view,2025-03-01T10:00:00,\n"
+                          "ghost@example.com,SKU-1,view,2025-03-01T10:00:00,\n"
+                          "old@example.com,NOPE,teleport,yesterday,\n"
+                          "old@example.com,SKU-1,rating,2025-03-01T10:00:00,9\n")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_events", path)
+    err = capsys.readouterr().err
+    assert "row 3, column member" in err
+    assert "row 4, column product" in err and "row 4, column kind" in err and "row 4, column timestamp" in err
+    assert "row 5, column value" in err
+    assert not Event.objects.exists()
+
+
+def test_import_events_refuses_a_file_without_the_required_columns(tmp_path, capsys):
+    path = _csv(tmp_path, "user,item\n1,2\n")
+    with pytest.raises(CommandError):
+        call_command("import_events", path)
+    assert "column member: required column missing" in capsys.readouterr().err
