@@ -99,27 +99,62 @@ class ItemKNN(Recommender):
         return self.similarity_[cols].toarray()
 
 
+def _row_norms(m):
+    return np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel()).astype(np.float32)
+
+
+def _cap_item_users(x: sp.csr_matrix, cap: int | None, seed: int) -> sp.csr_matrix:
+    """Keep at most ``cap`` random users per item for the user-user similarity.
+
+    User-user products cost sum(item degree^2), dominated by a few blockbuster items that say
+    little about who is similar to whom; sampling them bounds the cost on big data and leaves
+    small data (every item under the cap) exact.
+    """
+    if cap is None:
+        return x
+    xc = x.tocsc()
+    deg = np.diff(xc.indptr)
+    if deg.max(initial=0) <= cap:
+        return x
+    rng = np.random.default_rng(seed)
+    keep = np.ones(xc.nnz, dtype=bool)
+    for j in np.flatnonzero(deg > cap):
+        s, e = xc.indptr[j], xc.indptr[j + 1]
+        drop = rng.choice(e - s, size=e - s - cap, replace=False)
+        keep[s + drop] = False
+    xc = xc.copy()
+    xc.data = np.where(keep, xc.data, 0).astype(xc.data.dtype)
+    xc.eliminate_zeros()
+    return xc.tocsr()
+
+
 class UserKNN(Recommender):
     """User-based neighbourhood model: score(u, i) = sum over the k most similar users v of sim(u, v) * w_vi.
 
     ``similarity``: ``"cosine"`` or ``"pearson"`` (centred over all items, positive values only);
-    ``dot / (|a||b| + shrinkage)``. User-user top-k is computed in blocks with sparse products.
+    ``dot / (|a||b| + shrinkage)``. User-user top-k is computed in blocks with sparse products;
+    items with more than ``max_item_users`` users contribute a seeded sample of that many users
+    to the similarity (bounds the cost on big data; exact when no item is that popular).
     Reasons are ``neighbours_liked`` without an item. ``similar_items`` uses item cosine.
     """
 
     reason_code = "neighbours_liked"
 
-    def __init__(self, k: int = 100, shrinkage: float = 10.0, similarity: str = "cosine"):
+    def __init__(self, k: int = 100, shrinkage: float = 10.0, similarity: str = "cosine",
+                 max_item_users: int | None = 1000, random_state: int = 42):
         self.k = k
         self.shrinkage = shrinkage
         self.similarity = similarity
+        self.max_item_users = max_item_users
+        self.random_state = random_state
 
     def _fit(self, data, items):
         x = data.matrix
+        xs = _cap_item_users(x, self.max_item_users, self.random_state)
         if self.similarity == "cosine":
-            self.similarity_ = cosine_top_k(x, self.k, self.shrinkage)
+            self.similarity_ = cosine_top_k(xs, self.k, self.shrinkage, norms=_row_norms(x))
         elif self.similarity == "pearson":
-            self.similarity_ = pearson_top_k(x, self.k, self.shrinkage)
+            self.similarity_ = pearson_top_k(xs, self.k, self.shrinkage)
         else:
             raise ValueError("similarity must be 'cosine' or 'pearson'")
         xt = x.T.tocsr()
@@ -305,7 +340,7 @@ class AssociationRules(Recommender):
             return conf
 
         bt = b.T.tocsr()
-        r = blockwise_top_k(bt, b.tocsc(), self.max_rules_per_item, transform)
+        r = blockwise_top_k(bt, b, self.max_rules_per_item, transform)
         if metric == "lift":  # keep confidence as the scoring weight
             coo = r.tocoo()
             r = sp.csr_matrix((coo.data * item_support[coo.col], (coo.row, coo.col)), shape=r.shape)
@@ -335,6 +370,17 @@ class AssociationRules(Recommender):
         return self.confidence_[cols].toarray()
 
 
+def _mirror_lower(p: np.ndarray, block: int = 1024):
+    """Copy the lower triangle onto the upper one in place (LAPACK fills only one triangle)."""
+    n = p.shape[0]
+    for s in range(0, n, block):
+        e = min(s + block, n)
+        p[s:e, e:] = p[e:, s:e].T
+        sub = p[s:e, s:e]
+        iu = np.triu_indices(e - s, 1)
+        sub[iu] = sub.T[iu]
+
+
 class EASE(Recommender):
     """EASE (Steck 2019): B = I - P diagMat(1/diag(P)), P = (X'X + l2 I)^-1, diag(B) = 0.
 
@@ -360,11 +406,11 @@ class EASE(Recommender):
             raise ModelUnavailable(f"EASE Gram matrix is not positive definite (info={info}); raise l2")
         p, info = lapack.spotri(c, lower=1, overwrite_c=1)
         del c, g
-        p = np.tril(p) + np.tril(p, -1).T
+        _mirror_lower(p)
         diag = np.diag(p).copy()
         p /= -diag[None, :]
         p[np.diag_indices(n)] = 0.0
-        self.weights_ = p
+        self.weights_ = np.ascontiguousarray(p)
 
     def _scores(self, rows):
         return np.asarray(self.data_.matrix[rows] @ self.weights_, dtype=np.float32)

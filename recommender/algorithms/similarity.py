@@ -15,7 +15,7 @@ def top_n_per_row(scores: np.ndarray, n: int):
     if n <= 0:
         return np.empty((scores.shape[0], 0), dtype=np.int64), np.empty((scores.shape[0], 0), scores.dtype)
     if n < n_cols:
-        part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+        part = np.argpartition(scores, n_cols - n, axis=1)[:, n_cols - n:]
     else:
         part = np.broadcast_to(np.arange(n_cols), scores.shape).copy()
     vals = np.take_along_axis(scores, part, axis=1)
@@ -76,11 +76,11 @@ def _norms(m: sp.csr_matrix) -> np.ndarray:
 
 
 def cosine_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclude_self: bool = True,
-                 block_cells: int = BLOCK_CELLS) -> sp.csr_matrix:
+                 block_cells: int = BLOCK_CELLS, norms: np.ndarray | None = None) -> sp.csr_matrix:
     """Row-row cosine similarity, ``dot / (|a| |b| + shrinkage)``, top-k per row, as CSR."""
     vectors = vectors.tocsr().astype(np.float32)
-    norms = _norms(vectors)
-    right = vectors.T.tocsc()
+    norms = _norms(vectors) if norms is None else norms
+    right = vectors.T.tocsr()
 
     def transform(block, start, stop):
         denom = norms[start:stop, None] * norms[None, :] + np.float32(shrinkage)
@@ -105,7 +105,7 @@ def pearson_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclud
     sq = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()
     sds = np.sqrt(np.clip(sq - n * means ** 2, 0.0, None)).astype(np.float32)
     means32 = means.astype(np.float32)
-    right = vectors.astype(np.float32).T.tocsc()
+    right = vectors.astype(np.float32).T.tocsr()
 
     def transform(block, start, stop):
         block -= np.float32(n) * means32[start:stop, None] * means32[None, :]

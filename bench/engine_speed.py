@@ -1,0 +1,85 @@
+"""Engine speed: fit each model and produce the top 20 for every user; wall time and peak RSS.
+
+    .venv/bin/python bench/engine_speed.py --interactions 1000000 [--models popularity,itemknn,...]
+
+Each model runs in a fresh subprocess so its peak RSS (resource.getrusage, ru_maxrss) is its own;
+the data are generated with bench/gen_interactions.py (50,000 users x 10,000 items by default).
+Hybrid runs with tune=False (fixed default weights) and fits its own components.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+MODELS = ["popularity", "itemknn", "userknn", "ease", "svd", "rules", "content", "hybrid"]
+
+
+def make(name):
+    from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD, TfidfContent,
+                                        UserKNN)
+
+    return {"popularity": Popularity, "itemknn": ItemKNN, "userknn": UserKNN, "ease": EASE, "svd": PureSVD,
+            "rules": AssociationRules, "content": TfidfContent, "hybrid": Hybrid}[name]()
+
+
+def run_one(name, users, items, n_inter, n):
+    from gen_interactions import speed_interactions
+
+    df, item_frame = speed_interactions(users, items, n_inter, seed=0)
+    model = make(name)
+    t0 = time.perf_counter()
+    model.fit(df, items=item_frame)
+    t1 = time.perf_counter()
+    recs = model.recommend(None, n=n)
+    t2 = time.perf_counter()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"model": name, "rows": len(df), "users": int(df.user_id.nunique()), "items": items,
+                      "fit_s": round(t1 - t0, 2), "recommend_s": round(t2 - t1, 2), "total_s": round(t2 - t0, 2),
+                      "rec_rows": len(recs), "peak_rss_mb": round(rss_mb)}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--interactions", type=int, default=1_000_000)
+    ap.add_argument("--users", type=int, default=50_000)
+    ap.add_argument("--items", type=int, default=10_000)
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        run_one(a.one, a.users, a.items, a.interactions, a.n)
+        return
+    print(f"# {platform.node()} {platform.processor() or platform.machine()} cpus={os.cpu_count()} "
+          f"python={platform.python_version()} {time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"# {a.interactions} interactions, {a.users} users x {a.items} items, top {a.n} for every user")
+    print(f"{'model':12} {'fit s':>8} {'top-n s':>8} {'total s':>8} {'peak MB':>8}  rec rows")
+    total = 0.0
+    for name in a.models.split(","):
+        cmd = [sys.executable, __file__, "--one", name, "--interactions", str(a.interactions), "--users",
+               str(a.users), "--items", str(a.items), "--n", str(a.n)]
+        t0 = time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if out.returncode != 0:
+            print(f"{name:12} FAILED: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        total += r["total_s"]
+        print(f"{name:12} {r['fit_s']:8.1f} {r['recommend_s']:8.1f} {r['total_s']:8.1f} {r['peak_rss_mb']:8.0f}  "
+              f"{r['rec_rows']}  (process wall incl. data generation {wall:.1f} s)")
+    print(f"{'sum':12} {'':8} {'':8} {total:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
