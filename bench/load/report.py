@@ -6,10 +6,10 @@ import subprocess
 from pathlib import Path
 from statistics import quantiles
 
-PAGES = [  # (page, method, path pattern), first match wins
+PAGES = [  # (page, method, "path?query" pattern), first match wins
     ("healthz", "GET", r"^/healthz"),
     ("member_home", "GET", r"^/\?member=1"),
-    ("home", "GET", r"^/$"),
+    ("home", "GET", r"^/\?$"),
     ("category", "GET", r"^/c/"),
     ("product", "GET", r"^/p/"),
     ("search", "GET", r"^/search/"),

@@ -61,7 +61,7 @@ log "targets"
 log "gunicorn: $WORKERS workers x $WORKER_THREADS threads on 127.0.0.1:$PORT"
 "$GUNICORN" config.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
   --worker-class gthread --threads "$WORKER_THREADS" --backlog 2048 \
-  --access-logfile "$OUT/access.log" --access-logformat '%(m)s %(U)s%(q)s %(s)s %(D)s' \
+  --access-logfile "$OUT/access.log" --access-logformat '%(m)s %(U)s?%(q)s %(s)s %(D)s' \
   --error-logfile "$OUT/gunicorn.log" &
 GUNICORN_PID=$!
 trap 'kill $GUNICORN_PID 2>/dev/null || true; wait $GUNICORN_PID 2>/dev/null || true' EXIT
