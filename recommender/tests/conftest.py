@@ -24,12 +24,26 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Tasks run in-process (as without REDIS_URL) except in tests that start a real worker."""
+    from config.celery import app
+
+    if "celery_worker_process" in request.fixturenames:
+        yield
+        return
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path, settings):
-    """`celery -A config worker` in a subprocess against the TEST database and REDIS_URL.
+    """`celery -A config worker -P solo` in a subprocess against the TEST database and REDIS_URL.
 
-    Needs PostgreSQL (the worker is another process, so SQLite's in-memory test db is invisible)
-    and a broker; the test using it is transactional so its rows are committed and visible.
+    Needs PostgreSQL (the worker is another process and must see the test database) and Redis;
+    the test using it is transactional so its rows are committed and visible to the worker.
     """
     from django.db import connection
 
@@ -37,41 +51,33 @@ def celery_worker_process(transactional_db, tmp_path, settings):
     if not redis_url or connection.vendor != "postgresql":
         pytest.skip("a real worker needs REDIS_URL and PostgreSQL")
     db = connection.settings_dict
-    database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    database_url = (f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+                    f"{db['PORT'] or 5432}/{db['NAME']}")
     artifacts = tmp_path / "worker-artifacts"
     settings.RECOMMENDER_ARTIFACT_DIR = artifacts
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
            "DJANGO_SETTINGS_MODULE": "config.settings.test", "RECOMMENDER_ARTIFACT_DIR": str(artifacts),
            "CONN_MAX_AGE": "0"}
-    queue = f"rectest-{os.getpid()}-{time.time_ns()}"
     log_path = tmp_path / "worker.log"
-    root = Path(django_settings.BASE_DIR)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1",
-             "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
-    from config.celery import app
-
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
+             "-n", f"rectest-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
+            cwd=Path(django_settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 60
-        while time.time() < deadline:
+        while "ready." not in log_path.read_text():
             if process.poll() is not None:
                 pytest.fail("celery worker exited:\n" + log_path.read_text()[-3000:])
-            if "ready." in log_path.read_text():
-                break
+            if time.time() > deadline:
+                pytest.fail("celery worker did not start:\n" + log_path.read_text()[-3000:])
             time.sleep(0.3)
-        else:
-            pytest.fail("celery worker did not start:\n" + log_path.read_text()[-3000:])
         yield process
     finally:
-        app.conf.task_default_queue = previous_queue
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-        sys.stdout.write(log_path.read_text()[-2000:])
+            process.wait()
+        sys.stdout.write(log_path.read_text()[-3000:])
