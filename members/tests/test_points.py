@@ -135,3 +135,13 @@ def test_check_points_command_reports_a_difference():
     PointsAccount.objects.filter(user=user).update(available=11)
     with pytest.raises(CommandError):
         call_command("check_points", verbosity=0)
+
+
+def test_nightly_tasks_run_and_return_counts():
+    from members import tasks
+
+    assert tasks.points_expire.delay().get() == 0
+    assert tasks.points_release.delay().get() == 0
+    UserFactory()
+    assert tasks.tiers_recompute.delay().get() == 1
+    assert tasks.birthday_coupons.delay().get() == 0
