@@ -137,16 +137,28 @@ def product_for_page(slug):
     """The product page's product: brand, category (and parent), images and tags; or None."""
     return (Product.objects.filter(slug=slug, is_active=True)
             .select_related("brand", "category", "category__parent")
-            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
-                              "tags")
+            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
             .first())
 
 
+def rating_distribution_cache_key(product_id):
+    return f"shop:rating-distribution:v1:{product_id}"
+
+
 def product_rating_distribution(product) -> list[tuple[int, int]]:
-    """[(5, n5), (4, n4), ..., (1, n1)] over approved reviews, in one query."""
+    """[(5, n5), (4, n4), ..., (1, n1)] over approved reviews: one query, then cached until
+    the review service recomputes the product's rating (or the count or average moves)."""
+    if not product.rating_count:
+        return [(stars, 0) for stars in range(5, 0, -1)]
+    key = rating_distribution_cache_key(product.pk)
+    cached = cache.get(key)
+    if cached and cached[0] == (product.rating_count, str(product.rating_avg)):
+        return cached[1]
     counts = dict(Review.objects.filter(product=product, status=Review.Status.APPROVED)
                   .values_list("rating").annotate(n=Count("id")).order_by())
-    return [(stars, counts.get(stars, 0)) for stars in range(5, 0, -1)]
+    distribution = [(stars, counts.get(stars, 0)) for stars in range(5, 0, -1)]
+    cache.set(key, ((product.rating_count, str(product.rating_avg)), distribution), 3600)
+    return distribution
 
 
 def product_reviews(product):

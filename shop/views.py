@@ -123,7 +123,9 @@ def product(request, slug):
         "specs": sorted(item.attributes.items()) if isinstance(item.attributes, dict) else [],
         "distribution": distribution,
         "review_total": review_total,
-        "reviews": _page(request, selectors.product_reviews(item), REVIEWS_PER_PAGE, count=review_total),
+        # No reviews: an empty list spares the query.
+        "reviews": _page(request, selectors.product_reviews(item) if review_total else [],
+                         REVIEWS_PER_PAGE, count=review_total),
         "cart_form": AddToCartForm(initial={"product_id": item.pk, "quantity": 1}),
         "review_form": ReviewForm(),
         "can_review": request.user.is_authenticated and member_has_bought(user=request.user,

@@ -1,6 +1,7 @@
 """Reviews: members who bought a product rate it once (a second time edits); staff moderate."""
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 from members.services import checkout_hooks
 from shop.errors import DomainError
 from shop.models import ZERO, Event, Order, OrderLine, Product, Review
+from shop.selectors import rating_distribution_cache_key
 from shop.services.events import event_record
 
 PURCHASED_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
@@ -27,6 +29,7 @@ def product_rating_recompute(*, product: Product) -> Product:
     Product.objects.filter(pk=product.pk).update(rating_avg=avg if stats["n"] else ZERO,
                                                  rating_count=stats["n"])
     product.rating_avg, product.rating_count = (avg if stats["n"] else ZERO), stats["n"]
+    cache.delete(rating_distribution_cache_key(product.pk))
     return product
 
 
