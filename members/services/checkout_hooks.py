@@ -9,7 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from members.models import Coupon, CouponTemplate, EarningRules, PointsAccount
+from members.models import Coupon, CouponRedemption, CouponTemplate, EarningRules, PointsAccount
 from members.services import coupons as coupon_services
 from members.services import points as points_services
 from members.services.tiers import tier_recompute
@@ -178,10 +178,16 @@ def order_completed(*, order) -> None:
 def _order_unwind(order):
     if order.user_id is None:
         return
-    coupon_services.coupon_redemptions_reverse(order=order)
-    points_services.points_redeem_reverse(order=order)
-    points_services.points_order_reverse(order=order)
-    tier_recompute(user=order.user)
+    with transaction.atomic():
+        # Same lock order as checkout_discounts_apply (templates, account, coupons): no deadlock.
+        template_ids = (CouponRedemption.objects.filter(order=order, reversed_at__isnull=True)
+                        .values_list("coupon__template_id", flat=True))
+        list(CouponTemplate.objects.select_for_update().filter(pk__in=list(template_ids)).order_by("pk"))
+        points_services.points_account_lock(user=order.user)
+        coupon_services.coupon_redemptions_reverse(order=order)
+        points_services.points_redeem_reverse(order=order)
+        points_services.points_order_reverse(order=order)
+        tier_recompute(user=order.user)
 
 
 def order_cancelled(*, order) -> None:

@@ -18,7 +18,7 @@ def _iso(value):
 
 def member_data_export(*, user) -> dict:
     """Everything we hold about `user`, as JSON-ready data."""
-    from shop.models import Event, Order
+    from shop.models import Event, Order, Review
 
     profile = Profile.objects.filter(user=user).first()
     return {
@@ -44,6 +44,8 @@ def member_data_export(*, user) -> dict:
                     "lines": [{"product": line.product_name, "quantity": line.quantity,
                                "line_total": str(line.line_total)} for line in o.lines.all()]}
                    for o in Order.objects.filter(user=user).prefetch_related("lines")],
+        "reviews": [{"product": r.product.name, "rating": r.rating, "title": r.title, "body": r.body,
+                     "at": _iso(r.created_at)} for r in Review.objects.filter(user=user).select_related("product")],
         "events": [{"kind": e.kind, "product_id": e.product_id, "query": e.query, "at": _iso(e.created_at)}
                    for e in Event.objects.filter(user=user).order_by("created_at")[:10000]],
     }

@@ -83,3 +83,31 @@ def test_points_cannot_be_spent_twice_under_concurrency():
     assert outcomes.count("ok") == 1
     assert PointsAccount.objects.get(user=user).available == 0
     assert points_services.points_ledger_differences() == []
+
+
+def test_paid_callback_retried_concurrently_credits_points_once():
+    from django.utils import timezone
+
+    from members.models import PointsEntry
+
+    order = OrderFactory(status="paid", paid_at=timezone.now())
+    barrier = threading.Barrier(20)
+    failures = []
+
+    def paid():
+        try:
+            barrier.wait()
+            checkout_hooks.order_paid(order=order)
+        except Exception as error:  # noqa: BLE001 - any failure is reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=paid) for _i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert PointsEntry.objects.filter(order=order, reason="purchase").count() == 1
+    assert PointsAccount.objects.get(user=order.user).pending == 400

@@ -46,6 +46,8 @@ def test_member_journey(client):
     template = CouponTemplate.objects.create(name="满100减20", amount=Decimal("20"), min_spend=Decimal("100"),
                                              is_claimable=True, per_member_limit=2)
     product = ProductFactory(price=Decimal("100.00"), stock=20)
+    gift = CouponTemplate.objects.create(name="新人礼", amount=Decimal("5"), min_spend=Decimal("50"),
+                                         is_signup_gift=True, valid_days=14)
 
     # sign up, verify the email (the link logs in), profile and signup points exist
     response = client.post(reverse("account_signup"), {"email": EMAIL, "password1": PASSWORD,
@@ -56,6 +58,7 @@ def test_member_journey(client):
     user = User.objects.get(email=EMAIL)
     assert user.emailaddress_set.get().verified and user.profile
     assert PointsAccount.objects.get(user=user).available == 100
+    assert Coupon.objects.get(user=user, template=gift).source == "signup"
 
     # log out and in again by email
     client.post(reverse("account_logout"))
@@ -63,7 +66,7 @@ def test_member_journey(client):
 
     # claim a coupon and buy with it and 100 points (¥1)
     client.post(reverse("members:coupon_claim", args=[template.pk]))
-    coupon = Coupon.objects.get(user=user)
+    coupon = Coupon.objects.get(user=user, template=template)
     order, pay_url = place_order(client, product, coupon_code=coupon.code, points=100)
     assert (order.coupon_discount, order.points_used, order.points_discount) == (Decimal("20.00"), 100, Decimal("1.00"))
     assert order.total == Decimal("179.00")
@@ -90,7 +93,7 @@ def test_member_journey(client):
 
     # a second order with a new coupon and points, cancelled unpaid: both come back
     client.post(reverse("members:coupon_claim", args=[template.pk]))
-    second_coupon = Coupon.objects.filter(user=user, status="available").get()
+    second_coupon = Coupon.objects.filter(user=user, template=template, status="available").get()
     second, _url = place_order(client, product, coupon_code=second_coupon.code, points=300)
     second_coupon.refresh_from_db()
     assert second_coupon.status == "used" and PointsAccount.objects.get(user=user).available == 79
