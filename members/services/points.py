@@ -42,10 +42,9 @@ def points_entry_write(*, user, reason, available_delta=0, pending_delta=0, orde
     """
     with transaction.atomic():
         account = points_account_lock(user=user)
-        exists = PointsEntry.objects.filter(user=user)
         if idempotency_key and PointsEntry.objects.filter(idempotency_key=idempotency_key).exists():
             return None
-        if order is not None and exists.filter(order=order, reason=reason).exists():
+        if order is not None and PointsEntry.objects.filter(order=order, reason=reason).exists():
             return None
         available = account.available + available_delta
         pending = account.pending + pending_delta

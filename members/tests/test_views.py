@@ -12,7 +12,7 @@ from members.models import Address, Coupon, Favourite, Profile
 from members.services import points as points_services
 from members.tests.factories import (AddressFactory, CouponFactory, CouponTemplateFactory, OrderFactory,
                                      ProductFactory, TierFactory, UserFactory)
-from shop.models import Event, Order
+from shop.models import Event
 
 pytestmark = pytest.mark.django_db
 
