@@ -26,7 +26,7 @@ from recommender.models import (
 )
 from recommender.services.refresh import REALTIME_MODEL, bought_product_ids
 from recommender.services.training import AGE_BANDS
-from shop.models import Order, OrderLine, ProductImage
+from shop.models import Order, OrderLine, Product, ProductImage
 
 # Blocks (what staff compare click-through by).
 HOME = "home"
@@ -45,7 +45,7 @@ BLOCK_TITLES = {
 }
 SIMILAR_KIND_ORDER = (ProductSimilarity.Kind.ALSO_VIEWED, ProductSimilarity.Kind.SIMILAR_CONTENT,
                       ProductSimilarity.Kind.ALSO_BOUGHT)
-OVERFETCH = 3  # candidates read per slot, so dropping duplicates still fills the block
+OVERFETCH = 8  # extra candidates read, so dropping duplicates still fills the block
 
 
 @dataclass
@@ -67,32 +67,32 @@ def block_title(block: str) -> str:
     return _(BLOCK_TITLES.get(block, "为你推荐"))
 
 
-def _images():
-    return Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id"))
+def _products_for(ids):
+    """{id: product} for the card (brand, category, images) with one query plus one for images."""
+    if not ids:
+        return {}
+    products = (Product.objects.filter(pk__in=ids).select_related("brand", "category")
+                .defer("description", "attributes")
+                .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))))
+    return {p.pk: p for p in products}
 
 
-def _available(qs, prefix="product"):
-    """Only products a shopper can buy now, with what the card needs in the same query."""
-    return (qs.filter(**{f"{prefix}__is_active": True, f"{prefix}__stock__gt": 0})
-            .select_related(f"{prefix}__brand", f"{prefix}__category"))
-
-
-def _pick(rows, n, exclude, make):
-    """First n rows whose product is not excluded; adds the picked products to `exclude`."""
+def _pick_ids(rows, n, exclude):
+    """First n value rows (product_id first) whose product is not excluded; marks them excluded."""
     out = []
     for row in rows:
-        product_id = row.product_id
-        if product_id in exclude:
+        if row[0] in exclude:
             continue
-        exclude.add(product_id)
-        out.append(make(row))
+        exclude.add(row[0])
+        out.append(row)
         if len(out) >= n:
             break
     return out
 
 
-def _reason_for_code(code: str, reason_product=None) -> str:
-    name = reason_product.name if reason_product is not None else ""
+def _reason_for_code(code: str, name: str | None = None) -> str:
+    """The sentence shown under a card for an engine reason code and the product behind it."""
+    name = name or ""
     if code in ("similar_to_seen", "similar_to_recent", "content_match") and name:
         return _("因为你浏览了 %(name)s") % {"name": name}
     if code == "bought_together" and name:
@@ -108,20 +108,23 @@ def _popular(*, segments, n, exclude, block, arm=""):
     """Popular products of the first segment that has them, then the next ones."""
     priority = Case(*[When(segment=s, then=Value(i)) for i, s in enumerate(segments)],
                     output_field=IntegerField())
-    rows = (_available(PopularProduct.objects.filter(run__is_active=True, segment__in=segments))
-            .prefetch_related(_images()).annotate(priority=priority)
-            .order_by("priority", "rank")[: n * OVERFETCH * len(segments)])
-
-    def make(row):
-        if row.segment.startswith("profile:"):
+    rows = (PopularProduct.objects.filter(run__is_active=True, segment__in=segments,
+                                          product__is_active=True, product__stock__gt=0)
+            .annotate(priority=priority).order_by("priority", "rank")
+            .values_list("product_id", "segment")[: (n + OVERFETCH) * len(segments)])
+    picked = _pick_ids(rows, n, exclude)
+    products = _products_for([product_id for product_id, _segment in picked])
+    out = []
+    for product_id, segment in picked:
+        product = products[product_id]
+        if segment.startswith("profile:"):
             reason = _("与你相似的会员喜欢")
-        elif row.segment.startswith("category:"):
-            reason = _("%(category)s热销") % {"category": row.product.category.name}
+        elif segment.startswith("category:"):
+            reason = _("%(category)s热销") % {"category": product.category.name}
         else:
             reason = _("热门商品")
-        return Recommendation(row.product, reason, block, "popular", arm, "popular")
-
-    return _pick(rows, n, exclude, make)
+        out.append(Recommendation(product, reason, block, "popular", arm, "popular"))
+    return out
 
 
 def _profile_segment(gender: str, birth_date) -> str | None:
@@ -164,19 +167,24 @@ def _for_member(*, user, n, block, exclude, session_key=""):
     # An arm is served only when the run stored lists for its model (else everyone gets the same).
     if arm is not None and run and arm.model in (run[1] or {}).get("list_models", []):
         serving, arm_name = arm.model, arm.name
+    picked = []
     if serving:
-        # Lists refreshed after today's events come first, then the nightly list.
-        rows = (_available(MemberRecommendation.objects.filter(
-                    run__is_active=True, user_id=user.pk, model__in=[REALTIME_MODEL, serving]))
+        # Lists refreshed after today's events come first, then the nightly list. Plain values
+        # here, products loaded once for the picked ids: building model rows for every candidate
+        # cost more than the queries.
+        rows = (MemberRecommendation.objects.filter(
+                    run__is_active=True, user_id=user.pk, model__in=[REALTIME_MODEL, serving],
+                    product__is_active=True, product__stock__gt=0)
                 .exclude(product_id__in=bought_product_ids(user.pk))
-                .select_related("reason_product").prefetch_related(_images())
                 .annotate(fresh_first=Case(When(model=REALTIME_MODEL, then=Value(0)), default=Value(1),
                                            output_field=IntegerField()))
-                .order_by("fresh_first", "rank")[: n * OVERFETCH])
-        picked = _pick(rows, n, exclude, lambda r: Recommendation(
-            r.product, _reason_for_code(r.reason, r.reason_product), block, r.model, arm_name, r.reason))
-    else:
-        picked = []
+                .order_by("fresh_first", "rank")
+                .values_list("product_id", "model", "reason", "reason_product__name")[: 2 * n + OVERFETCH])
+        chosen = _pick_ids(rows, n, exclude)
+        products = _products_for([row[0] for row in chosen])
+        picked = [Recommendation(products[product_id], _reason_for_code(reason, reason_name), block, model,
+                                 arm_name, reason)
+                  for product_id, model, reason, reason_name in chosen]
     if len(picked) < n:
         segments = [segment, "all"] if segment else ["all"]
         picked += _popular(segments=segments, n=n - len(picked), exclude=exclude, block=block, arm=arm_name)
@@ -193,20 +201,14 @@ def recommendations_for_member_centre(*, user, n=8, exclude=None) -> list[Recomm
 
 
 def _similar_rows(product_ids, kinds, user=None):
+    """Similarity rows as (similar product id, kind, name of the product it is similar to)."""
     order = Case(*[When(kind=k, then=Value(i)) for i, k in enumerate(kinds)], output_field=IntegerField())
-    qs = _available(ProductSimilarity.objects.filter(
-        run__is_active=True, product_id__in=list(product_ids), kind__in=kinds), prefix="similar_product")
+    qs = ProductSimilarity.objects.filter(
+        run__is_active=True, product_id__in=list(product_ids), kind__in=kinds,
+        similar_product__is_active=True, similar_product__stock__gt=0)
     if getattr(user, "is_authenticated", False):
         qs = qs.exclude(similar_product_id__in=bought_product_ids(user.pk))
-    return qs.annotate(kind_order=order).select_related("product").prefetch_related(
-        Prefetch("similar_product__images", queryset=ProductImage.objects.order_by("position", "id")))
-
-
-class _Similar:
-    """Adapts a similarity row so `_pick` sees the recommended product as `product_id`."""
-
-    def __init__(self, row):
-        self.row, self.product_id, self.product = row, row.similar_product_id, row.similar_product
+    return qs.annotate(kind_order=order)
 
 
 SIMILAR_REASONS = {
@@ -216,48 +218,52 @@ SIMILAR_REASONS = {
 }
 
 
+def _build(chosen, make):
+    """Recommendations for picked value rows (product id first), products loaded in one go."""
+    products = _products_for([row[0] for row in chosen])
+    return [make(products[row[0]], *row[1:]) for row in chosen]
+
+
 def recommendations_similar(*, product, n=8, exclude=None, user=None) -> list[Recommendation]:
     """"相似商品": also viewed, then similar by description, then also bought."""
     exclude = set() if exclude is None else exclude
     exclude.add(product.pk)
-    rows = _similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")[: n * OVERFETCH * 2]
-    return _pick((_Similar(r) for r in rows), n, exclude, lambda s: Recommendation(
-        s.product, _(SIMILAR_REASONS[s.row.kind]), SIMILAR, s.row.kind, "", s.row.kind))
-
-
-def _rule_rows(product_ids, user=None):
-    qs = _available(BoughtTogetherRule.objects.filter(run__is_active=True, antecedent_id__in=list(product_ids)),
-                    prefix="consequent")
-    if getattr(user, "is_authenticated", False):
-        qs = qs.exclude(consequent_id__in=bought_product_ids(user.pk))
-    return qs.select_related("antecedent").prefetch_related(
-        Prefetch("consequent__images", queryset=ProductImage.objects.order_by("position", "id")))
-
-
-class _Rule:
-    def __init__(self, row):
-        self.row, self.product_id, self.product = row, row.consequent_id, row.consequent
+    rows = (_similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")
+            .values_list("similar_product_id", "kind")[: 3 * n + OVERFETCH])
+    return _build(_pick_ids(rows, n, exclude), lambda p, kind: Recommendation(
+        p, _(SIMILAR_REASONS[kind]), SIMILAR, kind, "", kind))
 
 
 def _together(*, product_ids, n, exclude, block, user, reason_for):
     """Association rules over `product_ids`, topped up with also-bought similarities."""
     exclude.update(product_ids)
-    rows = _rule_rows(product_ids, user).order_by("-confidence", "consequent_id")[: n * OVERFETCH * 2]
-    picked = _pick((_Rule(r) for r in rows), n, exclude, lambda r: Recommendation(
-        r.product, reason_for(r.row.antecedent), block, "rules", "", "bought_together"))
-    if len(picked) < n:
-        kinds = (ProductSimilarity.Kind.ALSO_BOUGHT,)
-        rows = _similar_rows(product_ids, kinds, user).order_by("-score")[: n * OVERFETCH * 2]
-        picked += _pick((_Similar(r) for r in rows), n - len(picked), exclude, lambda s: Recommendation(
-            s.product, reason_for(s.row.product), block, s.row.kind, "", s.row.kind))
-    return picked
+    rules = BoughtTogetherRule.objects.filter(
+        run__is_active=True, antecedent_id__in=list(product_ids),
+        consequent__is_active=True, consequent__stock__gt=0)
+    if getattr(user, "is_authenticated", False):
+        rules = rules.exclude(consequent_id__in=bought_product_ids(user.pk))
+    rows = rules.order_by("-confidence", "consequent_id").values_list(
+        "consequent_id", "antecedent__name")[: 2 * n + OVERFETCH]
+    chosen = _pick_ids(rows, n, exclude)
+    if len(chosen) < n:
+        rows = (_similar_rows(product_ids, (ProductSimilarity.Kind.ALSO_BOUGHT,), user).order_by("-score")
+                .values_list("similar_product_id", "product__name")[: 2 * n + OVERFETCH])
+        models = ["rules"] * len(chosen)
+        extra = _pick_ids(rows, n - len(chosen), exclude)
+        chosen += extra
+        models += [ProductSimilarity.Kind.ALSO_BOUGHT.value] * len(extra)
+    else:
+        models = ["rules"] * len(chosen)
+    products = _products_for([row[0] for row in chosen])
+    return [Recommendation(products[product_id], reason_for(name), block, model, "", "bought_together")
+            for (product_id, name), model in zip(chosen, models)]
 
 
 def recommendations_bought_together(*, product, n=4, exclude=None, user=None) -> list[Recommendation]:
     """"经常一起购买" on the product page."""
     exclude = set() if exclude is None else exclude
     return _together(product_ids=[product.pk], n=n, exclude=exclude, block=BOUGHT_TOGETHER, user=user,
-                     reason_for=lambda antecedent: _("购买此商品的顾客也买了"))
+                     reason_for=lambda name: _("购买此商品的顾客也买了"))
 
 
 def recommendations_for_product_page(*, product, user=None, n_similar=8, n_together=4) -> dict:
@@ -276,7 +282,7 @@ def recommendations_for_cart(*, cart, n=6, exclude=None) -> list[Recommendation]
     picked = []
     if product_ids:
         picked = _together(product_ids=product_ids, n=n, exclude=exclude, block=CART, user=user,
-                           reason_for=lambda antecedent: _("与购物车中的 %(name)s 搭配") % {"name": antecedent.name})
+                           reason_for=lambda name: _("与购物车中的 %(name)s 搭配") % {"name": name})
     if len(picked) < n:
         picked += _popular(segments=["all"], n=n - len(picked), exclude=exclude, block=CART)
     return picked
@@ -288,7 +294,7 @@ def recommendations_after_order(*, order, n=6, exclude=None) -> list[Recommendat
     product_ids = [pid for pid in OrderLine.objects.filter(order=order).values_list("product_id", flat=True) if pid]
     user = order.user if order.user_id else None
     picked = _together(product_ids=product_ids, n=n, exclude=exclude, block=AFTER_ORDER, user=user,
-                       reason_for=lambda antecedent: _("购买 %(name)s 的顾客也买了") % {"name": antecedent.name}) \
+                       reason_for=lambda name: _("购买 %(name)s 的顾客也买了") % {"name": name}) \
         if product_ids else []
     if len(picked) < n:
         if user is not None:
