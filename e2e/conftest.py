@@ -37,6 +37,19 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(settings):
+    # Journeys check what a person sees after "retrain now" or a purchase, not the queue (the
+    # worker has its own tests in recommender/tests), so tasks run inline even when Redis is set.
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture(scope="session")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
