@@ -1,4 +1,5 @@
 """Coupons: issuing (claim, gifts, staff, personal offers), checking against a cart, redeeming once."""
+import calendar
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -125,8 +126,10 @@ def coupons_birthday_issue(*, today=None) -> int:
     today = today or timezone.localdate()
     templates = list(CouponTemplate.objects.filter(is_active=True, is_birthday_gift=True))
     count = 0
-    profiles = Profile.objects.filter(birth_date__month=today.month, birth_date__day=today.day,
-                                      user__is_active=True).select_related("user")
+    born_today = Q(birth_date__month=today.month, birth_date__day=today.day)
+    if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
+        born_today |= Q(birth_date__month=2, birth_date__day=29)  # leap-day birthdays get theirs too
+    profiles = Profile.objects.filter(born_today, user__is_active=True).select_related("user")
     for profile in profiles:
         for template in templates:
             try:

@@ -37,10 +37,24 @@ def tier_recompute(*, user, now=None) -> PointsAccount:
 
 
 def tiers_recompute_all(*, now=None) -> int:
-    from members.models import User
+    """Nightly: every account's 12-month spend and tier from one aggregate; returns how many changed.
 
-    count = 0
-    for user in User.objects.filter(is_active=True).only("pk").iterator():
-        tier_recompute(user=user, now=now)
-        count += 1
-    return count
+    Only spend_12m and tier are written (other writers update their own columns), so no lock is needed.
+    """
+    from shop.models import Order
+
+    since = (now or timezone.now()) - timedelta(days=365)
+    spend_by_user = dict(
+        Order.objects.filter(user__isnull=False, status__in=SPENDING_STATUSES, paid_at__gte=since)
+        .values("user_id").annotate(spend=Sum("total")).values_list("user_id", "spend"))
+    tiers = list(Tier.objects.order_by("-position"))
+    changed = 0
+    accounts = PointsAccount.objects.only("pk", "user_id", "spend_12m", "tier_id").order_by("pk")
+    for account in accounts.iterator(chunk_size=2000):
+        spend = spend_by_user.get(account.user_id) or Decimal("0.00")
+        tier = next((t for t in tiers if t.min_spend <= spend), None)
+        tier_id = tier.pk if tier else None
+        if account.spend_12m != spend or account.tier_id != tier_id:
+            PointsAccount.objects.filter(pk=account.pk).update(spend_12m=spend, tier_id=tier_id)
+            changed += 1
+    return changed

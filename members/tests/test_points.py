@@ -142,6 +142,8 @@ def test_nightly_tasks_run_and_return_counts():
 
     assert tasks.points_expire.delay().get() == 0
     assert tasks.points_release.delay().get() == 0
-    UserFactory()
-    assert tasks.tiers_recompute.delay().get() == 1
+    TierFactory(code="normal", position=0, min_spend=Decimal("0"))
+    PointsAccount.objects.create(user=UserFactory())
+    assert tasks.tiers_recompute.delay().get() == 1  # the new account gets the entry tier
+    assert tasks.tiers_recompute.delay().get() == 0
     assert tasks.birthday_coupons.delay().get() == 0
