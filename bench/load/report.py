@@ -59,7 +59,9 @@ def _machine():
     cpu = next((line.split(":", 1)[1].strip() for line in run("cat", "/proc/cpuinfo").splitlines()
                 if line.startswith("model name")), "?")
     memory = run("free", "-g").splitlines()[1].split()[1]
+    load = open("/proc/loadavg").read().split()[:3]
     return f"`nproc` = {run('nproc')} ({cpu}), `free -g` total = {memory} GiB, " \
+           f"load average after the run {' '.join(load)}, " \
            f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
 
 

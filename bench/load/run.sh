@@ -71,7 +71,7 @@ for _ in $(seq 1 60); do
 done
 
 log "warm-up: every page once, each must answer 2xx/3xx"
-"$PY" -m bench.load.warmup "http://127.0.0.1:$PORT" "$OUT/targets.lua"
+"$PY" -m bench.load.warmup "http://127.0.0.1:$PORT" "$OUT/targets.lua" "$((WORKERS * WORKER_THREADS))"
 
 URL="http://127.0.0.1:$PORT"
 run_wrk() {  # $1 = label, $2.. = extra script args

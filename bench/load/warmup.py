@@ -1,6 +1,11 @@
-"""Opens every page kind of the load mix once and fails unless each answers 2xx/3xx."""
+"""Opens every page kind of the load mix and fails unless each answers 2xx/3xx.
+
+Each page is also requested in parallel bursts, so every gunicorn worker has imported its code
+and loaded the search dictionary before the measured run starts.
+"""
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 
@@ -10,7 +15,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def main(base_url, targets_path):
+def main(base_url, targets_path, parallel="16"):
     text = open(targets_path, encoding="utf-8").read()
     category = re.search(r'categories = \{"([^"]+)"', text).group(1)
     slug, product_id = re.search(r'products = \{\{slug = "([^"]+)", id = (\d+)\}', text).groups()
@@ -28,19 +33,30 @@ def main(base_url, targets_path):
         ("GET", "/healthz", None, {}),
     ]
     opener = urllib.request.build_opener(_NoRedirect)
-    failed = False
-    for method, path, body, headers in checks:
+
+    def fetch(check):
+        method, path, body, headers = check
         request = urllib.request.Request(base_url + path, data=body.encode() if body else None,
                                          method=method, headers=headers)
         try:
-            status = opener.open(request, timeout=30).status
+            return opener.open(request, timeout=60).status
         except urllib.error.HTTPError as error:
-            status = error.code
-        print(f"  {method} {path} -> {status}", file=sys.stderr)
+            return error.code
+
+    failed = False
+    for check in checks:
+        status = fetch(check)
+        print(f"  {check[0]} {check[1]} -> {status}", file=sys.stderr)
         failed |= status >= 400
+    if not failed:
+        with ThreadPoolExecutor(int(parallel)) as pool:
+            statuses = list(pool.map(fetch, checks * int(parallel)))
+        bad = [status for status in statuses if status >= 400]
+        print(f"  warmed every worker: {len(statuses)} requests, {len(bad)} errors", file=sys.stderr)
+        failed |= bool(bad)
     if failed:
         raise SystemExit("warm-up failed: a page of the mix does not answer 2xx/3xx")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])
