@@ -72,6 +72,7 @@ CATALOGUE = [
     ]),
 ]
 CONSUMABLE_TOPS = {"food", "beauty"}
+CATALOGUE_NAMES = {(top[0], kid[0]): kid[1] for top in CATALOGUE for kid in top[4]}
 ADJECTIVES = ["简约", "经典", "轻奢", "时尚", "舒适", "加厚", "便携", "高端", "新款", "复古", "迷你", "升级款"]
 MATERIALS = ["纯棉", "真皮", "不锈钢", "实木", "硅胶", "羊毛", "竹纤维", "铝合金", "有机", "天然"]
 USES = ["日常通勤", "居家", "送礼", "旅行", "办公", "运动健身", "学生党", "户外露营"]
@@ -224,7 +225,8 @@ def step_catalogue(ctx: SeedContext):
     for index, (top_slug, colours, _b, nouns, _p, kid_slug) in enumerate(ctx.bar(child_info, desc="images")):
         for variant in range(4):
             name = f"demo/{top_slug}-{kid_slug}-{variant}.jpg"
-            label = nouns[variant] if font_path else f"{kid_slug[:8].upper()}"
+            # The category's name (its products share these images); Latin if no CJK font.
+            label = CATALOGUE_NAMES[(top_slug, kid_slug)] if font_path else kid_slug[:10].upper()
             path = media / name
             if not path.exists():
                 _demo_image(path, colours, variant, label, font)

@@ -68,8 +68,9 @@ def home(request):
 
     return render(request, "shop/home.html", {
         "top_categories": nav_categories(),
-        "new_arrivals": selectors.products_new_arrivals(limit=8),
-        "best_sellers": selectors.products_best_sellers(limit=8),
+        # Ten fill two rows of five on a wide screen and five rows of two on a phone.
+        "new_arrivals": selectors.products_new_arrivals(limit=10),
+        "best_sellers": selectors.products_best_sellers(limit=10),
         "rec_blocks": recommendation_blocks_for_home(request),
     })
 

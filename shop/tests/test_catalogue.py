@@ -130,7 +130,7 @@ def test_home_lists_new_arrivals_and_best_sellers(client, catalogue):
     best.save()
     response = client.get(reverse("shop:home"))
     assert response.context["best_sellers"][0] == best
-    assert len(response.context["new_arrivals"]) == 8
+    assert len(response.context["new_arrivals"]) == 10
     assert "rec-slot" in response.content.decode()
 
 

@@ -38,6 +38,11 @@
     if (form.method.toLowerCase() === "post") { form.dataset.submitted = "1"; }
   });
 
+  // Filters start folded on phones and open on wide screens.
+  if (window.matchMedia("(min-width: 1000px)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (el) { el.open = true; });
+  }
+
   // Forms with data-autosubmit selects keep a submit button for no-JS visitors; hide it when JS runs.
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     var button = el.form && el.form.querySelector("button[type=submit]");
