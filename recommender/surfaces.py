@@ -1,37 +1,114 @@
-"""Recommendation blocks for a page: selectors plus one impression insert, never breaking the page."""
+"""Recommendation blocks for a page: selectors, rendered HTML and one impression insert per page.
+
+The home block is cached per member (keyed by the active run, the member's refresh version,
+their personalisation switch and the language) because rendering a dozen cards costs about as
+much as the rest of the page; a near-real-time refresh bumps the version so it shows at once.
+Nothing here may break a page: on any error the page renders without recommendations.
+"""
 import logging
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from recommender import selectors
-from recommender.services.tracking import recommendation_impressions_record
+from recommender.models import TrainingRun
+from recommender.privacy import personalization_allowed
+from recommender.services.tracking import impressions_record
 from shop.visitor import visitor_key
 
 logger = logging.getLogger(__name__)
 
+HOME_CACHE_SECONDS = 120
+
+
+@dataclass
+class RenderedBlock:
+    """A block ready for the page, plus what its impression event records."""
+
+    block: str
+    title: str
+    html: str
+    models: list
+    products: list
+    arm: str = ""
+
+
+def _render(request, block, items) -> RenderedBlock:
+    title = selectors.block_title(block)
+    html = render_to_string("recommender/_block.html", {"title": title, "items": items}, request=request)
+    return RenderedBlock(block, title, html, [i.model for i in items], [i.product.pk for i in items],
+                         items[0].arm if items else "")
+
+
+def _record(request, blocks):
+    try:
+        impressions_record(user=request.user, session_key=visitor_key(request),
+                           blocks=[(b.block, b.models, b.products, b.arm) for b in blocks])
+    except Exception:
+        logger.warning("recommendation impressions not recorded", exc_info=True)
+
 
 def _blocks(request, build):
-    """[(title, items), ...] from `build()`, with impressions recorded; [] if anything fails."""
+    """[RenderedBlock, ...] from `build()` -> [(block, items)], impressions recorded; [] on failure."""
     try:
-        blocks = [(selectors.block_title(block), items) for block, items in build() if items]
+        blocks = [_render(request, block, items) for block, items in build() if items]
     except Exception:  # recommendations are a bonus: the page renders without them
         logger.exception("recommendation blocks failed for %s", request.path)
         return []
-    try:
-        recommendation_impressions_record(user=request.user, session_key=visitor_key(request),
-                                          blocks=[items for _title, items in blocks])
-    except Exception:
-        logger.warning("recommendation impressions not recorded", exc_info=True)
+    _record(request, blocks)
     return blocks
 
 
+def member_version_key(user_id) -> str:
+    return f"recommender:member-version:{user_id}"
+
+
+def member_blocks_forget(user_id) -> None:
+    """Called after a member's list changed: their cached blocks are not used any more."""
+    try:
+        cache.set(member_version_key(user_id), time.time_ns(), timeout=None)
+    except Exception:
+        logger.warning("cache unavailable: member %s blocks stay cached until they expire", user_id)
+
+
+def _home_cache_key(request):
+    user = request.user
+    run_id = TrainingRun.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    if not getattr(user, "is_authenticated", False):
+        return f"recommender:home:guest:{run_id}:{get_language()}"
+    allowed = personalization_allowed(user)
+    version = cache.get(member_version_key(user.pk), 0) if allowed else "off"
+    return f"recommender:home:{user.pk}:{run_id}:{version}:{get_language()}"
+
+
 def recommendation_blocks_for_home(request, *, n=12):
-    return _blocks(request, lambda: [(selectors.HOME, selectors.recommendations_for_home(
+    try:
+        key = _home_cache_key(request)
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("recommendation cache unavailable", exc_info=True)
+        key, cached = None, None
+    if cached is not None:
+        blocks = [RenderedBlock(**{**b, "html": mark_safe(b["html"])}) for b in cached]
+        _record(request, blocks)
+        return blocks
+    blocks = _blocks(request, lambda: [(selectors.HOME, selectors.recommendations_for_home(
         user=request.user, session_key=visitor_key(request), n=n))])
+    if key is not None and blocks:
+        try:
+            cache.set(key, [vars(b) | {"html": str(b.html)} for b in blocks], HOME_CACHE_SECONDS)
+        except Exception:
+            logger.warning("recommendation cache unavailable", exc_info=True)
+    return blocks
 
 
 def recommendation_blocks_for_product(request, product):
-    return _blocks(request, lambda: [
-        (block, items) for block, items in selectors.recommendations_for_product_page(
-            product=product, user=request.user).items()])
+    return _blocks(request, lambda: list(selectors.recommendations_for_product_page(
+        product=product, user=request.user).items()))
 
 
 def recommendation_blocks_for_cart(request, cart, *, n=6):

@@ -67,6 +67,9 @@ def member_recommendations_refresh(*, user_id: int) -> int:
     with transaction.atomic():
         MemberRecommendation.objects.filter(run_id=run_id, user_id=user_id, model=REALTIME_MODEL).delete()
         MemberRecommendation.objects.bulk_create(rows)
+    from recommender.surfaces import member_blocks_forget
+
+    member_blocks_forget(user_id)
     return len(rows)
 
 

@@ -14,18 +14,19 @@ def _member(user):
 
 
 def recommendation_impressions_record(*, user, session_key: str = "", blocks) -> int:
-    """One rec_impression event per rendered block, all in one insert; returns how many."""
+    """One rec_impression event per rendered block (lists of Recommendation), in one insert."""
+    return impressions_record(user=user, session_key=session_key, blocks=[
+        (items[0].block, [i.model for i in items], [i.product.pk for i in items], items[0].arm)
+        for items in blocks if items])
+
+
+def impressions_record(*, user, session_key: str = "", blocks) -> int:
+    """`blocks` = [(block, models, product ids, arm), ...]: one event each, one insert in all."""
     member = _member(user)
-    events = []
-    for items in blocks:
-        if not items:
-            continue
-        models = [item.model for item in items]
-        events.append(Event(
-            user=member, session_key=session_key or "", kind=Event.Kind.REC_IMPRESSION,
-            context={"block": items[0].block, "model": Counter(models).most_common(1)[0][0],
-                     "models": models, "products": [item.product.pk for item in items],
-                     "arm": items[0].arm, "experiment": _experiment_name(items[0].arm)}))
+    events = [Event(user=member, session_key=session_key or "", kind=Event.Kind.REC_IMPRESSION,
+                    context={"block": block, "model": Counter(models).most_common(1)[0][0], "models": models,
+                             "products": products, "arm": arm, "experiment": _experiment_name(arm)})
+              for block, models, products, arm in blocks if products]
     if events:
         Event.objects.bulk_create(events)
     return len(events)

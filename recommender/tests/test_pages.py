@@ -1,5 +1,6 @@
 """Recommendation blocks on the storefront pages, and the near-real-time refresh after events."""
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,7 +22,14 @@ from shop.services.events import event_record
 pytestmark = pytest.mark.django_db
 
 
+def _home_block(client):
+    """The HTML of the home page's recommendation slot only (other sections list products too)."""
+    html = client.get(reverse("shop:home")).content.decode()
+    return html.split('id="rec-home"', 1)[1].split("新品上架", 1)[0]
+
+
 def _home_queries(client):
+    cache.clear()  # measure the uncached path (the home block is cached per member)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("shop:home"))
     assert response.status_code == 200
@@ -150,3 +158,29 @@ def test_pages_still_render_recommendations_when_redis_is_down(client, settings,
     # then the event is stored and the page shows recommendations from the database
     assert Event.objects.filter(user=member, kind=Event.Kind.CART_ADD).exists()
     assert response.status_code == 200 and "库存充足" in response.content.decode()
+
+
+def test_cached_home_block_follows_a_refresh_and_the_privacy_switch(client, django_capture_on_commit_callbacks):
+    from recommender.tests.factories import profile_for
+
+    # given a member whose home block is cached
+    run = active_run()
+    nightly, viewed, similar, popular = (ProductFactory(name="夜间推荐"), ProductFactory(),
+                                         ProductFactory(name="刚刚相似"), ProductFactory(name="大众热门"))
+    similar_rows(run, viewed, [similar])
+    popular_rows(run, [popular])
+    member = UserFactory()
+    member_rows(run, member, [nightly])
+    client.force_login(member)
+    assert "夜间推荐" in _home_block(client)
+
+    # when a cart add refreshes the list, the next page shows it (cache version bumped)
+    with django_capture_on_commit_callbacks(execute=True):
+        event_record(kind=Event.Kind.CART_ADD, user=member, product=viewed)
+    assert "刚刚相似" in _home_block(client)
+    assert Event.objects.filter(kind=Event.Kind.REC_IMPRESSION, user=member).count() == 2
+
+    # and turning personalisation off shows popular products at once
+    profile_for(member, personalization_enabled=False)
+    block = _home_block(client)
+    assert "大众热门" in block and "刚刚相似" not in block
