@@ -139,10 +139,10 @@ class Cart(models.Model):
     """A member's cart, or a guest's keyed by session; merged into the member's on login."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                related_name="cart", on_delete=models.CASCADE)
-    session_key = models.CharField(max_length=40, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+                                related_name="cart", on_delete=models.CASCADE, verbose_name=_("会员"))
+    session_key = models.CharField(_("访客标识"), max_length=40, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("购物车")
@@ -159,12 +159,14 @@ class Cart(models.Model):
 
 
 class CartItem(models.Model):
-    cart = models.ForeignKey(Cart, related_name="items", on_delete=models.CASCADE)
-    product = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE)
-    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    cart = models.ForeignKey(Cart, related_name="items", on_delete=models.CASCADE,
+                             verbose_name=_("购物车"))
+    product = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE,
+                                verbose_name=_("商品"))
+    quantity = models.PositiveIntegerField(_("数量"), default=1, validators=[MinValueValidator(1)])
     # Price when added, so the cart can say when it changed since.
-    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
-    added_at = models.DateTimeField(auto_now_add=True)
+    unit_price = models.DecimalField(_("加入时单价"), max_digits=10, decimal_places=2)
+    added_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["added_at", "id"]
@@ -197,7 +199,7 @@ class Order(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
                               default=Status.PENDING_PAYMENT, db_index=True)
     # One order per checkout form submission: a double submit returns the first order.
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
 
     subtotal = models.DecimalField(_("商品金额"), max_digits=12, decimal_places=2)
     shipping_fee = models.DecimalField(_("运费"), max_digits=10, decimal_places=2, default=ZERO)
@@ -244,9 +246,10 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE,
+                              verbose_name=_("订单"))
     product = models.ForeignKey(Product, related_name="order_lines", null=True,
-                                on_delete=models.SET_NULL)
+                                on_delete=models.SET_NULL, verbose_name=_("商品"))
     product_name = models.CharField(_("商品名称"), max_length=200)
     sku = models.CharField(_("货号"), max_length=64)
     unit_price = models.DecimalField(_("单价"), max_digits=10, decimal_places=2)
@@ -265,13 +268,15 @@ class OrderLine(models.Model):
 class OrderStatusChange(models.Model):
     """Who moved an order to which state and when: the order's audit trail."""
 
-    order = models.ForeignKey(Order, related_name="status_changes", on_delete=models.CASCADE)
-    from_status = models.CharField(max_length=20, choices=Order.Status.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=Order.Status.choices)
+    order = models.ForeignKey(Order, related_name="status_changes", on_delete=models.CASCADE,
+                              verbose_name=_("订单"))
+    from_status = models.CharField(_("原状态"), max_length=20, choices=Order.Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=Order.Status.choices)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   related_name="+", on_delete=models.SET_NULL)
-    note = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+                                   related_name="+", on_delete=models.SET_NULL,
+                                   verbose_name=_("操作人"))
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -287,14 +292,15 @@ class Payment(models.Model):
         CANCELLED = "cancelled", _("已取消")
         REFUNDED = "refunded", _("已退款")
 
-    order = models.ForeignKey(Order, related_name="payments", on_delete=models.CASCADE)
-    provider = models.CharField(max_length=30, default="sandbox")
+    order = models.ForeignKey(Order, related_name="payments", on_delete=models.CASCADE,
+                              verbose_name=_("订单"))
+    provider = models.CharField(_("支付渠道"), max_length=30, default="sandbox")
     # The provider's transaction id: a callback that arrives twice finds the same row.
-    reference = models.CharField(max_length=64, unique=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    reference = models.CharField(_("交易号"), max_length=64, unique=True)
+    amount = models.DecimalField(_("金额"), max_digits=12, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -308,8 +314,10 @@ class Review(models.Model):
         APPROVED = "approved", _("已通过")
         REJECTED = "rejected", _("已拒绝")
 
-    product = models.ForeignKey(Product, related_name="reviews", on_delete=models.CASCADE)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="reviews", on_delete=models.CASCADE)
+    product = models.ForeignKey(Product, related_name="reviews", on_delete=models.CASCADE,
+                                verbose_name=_("商品"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="reviews", on_delete=models.CASCADE,
+                             verbose_name=_("会员"))
     rating = models.PositiveSmallIntegerField(
         _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)])
     title = models.CharField(_("标题"), max_length=100, blank=True)
@@ -348,15 +356,15 @@ class Event(models.Model):
         REC_CLICK = "rec_click", _("推荐点击")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="events",
-                             on_delete=models.CASCADE)
-    session_key = models.CharField(max_length=40, blank=True, db_index=True)
+                             on_delete=models.CASCADE, verbose_name=_("会员"))
+    session_key = models.CharField(_("访客标识"), max_length=40, blank=True, db_index=True)
     product = models.ForeignKey(Product, null=True, blank=True, related_name="events",
-                                on_delete=models.CASCADE)
+                                on_delete=models.CASCADE, verbose_name=_("商品"))
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
-    value = models.FloatField(null=True, blank=True, help_text="rating stars, quantity, …")
-    query = models.CharField(max_length=200, blank=True)
-    context = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    value = models.FloatField(_("数值"), null=True, blank=True, help_text=_("评分星数、数量等"))
+    query = models.CharField(_("搜索词"), max_length=200, blank=True)
+    context = models.JSONField(_("上下文"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
