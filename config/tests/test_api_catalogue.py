@@ -1,5 +1,4 @@
 """Catalogue API: categories, product filters, search, ordering, detail with rating summary."""
-from decimal import Decimal
 
 import pytest
 

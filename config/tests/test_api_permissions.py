@@ -8,7 +8,8 @@ from members.tests.factories import AddressFactory
 from shop.services.cart import cart_add, cart_get_or_create
 from shop.services.checkout import order_place
 
-from .test_api_support import anon, api, catalogue, fresh_throttles, member, other_api, other_member  # noqa: F401  (fixtures)
+from .test_api_support import (anon, api, catalogue, fresh_throttles, member,  # noqa: F401  (fixtures)
+                               other_api, other_member)
 
 pytestmark = pytest.mark.django_db
 

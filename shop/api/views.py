@@ -1,15 +1,15 @@
 """Storefront API views: thin, they validate input and call the same selectors and services as the site."""
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from recommender.services.tracking import recommendation_click_record
 from shop import selectors
 from shop.errors import DomainError
-from recommender.services.tracking import recommendation_click_record
 from shop.models import ZERO, Category, Event, Order, Product
 from shop.payments import provider_get
 from shop.services import cart as cart_services
@@ -23,6 +23,7 @@ from . import serializers as s
 
 
 def client_ip(request) -> str:
+    """The address coupon-code guessing is counted against (as shop.views does)."""
     return request.META.get("REMOTE_ADDR", "") or ""
 
 
