@@ -38,11 +38,14 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _tasks_run_inline(settings):
+def _tasks_run_inline(request, settings):
     # Journeys check what a person sees after "retrain now" or a purchase, not the queue (the
     # worker has its own tests in recommender/tests), so tasks run inline even when Redis is set.
     from config.celery import app
 
+    if "celery_worker_process" in request.fixturenames:
+        yield  # this test runs a real worker
+        return
     settings.CELERY_TASK_ALWAYS_EAGER = True
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True

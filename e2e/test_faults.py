@@ -151,3 +151,69 @@ def test_a_database_error_mid_checkout_leaves_no_order_and_spends_nothing(monkey
     assert response.status_code == 302
     order = Order.objects.get(user=user)
     assert (order.points_used, order.coupon_discount) == (100, Decimal("10.00"))
+
+
+# ---- a Celery worker killed during a retrain ----------------------------------------------------
+
+from recommender.tests.conftest import celery_worker_process  # noqa: E402,F401  (a real worker)
+
+WORKER_LEASE_SECONDS = 3
+
+
+@pytest.fixture
+def short_lease(settings, monkeypatch):
+    # The worker reads its lease from the environment; this process from settings.
+    monkeypatch.setenv("RECOMMENDER_LOCK_TTL", str(WORKER_LEASE_SECONDS))
+    settings.RECOMMENDER_LOCK_TTL = WORKER_LEASE_SECONDS
+
+
+def _wait_for(predicate, timeout):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.postgres
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_retrain_leaves_the_active_run_serving_and_the_next_run_succeeds(
+        short_lease, celery_worker_process):
+    import time
+
+    from config.celery import app
+    from recommender.models import TrainingRun
+    from recommender.services import training
+    from recommender.tasks import retrain_nightly
+    from recommender.tests.factories import active_run, behaviour_seed, popular_rows
+
+    # given behaviour to learn from and an active run serving a popular list
+    _categories, catalogue, _people = behaviour_seed(members=60, products=30)
+    serving = active_run()
+    popular_rows(serving, catalogue[:6])
+
+    # when a retrain is running on the worker and the worker is killed outright
+    retrain_nightly.delay("test")
+    assert _wait_for(lambda: TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).exists(), 120)
+    celery_worker_process.kill()
+    celery_worker_process.wait(timeout=10)
+    app.control.purge()  # the dead run's shard tasks, if it got that far, go with it
+    dead = TrainingRun.objects.get(status=TrainingRun.Status.RUNNING)
+
+    # then the storefront keeps serving the active run's recommendations
+    response = Client().get("/")
+    assert response.status_code == 200
+    assert catalogue[0].name in response.content.decode()
+    assert TrainingRun.objects.get(is_active=True).pk == serving.pk
+
+    # and once its lease lapses the next run marks it failed, then succeeds and takes over
+    time.sleep(WORKER_LEASE_SECONDS + 0.5)
+    run = training.training_run_execute(trigger="test", shard_runner=None)
+    dead.refresh_from_db()
+    assert dead.status == TrainingRun.Status.FAILED and "lease expired" in dead.error
+    assert run.status == TrainingRun.Status.SUCCEEDED and run.is_active
+    assert not TrainingRun.objects.filter(pk=serving.pk, is_active=True).exists()
