@@ -112,9 +112,15 @@ def category_brands(category):
                                      products__is_active=True).distinct().order_by("name"))
 
 
+def search_query_clean(query) -> str:
+    """The query as typed, minus control characters (PostgreSQL refuses NUL), at most 100 chars."""
+    query = "".join(ch if ch.isprintable() else " " for ch in str(query or ""))
+    return query.strip()[:SEARCH_MAX_LENGTH]
+
+
 def search_terms(query: str) -> list[str]:
     """Whitespace-separated terms of a query, truncated to a sane length and number."""
-    query = (query or "")[:SEARCH_MAX_LENGTH]
+    query = search_query_clean(query)
     terms = [t for t in query.split() if t]
     return terms[:SEARCH_MAX_TERMS]
 

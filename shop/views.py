@@ -96,7 +96,7 @@ def category(request, slug):
 
 @require_GET
 def search(request):
-    query = (request.GET.get("q") or "").strip()[:selectors.SEARCH_MAX_LENGTH]
+    query = selectors.search_query_clean(request.GET.get("q"))
     form = ListingFilterForm(request.GET or None, default_sort="bestselling")
     products = selectors.products_search(query, **form.filters())
     page_obj = _page(request, products, selectors.PAGE_SIZE)

@@ -28,7 +28,8 @@ def event_record(*, kind, user=None, session_key="", product=None, query="", val
             user = None
         event = Event(
             kind=kind, user=user, session_key=(session_key or "")[:40], product=product,
-            query=(query or "")[:QUERY_MAX_LENGTH], value=value, context=context or {},
+            query=(query or "").replace("\x00", "")[:QUERY_MAX_LENGTH], value=value,
+            context=context or {},
         )
         if product is None and product_id is not None:
             event.product_id = product_id
