@@ -230,8 +230,12 @@ def recommendations_similar(*, product, n=8, exclude=None, user=None) -> list[Re
     exclude.add(product.pk)
     rows = (_similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")
             .values_list("similar_product_id", "kind")[: 3 * n + OVERFETCH])
-    return _build(_pick_ids(rows, n, exclude), lambda p, kind: Recommendation(
+    picked = _build(_pick_ids(rows, n, exclude), lambda p, kind: Recommendation(
         p, _(SIMILAR_REASONS[kind]), SIMILAR, kind, "", kind))
+    if len(picked) < n:  # a new or rarely seen product: best sellers of its category
+        picked += _popular(segments=[f"category:{product.category_id}"], n=n - len(picked), exclude=exclude,
+                           block=SIMILAR)
+    return picked
 
 
 def _together(*, product_ids, n, exclude, block, user, reason_for):

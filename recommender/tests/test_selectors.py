@@ -204,3 +204,14 @@ def test_similar_block_reads_similarity_kinds_in_order():
 
     assert _ids(items) == [viewed.pk, content.pk]
     assert items[0].model == "also_viewed"
+
+
+def test_a_product_without_similarities_gets_best_sellers_of_its_category():
+    product = ProductFactory()
+    same_category = ProductFactory(category=product.category)
+    run = active_run()
+    popular_rows(run, [product, same_category], segment=f"category:{product.category_id}")
+
+    items = selectors.recommendations_similar(product=product, n=4)
+
+    assert _ids(items) == [same_category.pk] and items[0].model == "popular"
