@@ -37,14 +37,17 @@ def run_one(name, users, items, n_inter, n):
 
     df, item_frame = speed_interactions(users, items, n_inter, seed=0)
     model = make(name)
+    c0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     model.fit(df, items=item_frame)
     t1 = time.perf_counter()
     recs = model.recommend(None, n=n)
     t2 = time.perf_counter()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    rss_mb = ru.ru_maxrss / 1024
     print(json.dumps({"model": name, "rows": len(df), "users": int(df.user_id.nunique()), "items": items,
                       "fit_s": round(t1 - t0, 2), "recommend_s": round(t2 - t1, 2), "total_s": round(t2 - t0, 2),
+                      "cpu_s": round(ru.ru_utime + ru.ru_stime - c0.ru_utime - c0.ru_stime, 1),
                       "rec_rows": len(recs), "peak_rss_mb": round(rss_mb)}))
 
 
@@ -63,7 +66,8 @@ def main():
     print(f"# {platform.node()} {platform.processor() or platform.machine()} cpus={os.cpu_count()} "
           f"python={platform.python_version()} {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"# {a.interactions} interactions, {a.users} users x {a.items} items, top {a.n} for every user")
-    print(f"{'model':12} {'fit s':>8} {'top-n s':>8} {'total s':>8} {'peak MB':>8}  rec rows")
+    print(f"# load average before: {os.getloadavg()[0]:.1f} (other processes on the machine inflate wall times)")
+    print(f"{'model':12} {'fit s':>8} {'top-n s':>8} {'total s':>8} {'cpu s':>8} {'peak MB':>8}  rec rows")
     total = 0.0
     for name in a.models.split(","):
         cmd = [sys.executable, __file__, "--one", name, "--interactions", str(a.interactions), "--users",
@@ -76,8 +80,9 @@ def main():
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         total += r["total_s"]
-        print(f"{name:12} {r['fit_s']:8.1f} {r['recommend_s']:8.1f} {r['total_s']:8.1f} {r['peak_rss_mb']:8.0f}  "
-              f"{r['rec_rows']}  (process wall incl. data generation {wall:.1f} s)")
+        print(f"{name:12} {r['fit_s']:8.1f} {r['recommend_s']:8.1f} {r['total_s']:8.1f} {r['cpu_s']:8.1f} "
+              f"{r['peak_rss_mb']:8.0f}  {r['rec_rows']}  (process wall incl. data generation {wall:.1f} s, "
+              f"load {os.getloadavg()[0]:.1f})")
     print(f"{'sum':12} {'':8} {'':8} {total:8.1f}")
 
 

@@ -31,12 +31,13 @@ Outputs
 Models (constructor defaults chosen on validation splits, see docs/BENCHMARKS_ENGINE.md)
   Popularity(half_life_days=None, use_weights=False)
   ItemKNN(k=200, shrinkage=10.0, similarity="cosine" | "adjusted_cosine")
-  UserKNN(k=100, shrinkage=10.0, similarity="cosine" | "pearson")
+  UserKNN(k=100, shrinkage=0.0, similarity="cosine" | "pearson", max_item_users=1000)
   TfidfContent(tokenizer="jieba" | "char", fields=(title, category, brand, description), title_weight=2)
   AssociationRules(min_count=2, min_support=0.0, min_confidence=0.01, max_rules_per_item=100,
                    metric="confidence" | "lift")   -> also ``rules_`` (antecedent, consequent, support,
                    confidence, lift)
-  EASE(l2=300.0, max_items=20000)                   -> raises ModelUnavailable above max_items
+  EASE(l2=500.0, max_items=20000)                   -> raises ModelUnavailable above max_items
+  PureSVD(factors=32, n_iter=5, random_state=42)    (extra: the low-rank view Hybrid blends in)
   Hybrid(models=None, weights=None, fusion="score" | "rank", tune=False, validation_size=0.2,
          tune_metric="ndcg", k=10, param_grid=None, cold_threshold=3, random_state=42)
 Learned attributes end with ``_`` (``similarity_``, ``weights_``, ``popularity_``, ``rules_``,

@@ -6,7 +6,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .data import InteractionMatrix, build_matrix, prepare_interactions
-from .similarity import csr_keys, csr_lookup, top_n_per_row
+from .similarity import csr_keys, csr_lookup, top_n_per_row, top_n_sparse
 
 RECOMMEND_COLUMNS = ["user_id", "item_id", "score", "rank", "reason", "reason_item_id"]
 SIMILAR_COLUMNS = ["item_id", "similar_item_id", "score", "rank"]
@@ -134,6 +134,17 @@ class Recommender:
             pos = known[s:s + self.batch_size]
             r = rows[pos]
             scores = self._scores(r)
+            if sp.issparse(scores):
+                scores = scores.tocsr()
+                if exclude_seen and self.positive_only:
+                    seen = self.data_.matrix[r]
+                    seen.data = np.ones_like(seen.data)
+                    scores = scores - scores.multiply(seen)  # seen entries become 0, below min_value
+                elif exclude_seen:
+                    _drop_seen_sparse(scores, self.data_.matrix[r])
+                cols, vals = top_n_sparse(scores, n, 0.0 if self.positive_only else -np.inf)
+                parts.append(self._finish_block(pos, r, cols, vals))
+                continue
             if exclude_seen:
                 self._seen_mask_apply(scores, r)
             parts.append(self._rank_block(pos, r, scores, n))
@@ -231,6 +242,26 @@ class Recommender:
     def __repr__(self):
         params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
+def dense(scores) -> np.ndarray:
+    """Scores as a dense float32 array (models may return CSR when scores are sparse)."""
+    if sp.issparse(scores):
+        return scores.toarray().astype(np.float32, copy=False)
+    return np.asarray(scores, dtype=np.float32)
+
+
+def _drop_seen_sparse(scores: sp.csr_matrix, seen: sp.csr_matrix):
+    """Set stored scores of seen (row, item) pairs to -inf in place."""
+    n_cols = scores.shape[1]
+    s_rows = np.repeat(np.arange(scores.shape[0], dtype=np.int64), np.diff(scores.indptr))
+    keys = s_rows * n_cols + scores.indices
+    seen_keys = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr)) * n_cols + seen.indices
+    seen_keys.sort()
+    if len(seen_keys) == 0:
+        return
+    pos = np.minimum(np.searchsorted(seen_keys, keys), len(seen_keys) - 1)
+    scores.data[seen_keys[pos] == keys] = -np.inf
 
 
 def seen_top(x: sp.csr_matrix, m: int):

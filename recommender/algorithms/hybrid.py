@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .base import Recommender, TrainingData
+from .base import Recommender, TrainingData, dense
 from .evaluation import metrics_from_hits, random_split
 from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
                      UserKNN)
@@ -15,9 +15,9 @@ DEFAULT_WEIGHTS = {"ease": 1.0, "svd": 1.0, "itemknn": 0.2, "userknn": 0.2, "con
                    "popularity": 0.02}
 DEFAULT_GRID = {
     "itemknn": {"k": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0]},
-    "userknn": {"k": [25, 50, 100, 200], "shrinkage": [0.0, 10.0]},
-    "ease": {"l2": [25.0, 75.0, 150.0, 300.0, 600.0, 1200.0]},
-    "svd": {"factors": [8, 16, 32, 64, 128]},
+    "userknn": {"k": [50, 100, 200], "shrinkage": [0.0, 10.0]},
+    "ease": {"l2": [150.0, 300.0, 600.0, 1000.0, 2000.0]},
+    "svd": {"factors": [8, 16, 32, 64]},
     "popularity": {"half_life_days": [None, 30.0, 120.0]},
 }
 WEIGHT_STEPS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
@@ -219,7 +219,7 @@ class Hybrid(Recommender):
     def _component_scores(self, model, rows):
         out = np.zeros((len(rows), len(model.item_ids_)), dtype=np.float32)
         for s in range(0, len(rows), self.batch_size):
-            out[s:s + self.batch_size] = model._scores(rows[s:s + self.batch_size])
+            out[s:s + self.batch_size] = dense(model._scores(rows[s:s + self.batch_size]))
         return out
 
     def _fuse_input(self, scores):
@@ -237,7 +237,7 @@ class Hybrid(Recommender):
                 w[cold] = np.maximum(w[cold] * self.cold_content_boost, self.cold_content_weight)
             if not np.any(w > 0):
                 continue
-            part = self._fuse_input(model._scores(rows)) * w[:, None]
+            part = self._fuse_input(dense(model._scores(rows))) * w[:, None]
             total += part
             parts[name] = part
         self._last_parts = (rows, parts)

@@ -88,7 +88,7 @@ class ItemKNN(Recommender):
         self._lookup = SparseLookup(self.similarity_)
 
     def _scores(self, rows):
-        return (self.data_.matrix[rows] @ self._scoring).toarray().astype(np.float32, copy=False)
+        return (self.data_.matrix[rows] @ self._scoring).astype(np.float32, copy=False)
 
     def _explain(self, rows, cands):
         contrib = lambda j, i: self._lookup(i, j)  # noqa: E731  sim(i, j) as kept for target i
@@ -140,7 +140,7 @@ class UserKNN(Recommender):
 
     reason_code = "neighbours_liked"
 
-    def __init__(self, k: int = 100, shrinkage: float = 10.0, similarity: str = "cosine",
+    def __init__(self, k: int = 100, shrinkage: float = 0.0, similarity: str = "cosine",
                  max_item_users: int | None = 1000, random_state: int = 42):
         self.k = k
         self.shrinkage = shrinkage
@@ -163,7 +163,7 @@ class UserKNN(Recommender):
         self._item_unit = sp.diags(1.0 / norms).astype(np.float32) @ xt
 
     def _scores(self, rows):
-        return (self.similarity_[rows] @ self.data_.matrix).toarray().astype(np.float32, copy=False)
+        return (self.similarity_[rows] @ self.data_.matrix).astype(np.float32, copy=False)
 
     def _similar_scores(self, cols):
         return (self._item_unit[cols] @ self._item_unit.T).toarray()
@@ -288,7 +288,7 @@ class TfidfContent(Recommender):
         norms = np.sqrt(np.asarray(prof.multiply(prof).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         prof = sp.diags(1.0 / norms).astype(np.float32) @ prof
-        return (prof @ self._vt).toarray().astype(np.float32, copy=False)
+        return (prof @ self._vt).astype(np.float32, copy=False)
 
     def _pair_cosine(self, j, i):
         v = self.item_vectors_
@@ -331,12 +331,11 @@ class AssociationRules(Recommender):
         item_support = counts / n_baskets
         metric = self.metric
 
-        def transform(block, start, stop):
-            block[block < min_c] = 0.0
-            conf = block / safe[start:stop, None]
-            conf[conf < self.min_confidence] = 0.0
+        def transform(values, rows, cols):
+            conf = values / safe[rows]
+            conf[(values < min_c) | (conf < self.min_confidence)] = 0.0
             if metric == "lift":
-                return conf / np.where(item_support > 0, item_support, 1.0)[None, :]
+                return conf / np.where(item_support > 0, item_support, 1.0)[cols]
             return conf
 
         bt = b.T.tocsr()
@@ -360,7 +359,7 @@ class AssociationRules(Recommender):
         self._lookup = SparseLookup(r)
 
     def _scores(self, rows):
-        return (_binarize(self.data_.matrix[rows]) @ self.confidence_).toarray().astype(np.float32, copy=False)
+        return (_binarize(self.data_.matrix[rows]) @ self.confidence_).astype(np.float32, copy=False)
 
     def _explain(self, rows, cands):
         rc = explain_by_pairs(_binarize(self.data_.matrix[rows]), cands, self._lookup, self.max_reason_items)
@@ -390,7 +389,7 @@ class EASE(Recommender):
 
     reason_code = "similar_to_seen"
 
-    def __init__(self, l2: float = 300.0, max_items: int = 20_000):
+    def __init__(self, l2: float = 500.0, max_items: int = 20_000):
         self.l2 = l2
         self.max_items = max_items
 

@@ -24,51 +24,81 @@ def top_n_per_row(scores: np.ndarray, n: int):
     return cols, np.take_along_axis(vals, order, axis=1)
 
 
-def _block_size(n_cols: int, block_cells: int = BLOCK_CELLS) -> int:
-    return max(1, int(block_cells // max(n_cols, 1)))
+def top_n_sparse(m: sp.csr_matrix, n: int, min_value: float = -np.inf):
+    """Like ``top_n_per_row`` for a CSR matrix, looking only at stored entries.
+
+    Returns (cols, vals) of shape (rows, n), best first (ties by column), padded with -1 / -inf
+    where a row has fewer than n stored entries > ``min_value``. Avoids dense argpartition over
+    mostly-zero rows, which is the bottleneck of user-user and item-item top-k.
+    """
+    m = m.tocsr()
+    b = m.shape[0]
+    n = int(max(n, 0))
+    cols = np.full((b, n), -1, dtype=np.int64)
+    vals = np.full((b, n), -np.inf, dtype=np.float32)
+    if n == 0 or m.nnz == 0:
+        return cols, vals
+    counts = np.diff(m.indptr)
+    data, ind = m.data, m.indices
+    keep = data > min_value
+    for r in np.flatnonzero(counts > n):
+        s, e = m.indptr[r], m.indptr[r + 1]
+        drop = np.argpartition(data[s:e], e - s - n)[:e - s - n]
+        keep[s + drop] = False
+    rows = np.repeat(np.arange(b), counts)[keep]
+    c = ind[keep]
+    v = data[keep]
+    order = np.lexsort((c, -v, rows))
+    rows, c, v = rows[order], c[order], v[order]
+    pos = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    cols[rows, pos] = c
+    vals[rows, pos] = v
+    return cols, vals
 
 
-def blockwise_top_k(left: sp.csr_matrix, right: sp.csc_matrix | sp.csr_matrix, k: int, transform=None,
+def blockwise_top_k(left: sp.csr_matrix, right: sp.csr_matrix, k: int, transform=None,
                     exclude_self: bool = True, min_value: float = 0.0, block_cells: int = BLOCK_CELLS) -> sp.csr_matrix:
     """Top-k per row of ``transform(left @ right)`` without ever holding the full product.
 
-    ``transform(block, start, stop)`` turns the dense product block of rows start:stop into
-    similarities (in place or returned). Only values > ``min_value`` are kept; with
-    ``exclude_self`` the diagonal (row i, column i) is dropped.
+    The product is computed for row blocks and stays sparse: ``transform(values, rows, cols)``
+    maps the stored products (global row and column of each) to similarities. Only values >
+    ``min_value`` are kept; with ``exclude_self`` the diagonal (row i, column i) is dropped.
+    Pairs whose product is zero are never candidates, so transforms must map 0 to <= min_value.
     """
     n_rows, n_cols = left.shape[0], right.shape[1]
     k = int(min(k, n_cols))
     step = _block_size(n_cols, block_cells)
-    indptr = [0]
-    all_idx, all_val = [], []
     left = left.tocsr()
+    right = right.tocsr()
+    indptr = [np.zeros(1, np.int64)]
+    all_idx, all_val = [], []
+    total = 0
     for start in range(0, n_rows, step):
         stop = min(start + step, n_rows)
-        block = (left[start:stop] @ right)
-        block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        block = block.astype(np.float32, copy=False)
+        block = (left[start:stop] @ right).tocsr()
+        block.sum_duplicates()
+        rows_local = np.repeat(np.arange(stop - start), np.diff(block.indptr))
         if transform is not None:
-            out = transform(block, start, stop)
-            if out is not None:
-                block = out
+            block.data = np.asarray(transform(block.data.astype(np.float32), rows_local + start, block.indices),
+                                    dtype=np.float32)
         if exclude_self:
-            r = np.arange(start, stop)
-            ok = r < n_cols
-            block[(r - start)[ok], r[ok]] = -np.inf
-        if k <= 0:
-            counts = np.zeros(stop - start, dtype=np.int64)
-        else:
-            cols, vals = top_n_per_row(block, k)
-            keep = vals > min_value
-            counts = keep.sum(axis=1)
-            all_idx.append(cols[keep])
-            all_val.append(vals[keep])
-        indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
+            block.data[(rows_local + start) == block.indices] = -np.inf
+        cols, vals = top_n_sparse(block, k, min_value)
+        keep = cols >= 0
+        counts = keep.sum(axis=1)
+        all_idx.append(cols[keep])
+        all_val.append(vals[keep])
+        indptr.append(total + np.cumsum(counts))
+        total += int(counts.sum())
     idx = np.concatenate(all_idx) if all_idx else np.empty(0, np.int64)
     val = np.concatenate(all_val) if all_val else np.empty(0, np.float32)
-    out = sp.csr_matrix((val.astype(np.float32), idx.astype(np.int32), np.asarray(indptr, dtype=np.int64)), shape=(n_rows, n_cols))
+    out = sp.csr_matrix((val.astype(np.float32), idx.astype(np.int32), np.concatenate(indptr)), shape=(n_rows, n_cols))
     out.sort_indices()
     return out
+
+
+def _block_size(n_cols: int, block_cells: int = BLOCK_CELLS) -> int:
+    return max(1, int(block_cells // max(n_cols, 1)))
 
 
 def _norms(m: sp.csr_matrix) -> np.ndarray:
@@ -82,11 +112,10 @@ def cosine_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclude
     norms = _norms(vectors) if norms is None else norms
     right = vectors.T.tocsr()
 
-    def transform(block, start, stop):
-        denom = norms[start:stop, None] * norms[None, :] + np.float32(shrinkage)
+    def transform(values, rows, cols):
+        denom = norms[rows] * norms[cols] + np.float32(shrinkage)
         denom[denom == 0] = 1.0
-        block /= denom
-        return block
+        return values / denom
 
     return blockwise_top_k(vectors, right, k, transform, exclude_self=exclude_self, block_cells=block_cells)
 
@@ -107,12 +136,12 @@ def pearson_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclud
     means32 = means.astype(np.float32)
     right = vectors.astype(np.float32).T.tocsr()
 
-    def transform(block, start, stop):
-        block -= np.float32(n) * means32[start:stop, None] * means32[None, :]
-        denom = sds[start:stop, None] * sds[None, :] + np.float32(shrinkage)
+    def transform(values, rows, cols):
+        # pairs without a common column have a negative correlation and are never kept
+        values = values - np.float32(n) * means32[rows] * means32[cols]
+        denom = sds[rows] * sds[cols] + np.float32(shrinkage)
         denom[denom == 0] = np.inf
-        block /= denom
-        return block
+        return values / denom
 
     return blockwise_top_k(vectors.astype(np.float32), right, k, transform, exclude_self=exclude_self,
                            block_cells=block_cells)
