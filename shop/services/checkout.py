@@ -74,6 +74,19 @@ def _new_order_number():
     return f"{timezone.localtime():%Y%m%d%H%M}{secrets.randbelow(10**6):06d}"
 
 
+def _order_create(*, idempotency_key, **fields) -> Order:
+    """Insert the order under a fresh random number, drawing again on the rare number clash."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():  # a savepoint: a clash must not spoil the outer transaction
+                return Order.objects.create(number=_new_order_number(),
+                                            idempotency_key=idempotency_key, **fields)
+        except IntegrityError:
+            if Order.objects.filter(idempotency_key=idempotency_key).exists():
+                raise  # a double submit, not a number clash: order_place hands back that order
+    raise DomainError(_("系统繁忙，请稍后重试。"), code="order_number_exhausted")
+
+
 def _clean_address(address: dict) -> dict:
     cleaned = {name: str(address.get(name, "") or "").strip() for name in ADDRESS_FIELDS}
     missing = [name for name in REQUIRED_ADDRESS_FIELDS if not cleaned[name]]
@@ -148,11 +161,9 @@ def _order_place_atomic(*, user, cart, address, shipping_method, idempotency_key
     subtotal = sum((total for _p, _q, total in lines), ZERO)
     shipping_fee = shipping_fee_for(method=shipping_method, subtotal=subtotal)
 
-    order = Order.objects.create(
-        number=_new_order_number(), user=user, idempotency_key=idempotency_key,
-        subtotal=subtotal, shipping_fee=shipping_fee, total=subtotal + shipping_fee,
-        shipping_method=shipping_method, **address,
-    )
+    order = _order_create(user=user, idempotency_key=idempotency_key, subtotal=subtotal,
+                          shipping_fee=shipping_fee, total=subtotal + shipping_fee,
+                          shipping_method=shipping_method, **address)
     quote = checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=lines,
                                                     coupon_code=coupon_code, points=points,
                                                     client_ip=client_ip)

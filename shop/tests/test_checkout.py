@@ -260,3 +260,12 @@ def test_concurrent_double_submit_makes_one_order():
     assert Order.objects.count() == 1
     orders = [r for r in results if isinstance(r, Order)]
     assert orders and all(o.pk == orders[0].pk for o in orders)
+
+
+def test_an_order_number_clash_draws_a_new_number(monkeypatch):
+    user = UserFactory()
+    first = _place(user, _cart_with(user, ProductFactory()), key="first")
+    numbers = iter([first.number, "202611220000123456"])
+    monkeypatch.setattr("shop.services.checkout._new_order_number", lambda: next(numbers))
+    second = _place(user, _cart_with(user, ProductFactory()), key="second")
+    assert second.number == "202611220000123456"
