@@ -77,6 +77,7 @@ URL="http://127.0.0.1:$PORT"
 run_wrk() {  # $1 = label, $2.. = extra script args
   local label=$1; shift
   local start
+  sleep 3  # requests queued by the previous run finish before this one is counted
   start=$(wc -l < "$OUT/access.log")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
     -s bench/load/shopper.lua "$URL" -- "$OUT/targets.lua" "$@" | tee "$OUT/wrk-$label.txt" >&2
