@@ -17,6 +17,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -593,7 +594,9 @@ def demo_seed(*, size="medium", seed=42, stdout=None, verbosity=1, progress=Fals
     from shop.selectors import catalogue_caches_forget
 
     ctx = SeedContext(size=size, seed=seed, stdout=stdout, verbosity=verbosity, progress=progress)
-    with transaction.atomic():
+    # Under DEBUG Django keeps the text of every query; for a million inserted rows that is slow
+    # and large, so the SQL log is off while seeding.
+    with override_settings(DEBUG=False), transaction.atomic():
         for step in SEED_STEPS:
             ctx.say(f"{step.__doc__.splitlines()[0] if step.__doc__ else step.__name__}")
             step(ctx)
