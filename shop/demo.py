@@ -75,7 +75,14 @@ CATALOGUE = [
 CONSUMABLE_TOPS = {"food", "beauty"}
 CATALOGUE_NAMES = {(top[0], kid[0]): kid[1] for top in CATALOGUE for kid in top[4]}
 ADJECTIVES = ["简约", "经典", "轻奢", "时尚", "舒适", "加厚", "便携", "高端", "新款", "复古", "迷你", "升级款"]
-MATERIALS = ["纯棉", "真皮", "不锈钢", "实木", "硅胶", "羊毛", "竹纤维", "铝合金", "有机", "天然"]
+MATERIALS = {
+    "fashion": ["纯棉", "真皮", "羊毛", "真丝", "亚麻", "牛仔", "羊绒"],
+    "digital": ["铝合金", "碳纤维", "硅胶", "钢化玻璃", "工程塑料", "镁合金"],
+    "beauty": ["天然", "植物", "玻尿酸", "氨基酸", "有机", "温和"],
+    "food": ["有机", "天然", "手工", "特级", "原产地", "无添加"],
+    "home": ["纯棉", "实木", "不锈钢", "竹纤维", "陶瓷", "全棉"],
+    "sports": ["速干", "透气", "防水", "加厚", "轻量", "弹力"],
+}
 USES = ["日常通勤", "居家", "送礼", "旅行", "办公", "运动健身", "学生党", "户外露营"]
 ORIGINS = ["浙江", "广东", "上海", "江苏", "福建", "山东", "四川", "云南", "北京", "日本", "德国", "意大利"]
 TAGS = ["新品", "热卖", "包邮", "限时折扣", "国货", "进口", "环保", "礼品推荐", "店长推荐", "爆款"]
@@ -249,7 +256,7 @@ def step_catalogue(ctx: SeedContext):
         top_slug, _colours, brand_names, nouns, (low, high), _kid = child_info[c]
         brand = brand_names[rng.randrange(len(brand_names))]
         noun = nouns[rng.randrange(len(nouns))]
-        adjective, material, use = rng.choice(ADJECTIVES), rng.choice(MATERIALS), rng.choice(USES)
+        adjective, material, use = rng.choice(ADJECTIVES), rng.choice(MATERIALS[top_slug]), rng.choice(USES)
         price = _money(math.exp(rng.uniform(math.log(low), math.log(high)))).quantize(Decimal("1")) - Decimal("0.10")
         price = max(price, Decimal("1.90"))
         list_price = _money(price * Decimal(str(rng.choice([1.0, 1.1, 1.2, 1.3, 1.5])))) if rng.random() < 0.7 else None
@@ -261,9 +268,9 @@ def step_catalogue(ctx: SeedContext):
             slug=f"p{i + 1:06d}", sku=f"SKU{ctx.seed % 1000:03d}{i + 1:06d}", price=price,
             list_price=list_price,
             stock=0 if rng.random() < 0.03 else rng.randint(1, 500),
-            description=(f"{brand}{noun}，采用{material}材质，{adjective}设计，适合{use}。"
+            description=(f"{brand}{noun}，{material}，{adjective}设计，适合{use}。"
                          f"产地{rng.choice(ORIGINS)}，{rng.choice(['品质保证', '做工精细', '经久耐用', '口碑之选'])}。"),
-            attributes={"品牌": brand, "材质": material, "产地": rng.choice(ORIGINS),
+            attributes={"品牌": brand, "特点": material, "产地": rng.choice(ORIGINS),
                         "适用场景": use, "规格": rng.choice(["标准款", "大号", "小号", "家庭装", "单件装"])},
             is_consumable=top_slug in CONSUMABLE_TOPS,
             created_at=ctx.now - timedelta(minutes=rng.randrange(created_span)),

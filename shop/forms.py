@@ -34,6 +34,10 @@ class ListingFilterForm(forms.Form):
         self.default_sort = default_sort
         self.fields["brand"].choices = [(b.slug, b.name) for b in brands]
         self.fields["sort"].initial = default_sort
+        if self.is_bound and not self.data.get("sort"):
+            # Show the order actually applied, not the first choice of the list.
+            self.data = self.data.copy()
+            self.data["sort"] = default_sort
 
     def filters(self) -> dict:
         """The valid filters as keyword arguments for shop.selectors.products_filter."""

@@ -142,3 +142,8 @@ def test_pages_have_no_inline_styles_or_scripts(client, catalogue):
         html = client.get(url).content.decode()
         assert "style=" not in html
         assert "<script>" not in html and "onclick" not in html
+
+
+def test_search_shows_the_sort_it_applies(client, catalogue):
+    response = client.get(reverse("shop:search"), {"q": "智能"})
+    assert response.context["form"]["sort"].value() == "bestselling"
