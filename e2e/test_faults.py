@@ -19,25 +19,31 @@ ADDRESS = {"recipient_name": "王小明", "phone": "13800138000", "province": "�
 
 
 @pytest.fixture
-def redis_down(settings, monkeypatch):
+def redis_down(settings):
     """Cache and Celery broker pointed at a Redis that is not there (the shared one keeps running)."""
     from config.celery import app
 
-    settings.CACHES = {"default": {
-        "BACKEND": "config.cache.FailSoftRedisCache", "LOCATION": DEAD_REDIS,
-        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
-    settings.CELERY_BROKER_URL = DEAD_REDIS
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     dead = {"broker_url": DEAD_REDIS, "task_always_eager": False, "broker_connection_timeout": 0.5,
             "broker_connection_max_retries": 1,
             "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0,
                                           "interval_step": 0.1, "interval_max": 0.1}}
+    # Read before changing Django's settings: Celery's config reads through to them.
     saved = {name: app.conf.get(name) for name in dead}
+    settings.CACHES = {"default": {
+        "BACKEND": "config.cache.FailSoftRedisCache", "LOCATION": DEAD_REDIS,
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.update(dead)
-    monkeypatch.setattr(app, "_pool", None)  # no connection pool left over for another broker
+    _forget_broker_connections(app)
     yield
     app.conf.update(saved)
-    monkeypatch.setattr(app, "_pool", None)
+    _forget_broker_connections(app)
+
+
+def _forget_broker_connections(app):
+    # Celery keeps a connection pool and a producer pool bound to the broker it first used.
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def _signed_in(email, **extra):
@@ -197,6 +203,7 @@ def test_a_worker_killed_mid_retrain_leaves_the_active_run_serving_and_the_next_
     popular_rows(serving, catalogue[:6])
 
     # when a retrain is running on the worker and the worker is killed outright
+    app.control.purge()  # nothing queued by earlier tests runs first
     retrain_nightly.delay("test")
     assert _wait_for(lambda: TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).exists(), 120)
     celery_worker_process.kill()

@@ -47,6 +47,9 @@ def test_guest_browses_signs_up_checks_out_pays_and_reviews(tab, mail_outbox, vi
 
     # a category, filtered by price, keeps only what matches
     tab.goto("/c/tea/")
+    filters = page.locator("details.filter-details")
+    if not filters.evaluate("details => details.open"):  # collapsed on phones
+        filters.locator("summary").click()
     page.fill("input[name=min_price]", "80")
     page.locator("form.filters [type=submit]").click()
     page.wait_for_url(re.compile(r"min_price=80"))

@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args, **env):
-    full_env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    # Test-harness variables (the browser tests' async opt-out) never reach a deployment check.
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     full_env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=120)
