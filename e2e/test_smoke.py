@@ -20,3 +20,19 @@ def test_public_pages_render_cleanly(tab):
 def test_healthz_answers_ok(tab):
     response = tab.goto("/healthz")
     assert response.text() == "ok"
+
+
+def test_the_console_watch_catches_a_content_security_policy_violation(tab):
+    # given a page served with our policy
+    tab.goto("/")
+    # when something injects an inline script, as an XSS would
+    tab.page.evaluate("""() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.injected = true';
+        document.body.appendChild(script);
+    }""")
+    tab.page.wait_for_timeout(200)
+    # then the policy blocked it and the fixture saw the violation
+    assert tab.page.evaluate("window.injected === undefined")
+    assert any("Content Security Policy" in p or "CSP violation" in p for p in tab.problems), tab.problems
+    tab.problems.clear()
