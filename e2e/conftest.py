@@ -95,11 +95,8 @@ class Tab:
         problems, self.problems[:] = list(self.problems), []
         assert not problems, "browser reported problems:\n" + "\n".join(problems)
 
-    def path(self):
-        return re.sub(r"^https?://[^/]+", "", self.page.url)
 
-
-def _open_tab(browser, base_url, viewport, request):
+def _open_tab(browser, base_url, viewport):
     context = browser.new_context(viewport=viewport, locale="zh-CN",
                                   timezone_id="Asia/Shanghai", base_url=base_url)
     context.set_default_timeout(TIMEOUT_MS)
@@ -118,12 +115,12 @@ def _open_tab(browser, base_url, viewport, request):
     return context, tab
 
 
-def _close_tab(context, tab, request, suffix=""):
+def _close_tab(context, tab, request):
     failed = any(getattr(request.node, f"report_{when}", None) is not None
                  and getattr(request.node, f"report_{when}").failed for when in ("setup", "call"))
     if failed:
         ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid) + suffix
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
         try:
             tab.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             (ARTIFACTS / f"{name}.html").write_text(tab.page.content(), encoding="utf-8")
@@ -142,24 +139,9 @@ def viewport(request):
 @pytest.fixture
 def tab(browser, live_server, viewport, request):
     """A fresh browser context (no cookies) at the test's width, against the live server."""
-    context, tab = _open_tab(browser, live_server.url, viewport, request)
+    context, tab = _open_tab(browser, live_server.url, viewport)
     yield tab
     _close_tab(context, tab, request)
-
-
-@pytest.fixture
-def open_tab(browser, live_server, viewport, request):
-    """Opens more isolated tabs in one test (e.g. staff beside a member)."""
-    opened = []
-
-    def _open():
-        context, tab = _open_tab(browser, live_server.url, viewport, request)
-        opened.append((context, tab))
-        return tab
-
-    yield _open
-    for index, (context, tab) in enumerate(opened):
-        _close_tab(context, tab, request, suffix=f"-{index}")
 
 
 @pytest.fixture
