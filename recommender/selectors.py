@@ -13,6 +13,7 @@ from datetime import date
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from members.models import Profile
 from recommender.experiments import arm_for
@@ -35,13 +36,14 @@ BOUGHT_TOGETHER = "bought_together"
 CART = "cart"
 AFTER_ORDER = "after_order"
 MEMBER_CENTRE = "member_centre"
+# gettext_noop: extracted into the catalogue here, translated when shown (block_title).
 BLOCK_TITLES = {
-    HOME: "为你推荐",
-    SIMILAR: "相似商品",
-    BOUGHT_TOGETHER: "经常一起购买",
-    CART: "凑单推荐",
-    AFTER_ORDER: "你可能还喜欢",
-    MEMBER_CENTRE: "为你推荐",
+    HOME: gettext_noop("为你推荐"),
+    SIMILAR: gettext_noop("相似商品"),
+    BOUGHT_TOGETHER: gettext_noop("经常一起购买"),
+    CART: gettext_noop("凑单推荐"),
+    AFTER_ORDER: gettext_noop("你可能还喜欢"),
+    MEMBER_CENTRE: gettext_noop("为你推荐"),
 }
 SIMILAR_KIND_ORDER = (ProductSimilarity.Kind.ALSO_VIEWED, ProductSimilarity.Kind.SIMILAR_CONTENT,
                       ProductSimilarity.Kind.ALSO_BOUGHT)
@@ -64,7 +66,7 @@ class Recommendation:
 
 
 def block_title(block: str) -> str:
-    return _(BLOCK_TITLES.get(block, "为你推荐"))
+    return _(BLOCK_TITLES.get(block, BLOCK_TITLES[HOME]))
 
 
 def _products_for(ids):
@@ -212,9 +214,9 @@ def _similar_rows(product_ids, kinds, user=None):
 
 
 SIMILAR_REASONS = {
-    ProductSimilarity.Kind.ALSO_VIEWED: "看过此商品的顾客也看了",
-    ProductSimilarity.Kind.ALSO_BOUGHT: "购买此商品的顾客也买了",
-    ProductSimilarity.Kind.SIMILAR_CONTENT: "相似商品",
+    ProductSimilarity.Kind.ALSO_VIEWED: gettext_noop("看过此商品的顾客也看了"),
+    ProductSimilarity.Kind.ALSO_BOUGHT: gettext_noop("购买此商品的顾客也买了"),
+    ProductSimilarity.Kind.SIMILAR_CONTENT: gettext_noop("相似商品"),
 }
 
 
