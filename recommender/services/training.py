@@ -71,6 +71,7 @@ def training_run_start(*, trigger: str = "manual", parameters: dict | None = Non
     """
     now = timezone.now()
     ttl = timedelta(seconds=settings.RECOMMENDER_LOCK_TTL)
+    dead = []
     with transaction.atomic():
         for stale in TrainingRun.objects.select_for_update().filter(
                 status=TrainingRun.Status.RUNNING, lease_expires_at__lt=now):
@@ -78,6 +79,7 @@ def training_run_start(*, trigger: str = "manual", parameters: dict | None = Non
             stale.finished_at = now
             stale.error = "lease expired: the worker running it died or was killed; marked failed by run start"
             stale.save(update_fields=["status", "finished_at", "error"])
+            dead.append(stale.pk)
             logger.warning("training run %s: lease expired, marked failed", stale.pk)
         try:
             with transaction.atomic():
@@ -87,6 +89,9 @@ def training_run_start(*, trigger: str = "manual", parameters: dict | None = Non
         except IntegrityError:
             running = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).values_list("pk", flat=True)
             raise TrainingAlreadyRunning(running.first()) from None
+    for run_id in dead:  # its partial rows were never visible; drop them now
+        _run_rows_delete(run_id)
+        engine.artifact_delete(run_id)
     return run
 
 

@@ -104,18 +104,26 @@ def test_a_second_run_is_refused_while_one_runs():
     assert refused.value.run_id == first.pk
 
 
-def test_a_run_whose_lease_expired_is_marked_failed_and_the_next_run_proceeds():
-    # given a run left "running" by a killed worker, its lease expired
+def test_a_worker_killed_mid_run_leaves_nothing_active_and_the_next_run_succeeds():
+    # given an active run, and a newer run killed after writing one of its shards
+    _, catalogue, people = behaviour_seed(members=12)
+    old = active_run()
+    popular_rows(old, catalogue[:3])
     dead = training.training_run_start(trigger="test")
+    training.training_run_prepare(run_id=dead.pk, model_names=["itemknn"])
+    training.member_shard_score(run_id=dead.pk, shard=0)
     TrainingRun.objects.filter(pk=dead.pk).update(lease_expires_at=timezone.now() - timedelta(minutes=1))
+    assert TrainingRun.objects.get(is_active=True) == old  # its partial rows were never served
 
-    # when the next run starts
-    run = training.training_run_start(trigger="test")
+    # when the next run starts and runs through
+    run = training.training_run_execute(trigger="test", model_names=["itemknn"])
 
-    # then the dead one is failed with a reason and the new one holds the lock
+    # then the dead one is failed with a reason, its rows are gone, and the new one is active
     dead.refresh_from_db()
     assert dead.status == TrainingRun.Status.FAILED and "lease expired" in dead.error
-    assert run.status == TrainingRun.Status.RUNNING
+    assert not MemberRecommendation.objects.filter(run=dead).exists()
+    assert not PopularProduct.objects.filter(run=dead).exists()
+    assert run.is_active and TrainingRun.objects.get(is_active=True) == run
 
 
 def test_activation_refuses_a_run_with_missing_shards():
