@@ -131,7 +131,10 @@ class Hybrid(Recommender):
                 return name, None, str(exc)
 
         if self.n_jobs and self.n_jobs > 1 and len(todo) > 1:
-            with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
+            from threadpoolctl import threadpool_limits
+
+            # one BLAS thread per fitting thread: no oversubscription (OpenBLAS spins badly under it)
+            with threadpool_limits(1), ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
                 results = list(pool.map(fit_one, todo))
         else:
             results = [fit_one(nm) for nm in todo]
