@@ -1,0 +1,1 @@
+"""Membership: accounts, profiles, addresses, points, tiers, coupons, favourites and privacy."""

@@ -1,0 +1,1 @@
+"""The storefront app: catalogue, search, cart, checkout, orders, payments, reviews and events."""
