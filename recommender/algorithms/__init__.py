@@ -29,24 +29,40 @@ Outputs
   ``similar_items`` -> columns ``item_id, similar_item_id, score, rank``.
 
 Models (constructor defaults chosen on validation splits, see docs/BENCHMARKS_ENGINE.md)
-  Popularity(half_life_days=None, use_weights=False)
+  Popularity(half_life_days=None, use_weights=False)       cold-start fallback; recency-weighted with a half-life
   ItemKNN(k=200, shrinkage=10.0, similarity="cosine" | "adjusted_cosine")
-  UserKNN(k=100, shrinkage=0.0, similarity="cosine" | "pearson", max_item_users=1000)
-  TfidfContent(tokenizer="jieba" | "char", fields=(title, category, brand, description), title_weight=2)
+  UserKNN(k=100, shrinkage=0.0, similarity="cosine" | "pearson", max_item_users=1000, random_state=42)
+  TfidfContent(tokenizer="jieba" | "char", fields=("title", "category", "brand", "description"),
+               title_weight=2, min_df=1, max_df=0.5, sublinear_tf=True)     needs ``items``
   AssociationRules(min_count=2, min_support=0.0, min_confidence=0.01, max_rules_per_item=100,
-                   metric="confidence" | "lift")   -> also ``rules_`` (antecedent, consequent, support,
-                   confidence, lift)
-  EASE(l2=500.0, max_items=20000)                   -> raises ModelUnavailable above max_items
-  PureSVD(factors=32, n_iter=5, random_state=42)    (extra: the low-rank view Hybrid blends in)
+                   metric="confidence" | "lift")   ``rules_``: antecedent, consequent, support, confidence, lift
+  EASE(l2=500.0, max_items=20000)                  raises ModelUnavailable above max_items
+  PureSVD(factors=32, n_iter=5, random_state=42)   extra low-rank model that Hybrid blends in
   Hybrid(models=None, weights=None, fusion="score" | "rank", tune=False, validation_size=0.2,
-         tune_metric="ndcg", k=10, param_grid=None, cold_threshold=3, random_state=42)
-Learned attributes end with ``_`` (``similarity_``, ``weights_``, ``popularity_``, ``rules_``,
-``components_``, ``best_params_``...). Models pickle (no lambdas kept on them after fit).
+         tune_metric="ndcg", k=10, param_grid=None, max_tune_users=5000, cold_threshold=3,
+         cold_content_boost=3.0, cold_content_weight=0.3, random_state=42, n_jobs=2)
+    ``models``: dict name -> unfitted model (default popularity, itemknn, userknn, ease, svd, rules,
+    + content when items are given); ``weights`` default ``hybrid.DEFAULT_WEIGHTS`` (ease 1, svd 1,
+    itemknn 0.5, content 0.2, popularity 0.02; userknn/rules 0 = not fitted). ``tune=True`` holds out
+    part of train, grid-searches each component (``hybrid.DEFAULT_GRID``) and the blend weights,
+    then refits on all of train. Learned: ``components_``, ``weights_``, ``best_params_``,
+    ``tuning_`` (trial table), ``unavailable_`` (name -> why, e.g. EASE over max_items).
+    Unknown users get popularity; users with < cold_threshold items get more content weight.
+  All models: ``fit(interactions, items=None) -> self``; ``fit_data(TrainingData, items)`` to share
+  one prepared matrix; ``recommend(user_ids=None, n=10, exclude_seen=True)``;
+  ``similar_items(item_ids, n=10)`` (Popularity answers with popular items, UserKNN with item cosine).
+Learned attributes end with ``_`` (``data_`` with ``matrix``/``users``/``items``, ``user_ids_``,
+``item_ids_``, ``similarity_``, ``weights_``, ``popularity_``, ``item_vectors_``, ``item_factors_``...).
+Models pickle. ``ModelUnavailable`` (a ValueError) means "cannot fit on this data", not a bug.
+Deterministic for a given ``random_state`` and input order.
 
 Helpers
   data: ``prepare_interactions``, ``build_matrix`` -> ``InteractionMatrix`` (CSR + id indexes both ways)
-  evaluation: ``random_split``, ``temporal_split``, ``kfold_split``, ``ranking_metrics``,
-  ``evaluate_models(train, test, models, k=10, items=None)``, ``tune_model``
+  evaluation: ``random_split(df, test_size=0.25, random_state=42)``, ``temporal_split(df, n_last=1)``,
+  ``kfold_split(df, n_splits=5)``, ``relevant_pairs``, ``ranking_metrics(recs, relevant, k, n_items)``,
+  ``evaluate_models(train, test, models: dict, k=10, items=None) -> DataFrame`` (index model; columns
+  precision, recall, f1, ndcg, map, hit_rate, coverage, n_users, fit_seconds, recommend_seconds,
+  error), ``tune_model(make_model, param_grid, train, ...)`` (validation split carved from train)
   io: ``load_interactions_csv``, ``load_items_csv`` (raise ``DataFileError`` naming row and column)
   datasets: ``load_online_retail`` (the UCI Online Retail sample -> interactions, items)
   cli: ``run_evaluation`` (what ``manage.py evaluate_recommender`` calls)

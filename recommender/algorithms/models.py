@@ -48,7 +48,6 @@ class Popularity(Recommender):
         cols = data.item_cols(pairs["item_id"].to_numpy())
         pop = np.bincount(cols, weights=w, minlength=len(data.items)).astype(np.float32)
         self.popularity_ = pop
-        # A tiny rank-preserving tie-breaker keeps equal counts in a stable order (by first appearance).
         self._pop_scores = pop
 
     def _scores(self, rows):
@@ -64,8 +63,9 @@ class Popularity(Recommender):
 class ItemKNN(Recommender):
     """Item-based neighbourhood model: score(u, i) = sum over seen j of w_uj * sim(i, j).
 
-    ``similarity``: ``"cosine"`` or ``"adjusted_cosine"`` (item vectors centred by each user's
-    mean weight; equals cosine information-free on binary data). Similarity is
+    ``similarity``: ``"cosine"`` or ``"adjusted_cosine"`` (each user's weights centred on their
+    mean first; only meaningful with graded weights such as events or ratings, since centred
+    binary rows are all zero). Similarity is
     ``dot / (|a||b| + shrinkage)``; only the top ``k`` neighbours per item are kept, in a sparse
     item x item matrix computed in blocks (fits 100,000-item catalogues).
     """

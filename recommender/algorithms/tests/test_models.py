@@ -123,6 +123,19 @@ def test_tfidf_content_jieba_and_char(small_world):
         assert (r["reason"] == "content_match").all() and r["reason_item_id"].notna().all()
 
 
+def test_tfidf_hand_computed_cosine():
+    # smooth idf = 1 + ln((1 + n) / (1 + df)); "red" is in 2 of 3 titles, the others in 1
+    items = pd.DataFrame({"item_id": ["A", "B", "C"], "title": ["red dress", "red shirt", "blue jeans"]})
+    inter = pd.DataFrame({"user_id": [1], "item_id": ["A"]})
+    m = TfidfContent().fit(inter, items)
+    red, rare = 1 + np.log(4 / 3), 1 + np.log(2)
+    s = m.similar_items(["A"], n=5)
+    assert s["similar_item_id"].tolist() == ["B"]
+    assert s["score"].iloc[0] == pytest.approx(red ** 2 / (red ** 2 + rare ** 2), rel=1e-5)
+    r = m.recommend([1], n=5)
+    assert r["item_id"].tolist() == ["B"] and r["reason_item_id"].iloc[0] == "A"
+
+
 def test_jieba_segments_chinese():
     from recommender.algorithms.models import char_ngram_tokenize, jieba_tokenize
 
