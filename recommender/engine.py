@@ -6,6 +6,10 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+# The engine imports these lazily inside fit(), and Hybrid fits components in threads: two threads
+# importing scikit-learn at once can see a half-initialised module ("cannot import name 'clone'").
+import sklearn.feature_extraction.text  # noqa: F401
+import sklearn.utils.extmath  # noqa: F401
 from django.conf import settings
 
 from recommender import algorithms
