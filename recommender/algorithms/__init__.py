@@ -43,7 +43,7 @@ Models (constructor defaults chosen on validation splits, see docs/BENCHMARKS_EN
          cold_content_boost=3.0, cold_content_weight=0.3, random_state=42, n_jobs=2)
     ``models``: dict name -> unfitted model (default popularity, itemknn, userknn, ease, svd, rules,
     + content when items are given); ``weights`` default ``hybrid.DEFAULT_WEIGHTS`` (ease 1, svd 1,
-    itemknn 0.5, content 0.2, popularity 0.02; userknn/rules 0 = not fitted). ``tune=True`` holds out
+    itemknn 0.5, content 0.5, popularity 0.05; userknn/rules 0 = not fitted). ``tune=True`` holds out
     part of train, grid-searches each component (``hybrid.DEFAULT_GRID``) and the blend weights,
     then refits on all of train. Learned: ``components_``, ``weights_``, ``best_params_``,
     ``tuning_`` (trial table), ``unavailable_`` (name -> why, e.g. EASE over max_items).

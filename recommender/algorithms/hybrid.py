@@ -13,8 +13,8 @@ from .similarity import top_n_per_row
 
 # Untuned blend: the components that carried weight on validation splits of both benchmark data
 # sets. UserKNN and AssociationRules start at 0 (not fitted) unless tune=True finds them useful.
-DEFAULT_WEIGHTS = {"ease": 1.0, "svd": 1.0, "itemknn": 0.5, "userknn": 0.0, "content": 0.2, "rules": 0.0,
-                   "popularity": 0.02}
+DEFAULT_WEIGHTS = {"ease": 1.0, "svd": 1.0, "itemknn": 0.5, "userknn": 0.0, "content": 0.5, "rules": 0.0,
+                   "popularity": 0.05}
 DEFAULT_GRID = {
     "itemknn": {"k": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0]},
     "userknn": {"k": [50, 100, 200], "shrinkage": [0.0, 10.0]},
