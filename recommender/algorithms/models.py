@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.linalg import lapack
+# Imported here, not inside fit(): Hybrid fits components in threads, and two threads importing
+# scikit-learn at once can see a half-initialised module ("cannot import name 'clone'").
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.extmath import randomized_svd
 
 from .base import Recommender, SparseLookup, TrainingData, explain_by_pairs
 from .data import basket_matrix
@@ -171,17 +176,20 @@ class UserKNN(Recommender):
 
 # -- content ------------------------------------------------------------------------------------
 _JIEBA = None
+_JIEBA_LOCK = threading.Lock()
 
 
 def _jieba():
-    """Import and initialise jieba once, quietly (it logs to stderr by default)."""
+    """Import and initialise jieba once (thread-safe), quietly: it logs to stderr by default."""
     global _JIEBA
     if _JIEBA is None:
-        import jieba
+        with _JIEBA_LOCK:
+            if _JIEBA is None:
+                import jieba
 
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _JIEBA = jieba
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _JIEBA = jieba
     return _JIEBA
 
 
@@ -268,8 +276,6 @@ class TfidfContent(Recommender):
         self.sublinear_tf = sublinear_tf
 
     def _fit(self, data, items):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         if items is None or "item_id" not in getattr(items, "columns", []):
             raise ModelUnavailable("TfidfContent needs an items frame with item_id and text columns")
         texts = item_texts(items, data.items, self.fields, self.title_weight)
@@ -438,8 +444,6 @@ class PureSVD(Recommender):
         self.random_state = random_state
 
     def _fit(self, data, items):
-        from sklearn.utils.extmath import randomized_svd
-
         x = data.matrix
         f = int(max(1, min(self.factors, min(x.shape) - 1)))
         _, s, vt = randomized_svd(x, f, n_iter=self.n_iter, random_state=self.random_state)

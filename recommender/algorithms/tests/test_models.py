@@ -194,3 +194,22 @@ def test_hybrid_rank_fusion(small_world):
     inter, items = small_world
     r = Hybrid(fusion="rank").fit(inter, items).recommend(["u2"], n=4)
     assert r["rank"].tolist() == [1, 2, 3, 4]
+
+
+def test_hybrid_threaded_fit_in_fresh_interpreter():
+    # Regression: component fits run in threads; lazy scikit-learn imports inside fit() raced.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import pandas as pd\n"
+        "from recommender.algorithms import Hybrid\n"
+        "inter = pd.DataFrame({'user_id': [1, 1, 2, 2, 3], 'item_id': ['a', 'b', 'b', 'c', 'a']})\n"
+        "items = pd.DataFrame({'item_id': ['a', 'b', 'c'], 'title': ['red cup', 'blue cup', 'red plate']})\n"
+        "m = Hybrid(n_jobs=2).fit(inter, items)\n"
+        "assert {'content', 'svd', 'ease'} <= set(m.components_), m.components_\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
