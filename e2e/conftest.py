@@ -33,23 +33,6 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _tasks_run_inline(request, settings):
-    # Journeys check what a person sees after "retrain now" or a purchase, not the queue (the
-    # worker has its own tests in recommender/tests), so tasks run inline even when Redis is set.
-    from config.celery import app
-
-    if "celery_worker_process" in request.fixturenames:
-        yield  # this test runs a real worker
-        return
-    # Read first: Celery's config reads through to Django's settings, which change next.
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
 @pytest.fixture(scope="session")
 def browser():
     from playwright import sync_api  # pinned in requirements.txt: missing is an error, not a skip

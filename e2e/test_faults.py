@@ -161,7 +161,6 @@ def test_a_database_error_mid_checkout_leaves_no_order_and_spends_nothing(monkey
 
 # ---- a Celery worker killed during a retrain ----------------------------------------------------
 
-from recommender.tests.conftest import celery_worker_process  # noqa: E402,F401  (a real worker)
 
 WORKER_LEASE_SECONDS = 3
 

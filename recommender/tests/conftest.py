@@ -1,12 +1,5 @@
-"""Recommender test fixtures: artifacts in a temp dir, and a real Celery worker when Redis is set."""
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
+"""Recommender test fixtures: artifacts in a temp dir, an empty cache per test."""
 import pytest
-from django.conf import settings as django_settings
 
 
 @pytest.fixture(autouse=True)
@@ -22,62 +15,3 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _tasks_in_process(request):
-    """Tasks run in-process (as without REDIS_URL) except in tests that start a real worker."""
-    from config.celery import app
-
-    if "celery_worker_process" in request.fixturenames:
-        yield
-        return
-    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
-
-
-@pytest.fixture
-def celery_worker_process(transactional_db, tmp_path, settings):
-    """`celery -A config worker -P solo` in a subprocess against the TEST database and REDIS_URL.
-
-    Needs PostgreSQL (the worker is another process and must see the test database) and Redis;
-    the test using it is transactional so its rows are committed and visible to the worker.
-    """
-    from django.db import connection
-
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url or connection.vendor != "postgresql":
-        pytest.skip("a real worker needs REDIS_URL and PostgreSQL")
-    db = connection.settings_dict
-    database_url = (f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-                    f"{db['PORT'] or 5432}/{db['NAME']}")
-    artifacts = tmp_path / "worker-artifacts"
-    settings.RECOMMENDER_ARTIFACT_DIR = artifacts
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "DJANGO_SETTINGS_MODULE": "config.settings.test", "RECOMMENDER_ARTIFACT_DIR": str(artifacts),
-           "CONN_MAX_AGE": "0"}
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1",
-             "-n", f"rectest-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=Path(django_settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 60
-        while "ready." not in log_path.read_text():
-            if process.poll() is not None:
-                pytest.fail("celery worker exited:\n" + log_path.read_text()[-3000:])
-            if time.time() > deadline:
-                pytest.fail("celery worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.3)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        sys.stdout.write(log_path.read_text()[-3000:])
