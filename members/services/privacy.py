@@ -53,7 +53,8 @@ def member_data_export(*, user) -> dict:
 
 def member_account_delete(*, user) -> None:
     """Erase the member: personal data and behaviour go; orders stay, anonymised, for the accounts."""
-    from shop.models import Event, Order
+    from shop.models import Event, Order, Product
+    from shop.services.reviews import product_rating_recompute
 
     user_id = user.pk
     with transaction.atomic():
@@ -61,7 +62,11 @@ def member_account_delete(*, user) -> None:
         Event.objects.filter(user=user).delete()
         # Ledger rows point at orders with PROTECT; they go with the member (points lapse).
         PointsEntry.objects.filter(user=user).delete()
-        user.delete()  # cascades: profile, addresses, favourites, coupons, points account, emails
+        reviewed = list(Product.objects.filter(reviews__user=user).order_by("pk"))
+        user.delete()  # cascades: profile, addresses, favourites, coupons, points account, emails, reviews
+        # Their reviews are gone, so the averages shown on product pages must no longer count them.
+        for product in reviewed:
+            product_rating_recompute(product=product)
     logger.info("member account deleted id=%s", user_id)
 
 

@@ -4,76 +4,49 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from members.models import Address, Coupon, CouponTemplate, Profile, Tier, User
-from shop.models import Category, Order, OrderLine, Product
+from members.models import Address, Coupon, CouponTemplate, Profile, Tier
+from shop.models import Order
+from shop.tests import factories as shop_factories
 
 
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
+class UserFactory(shop_factories.UserFactory):
+    """The shop's member factory, onboarded (with a profile) as signup would leave them."""
 
     email = factory.Sequence(lambda n: f"member{n}@example.com")
-    username = factory.LazyAttribute(lambda o: o.email)
-    password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
+    password = factory.django.Password("secret-pass-123")
 
     @factory.post_generation
     def onboarded(self, create, extracted, **kwargs):
         if create:
-            self.save()
             Profile.objects.get_or_create(user=self)
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    name = factory.Sequence(lambda n: f"分类{n}")
-    slug = factory.Sequence(lambda n: f"category-{n}")
+class CategoryFactory(shop_factories.CategoryFactory):
+    pass
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
+class ProductFactory(shop_factories.ProductFactory):
+    """Round prices and deep stock keep the points and coupon arithmetic in tests readable."""
 
     category = factory.SubFactory(CategoryFactory)
-    name = factory.Sequence(lambda n: f"商品{n}")
-    slug = factory.Sequence(lambda n: f"product-{n}")
-    sku = factory.Sequence(lambda n: f"SKU{n:05d}")
     price = Decimal("100.00")
+    list_price = None
     stock = 100
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Order
+class OrderFactory(shop_factories.OrderFactory):
+    """An unpaid order of ¥200 (add lines with OrderLineFactory)."""
 
     user = factory.SubFactory(UserFactory)
-    number = factory.Sequence(lambda n: f"T{n:08d}")
-    idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+    status = Order.Status.PENDING_PAYMENT
     subtotal = Decimal("200.00")
     shipping_fee = Decimal("0.00")
     total = factory.LazyAttribute(lambda o: o.subtotal + o.shipping_fee)
-    shipping_method = "standard"
-    recipient_name = "张三"
-    phone = "13800138000"
-    province = "上海市"
-    city = "上海市"
-    district = "浦东新区"
-    address_line = "世纪大道1号"
 
 
-class OrderLineFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = OrderLine
-
+class OrderLineFactory(shop_factories.OrderLineFactory):
     order = factory.SubFactory(OrderFactory)
     product = factory.SubFactory(ProductFactory)
-    product_name = factory.LazyAttribute(lambda o: o.product.name)
-    sku = factory.LazyAttribute(lambda o: o.product.sku)
-    unit_price = factory.LazyAttribute(lambda o: o.product.price)
-    quantity = 1
-    line_total = factory.LazyAttribute(lambda o: o.unit_price * o.quantity)
 
 
 class TierFactory(factory.django.DjangoModelFactory):
