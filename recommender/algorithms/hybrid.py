@@ -25,6 +25,17 @@ DEFAULT_GRID = {
 WEIGHT_STEPS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
+# Order in which components are summed (float32 sums depend on it): default_components' order.
+COMPONENT_ORDER = ("popularity", "itemknn", "userknn", "ease", "svd", "rules", "content")
+
+
+def _component_order(names) -> list:
+    """Names in COMPONENT_ORDER first, others after in their given order."""
+    names = list(names)
+    rank = {n: i for i, n in enumerate(COMPONENT_ORDER)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
+
+
 def default_components(items: pd.DataFrame | None = None) -> dict:
     comps = {"popularity": Popularity(), "itemknn": ItemKNN(), "userknn": UserKNN(), "ease": EASE(),
              "svd": PureSVD(), "rules": AssociationRules()}
@@ -138,7 +149,7 @@ class Hybrid(Recommender):
                 results = list(pool.map(fit_one, todo))
         else:
             results = [fit_one(nm) for nm in todo]
-        order = list(templates)
+        order = _component_order(templates)
         fitted = {n: m for n, m, e in sorted(results, key=lambda r: order.index(r[0])) if m is not None}
         unavailable = {n: e for n, m, e in results if e is not None}
         return fitted, unavailable
@@ -152,10 +163,59 @@ class Hybrid(Recommender):
         if self.tune:
             params, weights, self.tuning_ = self._tune(data, items, templates, weights)
         if "popularity" not in templates:
+            # always there for unknown users; blended only when the caller's weights ask for it
             templates["popularity"] = Popularity()
+            if not self.tune and self.weights is not None:
+                weights["popularity"] = float(self.weights.get("popularity", 0.0))
         self.components_, self.unavailable_ = self._fit_components(data, items, templates, params, weights)
         self.weights_ = {n: weights.get(n, 0.0) for n in self.components_}
         self.best_params_ = params
+        self._history = np.diff(data.matrix.indptr)
+
+    @classmethod
+    def from_fitted(cls, components: dict, weights: dict | None = None, **params) -> "Hybrid":
+        """A fitted Hybrid that blends already-fitted models instead of refitting them.
+
+        ``components``: dict name -> fitted model (names as in ``DEFAULT_WEIGHTS``; a value of
+        ``None`` means "could not be fitted" and lands in ``unavailable_``). All models must have
+        been fitted on the same users and items (e.g. ``fit_data`` on one ``TrainingData``, or
+        ``fit`` on the same frames). Popularity is fitted here (cheap) when not given: it answers
+        unknown users. With the same constructor defaults this recommends exactly what
+        ``Hybrid(weights=weights).fit(...)`` does, without fitting anything twice. ``tune=True``
+        is refused: tuning needs refits on a validation split.
+        """
+        if params.get("tune"):
+            raise ValueError("from_fitted blends fitted models as they are; tune=True needs Hybrid().fit()")
+        hybrid = cls(weights=weights, **params)
+        hybrid._adopt(components)
+        return hybrid
+
+    def _adopt(self, components: dict):
+        given = {n: m for n, m in components.items() if m is not None}
+        if not given:
+            raise ValueError("from_fitted needs at least one fitted model")
+        for name, model in given.items():
+            if not hasattr(model, "data_"):
+                raise ValueError(f"component {name!r} is not fitted")
+        data = next(iter(given.values())).data_
+        for name, model in given.items():
+            if model.data_ is not data and not (model.user_ids_.equals(data.users)
+                                                and model.item_ids_.equals(data.items)):
+                raise ValueError(f"component {name!r} was fitted on other users or items than the rest")
+        weights = dict(DEFAULT_WEIGHTS if self.weights is None else self.weights)
+        keep = {n: m for n, m in given.items() if float(weights.get(n, 0.0)) > 0 or n == "popularity"}
+        if "popularity" not in given:
+            # as in fit(): for unknown users; blended only when explicit weights ask for it
+            keep["popularity"] = Popularity().fit_data(data)
+            if self.weights is None:
+                weights["popularity"] = 0.0
+        order = _component_order(keep)
+        self.data_, self.user_ids_, self.item_ids_ = data, data.users, data.items
+        self.components_ = {n: keep[n] for n in order}
+        self.weights_ = {n: float(weights.get(n, 0.0)) for n in self.components_}
+        self.unavailable_ = {n: "not fitted" for n, m in components.items() if m is None}
+        self.best_params_ = {}
+        self.tuning_ = None
         self._history = np.diff(data.matrix.indptr)
 
     # -- tuning ------------------------------------------------------------------------------------

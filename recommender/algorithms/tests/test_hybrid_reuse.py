@@ -1,0 +1,63 @@
+"""Hybrid.from_fitted: blending models fitted once gives exactly what a self-fitting Hybrid gives."""
+import pandas as pd
+import pytest
+
+from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD, TfidfContent,
+                                    UserKNN)
+from recommender.algorithms.base import TrainingData
+
+
+def _fit_singles(inter, items, seed):
+    data = TrainingData.from_frame(inter, items)
+    return {"popularity": Popularity().fit_data(data, items), "itemknn": ItemKNN().fit_data(data, items),
+            "userknn": UserKNN(random_state=seed).fit_data(data, items), "ease": EASE().fit_data(data, items),
+            "svd": PureSVD(random_state=seed).fit_data(data, items),
+            "rules": AssociationRules().fit_data(data, items), "content": TfidfContent().fit_data(data, items)}
+
+
+@pytest.mark.parametrize("seed", [0, 42])
+def test_from_fitted_recommends_exactly_what_a_self_fitting_hybrid_does(small_world, seed):
+    # given the single models fitted once on shared training data
+    inter, items = small_world
+    singles = _fit_singles(inter, items, seed)
+    # when a Hybrid blends them, and another Hybrid fits its own default components
+    reused = Hybrid.from_fitted(singles, random_state=seed)
+    own = Hybrid(random_state=seed).fit(inter, items)
+    # then recommendations (scores, ranks, reasons) and similar items are identical
+    users = list(inter["user_id"].unique()) + ["stranger"]
+    pd.testing.assert_frame_equal(reused.recommend(users, n=10), own.recommend(users, n=10))
+    pd.testing.assert_frame_equal(reused.similar_items(["p1", "p25"], n=5), own.similar_items(["p1", "p25"], n=5))
+    assert list(reused.components_) == list(own.components_)
+    assert reused.weights_ == own.weights_
+
+
+def test_from_fitted_with_custom_weights_matches_and_fits_popularity_itself(small_world):
+    # given ItemKNN and EASE fitted separately with fit() on the same frames (no popularity given)
+    inter, items = small_world
+    weights = {"itemknn": 1.0, "ease": 0.5, "popularity": 0.1}
+    comps = {"ease": EASE().fit(inter, items), "itemknn": ItemKNN().fit(inter, items)}
+    # when blended
+    reused = Hybrid.from_fitted(comps, weights=weights)
+    own = Hybrid(models={"itemknn": ItemKNN(), "ease": EASE()}, weights=weights).fit(inter, items)
+    # then it matches the self-fitting Hybrid, popularity included for unknown users
+    assert "popularity" in reused.components_
+    pd.testing.assert_frame_equal(reused.recommend(None, n=8), own.recommend(None, n=8))
+    assert (reused.recommend(["stranger"], n=3)["reason"] == "popular").all()
+
+
+def test_from_fitted_refuses_mismatched_or_unfitted_components(small_world):
+    inter, items = small_world
+    other = inter[inter["user_id"] != "u0"]
+    with pytest.raises(ValueError, match="other users or items"):
+        Hybrid.from_fitted({"itemknn": ItemKNN().fit(inter), "ease": EASE().fit(other)})
+    with pytest.raises(ValueError, match="not fitted"):
+        Hybrid.from_fitted({"itemknn": ItemKNN()})
+    with pytest.raises(ValueError, match="tune"):
+        Hybrid.from_fitted({"itemknn": ItemKNN().fit(inter)}, tune=True)
+
+
+def test_from_fitted_lists_models_that_could_not_fit(small_world):
+    inter, items = small_world
+    m = Hybrid.from_fitted({"itemknn": ItemKNN().fit(inter, items), "ease": None})
+    assert m.unavailable_ == {"ease": "not fitted"} and "itemknn" in m.components_
+    assert len(m.recommend(["u1"], n=3)) == 3
