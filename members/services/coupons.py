@@ -18,30 +18,39 @@ ZERO = Decimal("0.00")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 CODE_FAILURES_LIMIT = 10
 CODE_FAILURES_WINDOW = 600
+# Several members behind one address (an office, a campus) share a larger allowance.
+CODE_FAILURES_LIMIT_PER_IP = 30
 
 
 # ---- guessing guard -------------------------------------------------------------------------
 
-def _code_failures_key(user_id, ip):
-    return f"members:coupon-code-failures:{user_id or 0}:{ip or '-'}"
+def _code_failure_keys(user_id, ip):
+    """One counter per member and one per address: extra accounts on one address buy no guesses."""
+    keys = {f"members:coupon-code-failures:user:{user_id}": CODE_FAILURES_LIMIT} if user_id else {}
+    if ip:
+        keys[f"members:coupon-code-failures:ip:{ip}"] = CODE_FAILURES_LIMIT_PER_IP
+    return keys
 
 
 def coupon_code_guard(*, user_id, ip) -> None:
-    """Refuse while this member and address have typed too many unknown codes recently."""
-    if (cache.get(_code_failures_key(user_id, ip)) or 0) >= CODE_FAILURES_LIMIT:
+    """Refuse while this member, or anyone at this address, has typed too many unknown codes."""
+    limits = _code_failure_keys(user_id, ip)
+    counts = cache.get_many(list(limits))
+    if any((counts.get(key) or 0) >= limit for key, limit in limits.items()):
         raise DomainError(_("券码输入错误次数过多，请10分钟后再试。"), code="coupon_rate_limited", field="coupon_code")
 
 
 def coupon_code_failure_record(*, user_id, ip, code="") -> None:
     """Count one more failed code; the same wrong code typed again (preview, then place) counts once."""
-    if code and not cache.add(f"{_code_failures_key(user_id, ip)}:{code[:32]}", 1, CODE_FAILURES_WINDOW):
+    seen_key = f"members:coupon-code-failure:{user_id or 0}:{ip or '-'}:{code[:32]}"
+    if code and not cache.add(seen_key, 1, CODE_FAILURES_WINDOW):
         return
-    key = _code_failures_key(user_id, ip)
-    cache.add(key, 0, CODE_FAILURES_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, CODE_FAILURES_WINDOW)
+    for key in _code_failure_keys(user_id, ip):
+        cache.add(key, 0, CODE_FAILURES_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, CODE_FAILURES_WINDOW)
 
 
 # ---- issuing --------------------------------------------------------------------------------

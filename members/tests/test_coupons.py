@@ -86,6 +86,19 @@ def test_too_many_unknown_codes_are_rate_limited():
     assert "次数过多" in result.problems[0]
 
 
+def test_new_accounts_on_one_address_share_the_address_guess_allowance():
+    # given 30 wrong codes typed from one address by accounts that each stay under their own limit
+    lines = cart_lines((ProductFactory(), 1))
+    for account in range(5):
+        user = UserFactory()
+        for attempt in range(6):
+            quote(user, lines, coupon_code=f"G{account}X{attempt}", client_ip="5.6.7.8")
+    CouponTemplateFactory(code="REAL")
+    # when a fresh account on that address types a real code, it is refused; elsewhere it works
+    assert "次数过多" in quote(UserFactory(), lines, coupon_code="REAL", client_ip="5.6.7.8").problems[0]
+    assert quote(UserFactory(), lines, coupon_code="REAL", client_ip="9.9.9.9").coupon_discount > 0
+
+
 def test_points_are_capped_at_half_the_order_and_by_the_balance():
     user = UserFactory()
     points_services.points_staff_adjust(user=user, delta=8000, staff=None, note="测试")
