@@ -5,6 +5,13 @@
 Each model runs in a fresh subprocess so its peak RSS (resource.getrusage, ru_maxrss) is its own;
 the data are generated with bench/gen_interactions.py (50,000 users x 10,000 items by default).
 Hybrid runs with tune=False (fixed default weights) and fits its own components.
+
+    .venv/bin/python bench/engine_speed.py --nightly --interactions 1000000
+
+``--nightly``: everything in ONE process, the way a nightly training run works: prepare the
+training matrix once, fit every single model once on it, build the Hybrid from the fitted models
+(``Hybrid.from_fitted``, nothing refitted), and produce the top 20 for every user from every model.
+Reports each step, the total wall and CPU time, and the process's peak RSS.
 """
 from __future__ import annotations
 
@@ -51,6 +58,63 @@ def run_one(name, users, items, n_inter, n):
                       "rec_rows": len(recs), "peak_rss_mb": round(rss_mb)}))
 
 
+NIGHTLY_SINGLES = ["popularity", "itemknn", "userknn", "ease", "svd", "rules", "content"]
+
+
+def run_nightly(users, items, n_inter, n, jobs):
+    """Fit each single model once, Hybrid reusing them, top-n for every user from every model."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gen_interactions import speed_interactions
+    from threadpoolctl import threadpool_limits
+
+    from recommender.algorithms import Hybrid
+    from recommender.algorithms.base import TrainingData
+
+    df, item_frame = speed_interactions(users, items, n_inter, seed=0)
+    c0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    steps = []
+
+    def timed(label, fn):
+        s = time.perf_counter()
+        out = fn()
+        steps.append((label, time.perf_counter() - s))
+        return out
+
+    data = timed("prepare matrix", lambda: TrainingData.from_frame(df, item_frame))
+
+    def fit_and_rank(name):
+        model = make(name)
+        s = time.perf_counter()
+        model.fit_data(data, item_frame)
+        f = time.perf_counter() - s
+        recs = model.recommend(None, n=n)
+        return name, model, f, time.perf_counter() - s - f, len(recs)
+
+    fitted, rows = {}, {}
+    if jobs > 1:
+        # Two models at a time, one BLAS thread each: sparse kernels are single-threaded anyway.
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(fit_and_rank, sorted(NIGHTLY_SINGLES, key=lambda m: m != "ease")))
+    else:
+        results = [fit_and_rank(m) for m in NIGHTLY_SINGLES]
+    for name, model, f, r, k in results:
+        fitted[name], rows[name] = model, k
+        steps.append((f"{name} fit / top-{n}", (f, r)))
+    s = time.perf_counter()
+    hybrid = Hybrid.from_fitted(fitted)
+    f = time.perf_counter() - s
+    rows["hybrid"] = len(hybrid.recommend(None, n=n))
+    steps.append((f"hybrid (reused) / top-{n}", (f, time.perf_counter() - s - f)))
+    wall = time.perf_counter() - t0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"rows": len(df), "users": int(df.user_id.nunique()), "items": items, "jobs": jobs,
+                      "steps": steps, "rec_rows": rows, "wall_s": round(wall, 1),
+                      "cpu_s": round(ru.ru_utime + ru.ru_stime - c0.ru_utime - c0.ru_stime, 1),
+                      "peak_rss_mb": round(ru.ru_maxrss / 1024)}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--interactions", type=int, default=1_000_000)
@@ -58,10 +122,19 @@ def main():
     ap.add_argument("--items", type=int, default=10_000)
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--nightly", action="store_true", help="all models in one process, Hybrid reusing them")
+    ap.add_argument("--jobs", type=int, default=2, help="--nightly: models fitted and ranked in parallel")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         run_one(a.one, a.users, a.items, a.interactions, a.n)
+        return
+    if a.nightly:
+        print(f"# {platform.node()} cpus={os.cpu_count()} python={platform.python_version()} "
+              f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {a.interactions} interactions, {a.users} users x "
+              f"{a.items} items; load average before {os.getloadavg()[0]:.1f}")
+        run_nightly(a.users, a.items, a.interactions, a.n, a.jobs)
+        print(f"# load average after {os.getloadavg()[0]:.1f}")
         return
     print(f"# {platform.node()} {platform.processor() or platform.machine()} cpus={os.cpu_count()} "
           f"python={platform.python_version()} {time.strftime('%Y-%m-%d %H:%M')}")
