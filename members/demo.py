@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-TIERS = [("normal", "普通会员", "0", "1.00"), ("silver", "银卡", "1000", "1.20"),
-         ("gold", "金卡", "3000", "1.50"), ("diamond", "钻石", "8000", "2.00")]
+# Names are stored in Chinese; gettext_noop puts them in the catalogue so pages can translate them.
+TIERS = [("normal", gettext_noop("普通会员"), "0", "1.00"), ("silver", gettext_noop("银卡"), "1000", "1.20"),
+         ("gold", gettext_noop("金卡"), "3000", "1.50"), ("diamond", gettext_noop("钻石"), "8000", "2.00")]
 
 
 def _templates(now):
