@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from members.models import User
 from recommender import engine, stats
 from recommender.models import Experiment, TrainingRun
-from recommender.selectors import member_recommendation_explain
+from recommender.selectors import member_recommendation_explain, serving_state_forget
 
 CHART_WIDTH, CHART_HEIGHT = 600, 160
 
@@ -176,6 +177,15 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/admin_recommender.css"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Pages read the running experiment from a cache: drop it once the change is committed.
+        transaction.on_commit(serving_state_forget)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(serving_state_forget)
 
     @admin.display(description=gettext_lazy("分组"))
     def arm_summary(self, experiment):

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from types import SimpleNamespace
+
+from django.core.cache import cache
+from django.db.models import Case, IntegerField, JSONField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -69,23 +73,80 @@ def block_title(block: str) -> str:
     return _(BLOCK_TITLES.get(block, BLOCK_TITLES[HOME]))
 
 
-def _products_for(ids):
-    """{id: product} for the card (brand, category, images) with one query plus one for images."""
-    if not ids:
-        return {}
-    products = (Product.objects.filter(pk__in=ids).select_related("brand", "category")
-                .defer("description", "attributes")
-                .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))))
-    return {p.pk: p for p in products}
+CARD_IMAGES = Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+# Columns a card never shows: left out of every candidate row that brings its product along.
+CARD_DEFERRED = ("description", "attributes")
 
 
-def _pick_ids(rows, n, exclude):
-    """First n value rows (product_id first) whose product is not excluded; marks them excluded."""
+def _with_product(queryset, relation, named=None):
+    """Candidate rows with their product (brand, category) in the same query: no second product query.
+
+    `named`: another product relation whose name explains the pick (joined, long columns left out).
+    """
+    queryset = queryset.select_related(f"{relation}__brand", f"{relation}__category").defer(
+        *(f"{relation}__{name}" for name in CARD_DEFERRED))
+    if named:
+        queryset = queryset.select_related(named).defer(*(f"{named}__{name}" for name in CARD_DEFERRED))
+    return queryset
+
+
+def images_load(recommendations):
+    """One query for the images of every card in `recommendations` (several blocks at once)."""
+    prefetch_related_objects([r.product for r in recommendations], CARD_IMAGES)
+    return recommendations
+
+
+# -- what every member page needs: the active run and the running experiment, cached -------------
+SERVING_STATE_CACHE_KEY = "recommender:serving-state:v1"
+SERVING_STATE_SECONDS = 60
+
+
+def serving_state() -> dict:
+    """{run_id, serving_model, list_models, experiment} of the active run, in one query, cached.
+
+    Every personalised block needs it; activation and experiment changes forget it
+    (serving_state_forget), the short timeout covers a change made some other way.
+    """
+    try:
+        state = cache.get(SERVING_STATE_CACHE_KEY)
+    except Exception:
+        state = None
+    if state is not None:
+        return state
+    running = Experiment.objects.filter(is_running=True).order_by("-created_at")
+    row = (TrainingRun.objects.filter(is_active=True)
+           .annotate(experiment_name=Subquery(running.values("name")[:1]),
+                     experiment_arms=Subquery(running.values("arms")[:1], output_field=JSONField()))
+           .values_list("pk", "serving_model", "parameters", "experiment_name", "experiment_arms").first())
+    if row is None:
+        state = {"run_id": None, "serving_model": None, "list_models": [], "experiment": None}
+    else:
+        run_id, serving, parameters, experiment_name, arms = row
+        state = {"run_id": run_id, "serving_model": serving or None,
+                 "list_models": list((parameters or {}).get("list_models", [])),
+                 "experiment": {"name": experiment_name, "arms": arms or []} if experiment_name else None}
+    try:
+        cache.set(SERVING_STATE_CACHE_KEY, state, SERVING_STATE_SECONDS)
+    except Exception:
+        pass
+    return state
+
+
+def serving_state_forget() -> None:
+    try:
+        cache.delete(SERVING_STATE_CACHE_KEY)
+    except Exception:
+        pass
+
+
+def _pick_ids(rows, n, exclude, product_id=lambda row: row[0]):
+    """First n rows whose product is not excluded (value rows: product id first); marks them excluded."""
     out = []
     for row in rows:
-        if row[0] in exclude:
+        key = product_id(row)
+        if key in exclude:
             continue
-        exclude.add(row[0])
+        exclude.add(key)
         out.append(row)
         if len(out) >= n:
             break
@@ -106,22 +167,26 @@ def _reason_for_code(code: str, name: str | None = None) -> str:
     return _("热门商品")
 
 
-def _popular(*, segments, n, exclude, block, arm=""):
-    """Popular products of the first segment that has them, then the next ones."""
+def _popular(*, segments, n, exclude, block, arm="", user=None):
+    """Popular products of the first segment that has them, then the next ones.
+
+    For a member, never a non-consumable they already bought (the lists are the same for everyone,
+    so this is filtered here). Products come in the same query; images are loaded by the caller.
+    """
     priority = Case(*[When(segment=s, then=Value(i)) for i, s in enumerate(segments)],
                     output_field=IntegerField())
-    rows = (PopularProduct.objects.filter(run__is_active=True, segment__in=segments,
-                                          product__is_active=True, product__stock__gt=0)
-            .annotate(priority=priority).order_by("priority", "rank")
-            .values_list("product_id", "segment")[: (n + OVERFETCH) * len(segments)])
-    picked = _pick_ids(rows, n, exclude)
-    products = _products_for([product_id for product_id, _segment in picked])
+    rows = PopularProduct.objects.filter(run__is_active=True, segment__in=segments,
+                                         product__is_active=True, product__stock__gt=0)
+    if getattr(user, "is_authenticated", False):
+        rows = rows.exclude(product_id__in=bought_product_ids(user.pk))
+    rows = (_with_product(rows, "product").annotate(priority=priority)
+            .order_by("priority", "rank")[: (n + OVERFETCH) * len(segments)])
     out = []
-    for product_id, segment in picked:
-        product = products[product_id]
-        if segment.startswith("profile:"):
+    for row in _pick_ids(rows, n, exclude, product_id=lambda r: r.product_id):
+        product = row.product
+        if row.segment.startswith("profile:"):
             reason = _("与你相似的会员喜欢")
-        elif segment.startswith("category:"):
+        elif row.segment.startswith("category:"):
             reason = _("%(category)s热销") % {"category": product.category.name}
         else:
             reason = _("热门商品")
@@ -140,77 +205,90 @@ def _profile_segment(gender: str, birth_date) -> str | None:
     return f"profile:{band}:{gender or ''}"
 
 
-def _member_context(user):
-    """(personalised allowed, profile segment or None) in one query; guests are never personalised."""
+MEMBER_CONTEXT_ATTRIBUTE = "_recommender_member_context"
+
+
+def member_context(user) -> tuple[bool, str | None]:
+    """(personalised allowed, profile segment or None) in one query, remembered on the user object
+    for the rest of the request (the cache key and the block both ask); guests are never personalised."""
     if not getattr(user, "is_authenticated", False):
         return False, None
+    remembered = getattr(user, MEMBER_CONTEXT_ATTRIBUTE, None)
+    if remembered is not None:
+        return remembered
     row = Profile.objects.filter(user_id=user.pk).values_list(
         "personalization_enabled", "gender", "birth_date").first()
     if row is None:
-        return True, None
-    enabled, gender, birth_date = row
-    # The profile segment is only used for members who allow personalisation.
-    return enabled, (_profile_segment(gender, birth_date) if enabled else None)
+        context = (True, None)
+    else:
+        enabled, gender, birth_date = row
+        # The profile segment is only used for members who allow personalisation.
+        context = (enabled, (_profile_segment(gender, birth_date) if enabled else None))
+    setattr(user, MEMBER_CONTEXT_ATTRIBUTE, context)
+    return context
 
 
-def _experiment_arm(user):
-    experiment = Experiment.objects.filter(is_running=True).order_by("-created_at").first()
-    return arm_for(experiment, user.pk) if experiment else None
+_member_context = member_context  # the name the explain page and older callers use
+
+
+def _experiment_arm(user, state=None):
+    experiment = (state or serving_state())["experiment"]
+    return arm_for(SimpleNamespace(**experiment), user.pk) if experiment else None
 
 
 def _for_member(*, user, n, block, exclude, session_key=""):
+    """The member's list, topped up with popular products; images not loaded yet (images_load)."""
     exclude = set() if exclude is None else exclude
-    allowed, segment = _member_context(user)
+    allowed, segment = member_context(user)
     if not allowed:
         return _popular(segments=["all"], n=n, exclude=exclude, block=block)
-    arm = _experiment_arm(user)
-    run = TrainingRun.objects.filter(is_active=True).values_list("serving_model", "parameters").first()
-    serving, arm_name = (run[0] if run else None), ""
+    state = serving_state()
+    arm = _experiment_arm(user, state)
+    serving, arm_name = state["serving_model"], ""
     # An arm is served only when the run stored lists for its model (else everyone gets the same).
-    if arm is not None and run and arm.model in (run[1] or {}).get("list_models", []):
+    if arm is not None and state["run_id"] and arm.model in state["list_models"]:
         serving, arm_name = arm.model, arm.name
     picked = []
-    if serving:
-        # Lists refreshed after today's events come first, then the nightly list. Plain values
-        # here, products loaded once for the picked ids: building model rows for every candidate
-        # cost more than the queries.
+    if serving and state["run_id"]:
+        # Lists refreshed after today's events come first, then the nightly list; each candidate
+        # brings its product (brand, category) so the block needs no second product query.
         rows = (MemberRecommendation.objects.filter(
-                    run__is_active=True, user_id=user.pk, model__in=[REALTIME_MODEL, serving],
+                    run_id=state["run_id"], user_id=user.pk, model__in=[REALTIME_MODEL, serving],
                     product__is_active=True, product__stock__gt=0)
                 .exclude(product_id__in=bought_product_ids(user.pk))
                 .annotate(fresh_first=Case(When(model=REALTIME_MODEL, then=Value(0)), default=Value(1),
                                            output_field=IntegerField()))
-                .order_by("fresh_first", "rank")
-                .values_list("product_id", "model", "reason", "reason_product__name")[: 2 * n + OVERFETCH])
-        chosen = _pick_ids(rows, n, exclude)
-        products = _products_for([row[0] for row in chosen])
-        picked = [Recommendation(products[product_id], _reason_for_code(reason, reason_name), block, model,
-                                 arm_name, reason)
-                  for product_id, model, reason, reason_name in chosen]
+                .order_by("fresh_first", "rank"))
+        rows = _with_product(rows, "product", named="reason_product")[: 2 * n + OVERFETCH]
+        picked = [Recommendation(row.product, _reason_for_code(
+                      row.reason, row.reason_product.name if row.reason_product_id else None),
+                      block, row.model, arm_name, row.reason)
+                  for row in _pick_ids(rows, n, exclude, product_id=lambda r: r.product_id)]
     if len(picked) < n:
         segments = [segment, "all"] if segment else ["all"]
-        picked += _popular(segments=segments, n=n - len(picked), exclude=exclude, block=block, arm=arm_name)
+        picked += _popular(segments=segments, n=n - len(picked), exclude=exclude, block=block, arm=arm_name,
+                           user=user)
     return picked
 
 
 def recommendations_for_home(*, user, session_key="", n=12, exclude=None) -> list[Recommendation]:
     """"为你推荐": the member's list; popular for guests, opted-out members and cold starts."""
-    return _for_member(user=user, n=n, block=HOME, exclude=exclude, session_key=session_key)
+    return images_load(_for_member(user=user, n=n, block=HOME, exclude=exclude, session_key=session_key))
 
 
 def recommendations_for_member_centre(*, user, n=8, exclude=None) -> list[Recommendation]:
-    return _for_member(user=user, n=n, block=MEMBER_CENTRE, exclude=exclude)
+    return images_load(_for_member(user=user, n=n, block=MEMBER_CENTRE, exclude=exclude))
 
 
 def _similar_rows(product_ids, kinds, user=None):
-    """Similarity rows as (similar product id, kind, name of the product it is similar to)."""
+    """Similarity rows of `kinds` with their similar product, in kind order then rank."""
     order = Case(*[When(kind=k, then=Value(i)) for i, k in enumerate(kinds)], output_field=IntegerField())
     qs = ProductSimilarity.objects.filter(
         run__is_active=True, product_id__in=list(product_ids), kind__in=kinds,
         similar_product__is_active=True, similar_product__stock__gt=0)
     if getattr(user, "is_authenticated", False):
         qs = qs.exclude(similar_product_id__in=bought_product_ids(user.pk))
-    return qs.annotate(kind_order=order)
+    return _with_product(qs, "similar_product").annotate(kind_order=order)
 
 
 SIMILAR_REASONS = {
@@ -220,78 +298,101 @@ SIMILAR_REASONS = {
 }
 
 
-def _build(chosen, make):
-    """Recommendations for picked value rows (product id first), products loaded in one go."""
-    products = _products_for([row[0] for row in chosen])
-    return [make(products[row[0]], *row[1:]) for row in chosen]
+def _similar_pick(rows, *, product, n, exclude, user):
+    picked = [Recommendation(row.similar_product, _(SIMILAR_REASONS[row.kind]), SIMILAR, row.kind, "", row.kind)
+              for row in _pick_ids(rows, n, exclude, product_id=lambda r: r.similar_product_id)]
+    if len(picked) < n:  # a new or rarely seen product: best sellers of its category
+        picked += _popular(segments=[f"category:{product.category_id}"], n=n - len(picked), exclude=exclude,
+                           block=SIMILAR, user=user)
+    return picked
 
 
 def recommendations_similar(*, product, n=8, exclude=None, user=None) -> list[Recommendation]:
     """"相似商品": also viewed, then similar by description, then also bought."""
     exclude = set() if exclude is None else exclude
     exclude.add(product.pk)
-    rows = (_similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")
-            .values_list("similar_product_id", "kind")[: 3 * n + OVERFETCH])
-    picked = _build(_pick_ids(rows, n, exclude), lambda p, kind: Recommendation(
-        p, _(SIMILAR_REASONS[kind]), SIMILAR, kind, "", kind))
-    if len(picked) < n:  # a new or rarely seen product: best sellers of its category
-        picked += _popular(segments=[f"category:{product.category_id}"], n=n - len(picked), exclude=exclude,
-                           block=SIMILAR)
-    return picked
+    rows = _similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")[: 3 * n + OVERFETCH]
+    return images_load(_similar_pick(rows, product=product, n=n, exclude=exclude, user=user))
 
 
-def _together(*, product_ids, n, exclude, block, user, reason_for):
-    """Association rules over `product_ids`, topped up with also-bought similarities."""
+def _together(*, product_ids, n, exclude, block, user, reason_for, also_bought_rows=None):
+    """Association rules over `product_ids`, topped up with also-bought similarities.
+
+    `also_bought_rows` (ProductSimilarity rows with the similar product, best first) spares the
+    top-up query when the caller has read them already.
+    """
     exclude.update(product_ids)
     rules = BoughtTogetherRule.objects.filter(
         run__is_active=True, antecedent_id__in=list(product_ids),
         consequent__is_active=True, consequent__stock__gt=0)
     if getattr(user, "is_authenticated", False):
         rules = rules.exclude(consequent_id__in=bought_product_ids(user.pk))
-    rows = rules.order_by("-confidence", "consequent_id").values_list(
-        "consequent_id", "antecedent__name")[: 2 * n + OVERFETCH]
-    chosen = _pick_ids(rows, n, exclude)
-    if len(chosen) < n:
-        rows = (_similar_rows(product_ids, (ProductSimilarity.Kind.ALSO_BOUGHT,), user).order_by("-score")
-                .values_list("similar_product_id", "product__name")[: 2 * n + OVERFETCH])
-        models = ["rules"] * len(chosen)
-        extra = _pick_ids(rows, n - len(chosen), exclude)
-        chosen += extra
-        models += [ProductSimilarity.Kind.ALSO_BOUGHT.value] * len(extra)
-    else:
-        models = ["rules"] * len(chosen)
-    products = _products_for([row[0] for row in chosen])
-    return [Recommendation(products[product_id], reason_for(name), block, model, "", "bought_together")
-            for (product_id, name), model in zip(chosen, models)]
+    rules = (_with_product(rules, "consequent", named="antecedent")
+             .order_by("-confidence", "consequent_id")[: 2 * n + OVERFETCH])
+    picked = [Recommendation(rule.consequent, reason_for(rule.antecedent.name), block, "rules", "",
+                             "bought_together")
+              for rule in _pick_ids(rules, n, exclude, product_id=lambda r: r.consequent_id)]
+    if len(picked) < n:
+        if also_bought_rows is None:
+            also_bought_rows = (_with_product(_similar_rows(product_ids, (ProductSimilarity.Kind.ALSO_BOUGHT,),
+                                                            user), "similar_product", named="product")
+                                .order_by("-score")[: 2 * n + OVERFETCH])
+        picked += [Recommendation(row.similar_product, reason_for(row.product.name), block,
+                                  ProductSimilarity.Kind.ALSO_BOUGHT.value, "", "bought_together")
+                   for row in _pick_ids(also_bought_rows, n - len(picked), exclude,
+                                        product_id=lambda r: r.similar_product_id)]
+    return picked
 
 
 def recommendations_bought_together(*, product, n=4, exclude=None, user=None) -> list[Recommendation]:
     """"经常一起购买" on the product page."""
     exclude = set() if exclude is None else exclude
-    return _together(product_ids=[product.pk], n=n, exclude=exclude, block=BOUGHT_TOGETHER, user=user,
-                     reason_for=lambda name: _("购买此商品的顾客也买了"))
+    return images_load(_together(product_ids=[product.pk], n=n, exclude=exclude, block=BOUGHT_TOGETHER,
+                                 user=user, reason_for=lambda name: _("购买此商品的顾客也买了")))
 
 
 def recommendations_for_product_page(*, product, user=None, n_similar=8, n_together=4) -> dict:
-    """Both product-page blocks, with no product twice on the page (nor the product itself)."""
+    """Both product-page blocks, with no product twice on the page (nor the product itself).
+
+    One similarity query serves both blocks (the also-bought rows top up "bought together"),
+    and one query loads the images of every card.
+    """
     exclude = {product.pk}
-    together = recommendations_bought_together(product=product, n=n_together, exclude=exclude, user=user)
-    similar = recommendations_similar(product=product, n=n_similar, exclude=exclude, user=user)
+    rows = list(_similar_rows([product.pk], SIMILAR_KIND_ORDER, user)
+                .order_by("kind_order", "rank")[: 3 * (n_similar + n_together) + OVERFETCH])
+    also_bought = sorted((r for r in rows if r.kind == ProductSimilarity.Kind.ALSO_BOUGHT),
+                         key=lambda r: -r.score)
+    together = _together(product_ids=[product.pk], n=n_together, exclude=exclude, block=BOUGHT_TOGETHER,
+                         user=user, reason_for=lambda name: _("购买此商品的顾客也买了"),
+                         also_bought_rows=[_named(r, product) for r in also_bought])
+    similar = _similar_pick(rows, product=product, n=n_similar, exclude=exclude, user=user)
+    images_load(together + similar)
     return {BOUGHT_TOGETHER: together, SIMILAR: similar}
 
 
-def recommendations_for_cart(*, cart, n=6, exclude=None) -> list[Recommendation]:
-    """"凑单推荐": what goes with the cart's products, else popular."""
+def _named(row, product):
+    """A similarity row of `product`, with `product` attached (its name explains the pick)."""
+    row.product = product
+    return row
+
+
+def recommendations_for_cart(*, cart, n=6, exclude=None, product_ids=None, user=None) -> list[Recommendation]:
+    """"凑单推荐": what goes with the cart's products, else popular.
+
+    Pass the cart's `product_ids` and the `user` when the page has them already (no query for them).
+    """
     exclude = set() if exclude is None else exclude
-    product_ids = list(cart.items.values_list("product_id", flat=True)) if cart is not None else []
-    user = cart.user if cart is not None and cart.user_id else None
+    if product_ids is None:
+        product_ids = list(cart.items.values_list("product_id", flat=True)) if cart is not None else []
+    if user is None and cart is not None and cart.user_id:
+        user = cart.user
     picked = []
     if product_ids:
         picked = _together(product_ids=product_ids, n=n, exclude=exclude, block=CART, user=user,
                            reason_for=lambda name: _("与购物车中的 %(name)s 搭配") % {"name": name})
     if len(picked) < n:
-        picked += _popular(segments=["all"], n=n - len(picked), exclude=exclude, block=CART)
-    return picked
+        picked += _popular(segments=["all"], n=n - len(picked), exclude=exclude, block=CART, user=user)
+    return images_load(picked)
 
 
 def recommendations_after_order(*, order, n=6, exclude=None) -> list[Recommendation]:
@@ -307,7 +408,7 @@ def recommendations_after_order(*, order, n=6, exclude=None) -> list[Recommendat
             picked += _for_member(user=user, n=n - len(picked), block=AFTER_ORDER, exclude=exclude)
         else:
             picked += _popular(segments=["all"], n=n - len(picked), exclude=exclude, block=AFTER_ORDER)
-    return picked
+    return images_load(picked)
 
 
 def member_recommendation_explain(*, user, n=20) -> dict:

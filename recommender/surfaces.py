@@ -15,8 +15,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from recommender import selectors
-from recommender.models import TrainingRun
-from recommender.privacy import personalization_allowed
 from recommender.services.tracking import impressions_record
 from shop.visitor import visitor_key
 
@@ -77,10 +75,10 @@ def member_blocks_forget(user_id) -> None:
 
 def _home_cache_key(request):
     user = request.user
-    run_id = TrainingRun.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    run_id = selectors.serving_state()["run_id"]  # cached: no query on a warm page
     if not getattr(user, "is_authenticated", False):
         return f"recommender:home:guest:{run_id}:{get_language()}"
-    allowed = personalization_allowed(user)
+    allowed, _segment = selectors.member_context(user)  # remembered for the block below
     version = cache.get(member_version_key(user.pk), 0) if allowed else "off"
     return f"recommender:home:{user.pk}:{run_id}:{version}:{get_language()}"
 
@@ -111,8 +109,11 @@ def recommendation_blocks_for_product(request, product):
         product=product, user=request.user).items()))
 
 
-def recommendation_blocks_for_cart(request, cart, *, n=6):
-    return _blocks(request, lambda: [(selectors.CART, selectors.recommendations_for_cart(cart=cart, n=n))])
+def recommendation_blocks_for_cart(request, cart, *, n=6, product_ids=None):
+    """`product_ids`: the cart's products when the page has loaded them (spares a query)."""
+    user = request.user if request.user.is_authenticated else None
+    return _blocks(request, lambda: [(selectors.CART, selectors.recommendations_for_cart(
+        cart=cart, n=n, product_ids=product_ids, user=user))])
 
 
 def recommendation_blocks_for_order(request, order, *, n=6):

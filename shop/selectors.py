@@ -1,6 +1,6 @@
 """Read-only queries for the storefront: catalogue listings, product pages, carts and orders."""
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum, prefetch_related_objects
 
 from shop.models import (Brand, Cart, CartItem, Category, Order, OrderLine, OrderStatusChange,
                          Product, ProductImage, Review)
@@ -48,10 +48,34 @@ SORTS = {
 }
 
 
-def product_cards():
+def with_favourite_flag(queryset, user):
+    """For a member, each product carries `saved_by_visitor` (the favourite button reads it instead
+    of querying the member's favourites); guests' querysets are unchanged."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return queryset
+    from members.models import Favourite
+
+    return queryset.annotate(saved_by_visitor=Exists(
+        Favourite.objects.filter(user_id=user.pk, product_id=OuterRef("pk"))))
+
+
+def product_cards(user=None):
     """Active products with what a product card shows, in a fixed number of queries per page."""
-    return (Product.objects.filter(is_active=True).select_related("brand")
-            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))))
+    return with_favourite_flag(
+        Product.objects.filter(is_active=True).select_related("brand")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))), user)
+
+
+CARD_IMAGES = Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+
+
+def products_for_home(*, limit=8, user=None):
+    """(new arrivals, best sellers): two product queries and one images query for both lists."""
+    cards = with_favourite_flag(Product.objects.filter(is_active=True).select_related("brand"), user)
+    new_arrivals = list(cards.order_by("-created_at", "-id")[:limit])
+    best_sellers = list(cards.order_by("-sales_count", "-id")[:limit])
+    prefetch_related_objects([*new_arrivals, *best_sellers], CARD_IMAGES)
+    return new_arrivals, best_sellers
 
 
 def products_new_arrivals(*, limit=8):
@@ -101,8 +125,8 @@ def products_filter(queryset, *, min_price=None, max_price=None, brand_slugs=(),
     return queryset.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
-def category_products(category, **filters):
-    return products_filter(product_cards().filter(category_id__in=category_descendant_ids(category)),
+def category_products(category, user=None, **filters):
+    return products_filter(product_cards(user).filter(category_id__in=category_descendant_ids(category)),
                            **filters)
 
 
@@ -125,13 +149,13 @@ def search_terms(query: str) -> list[str]:
     return terms[:SEARCH_MAX_TERMS]
 
 
-def products_search(query: str, **filters):
+def products_search(query: str, user=None, **filters):
     """Products whose name, brand or description contain every term (substring match: works for
     Chinese, which has no spaces between words, on SQLite and PostgreSQL alike)."""
     terms = search_terms(query)
     if not terms:
         return Product.objects.none()
-    queryset = product_cards()
+    queryset = product_cards(user)
     for term in terms:
         queryset = queryset.filter(Q(name__icontains=term) | Q(brand__name__icontains=term)
                                    | Q(description__icontains=term))
@@ -139,9 +163,9 @@ def products_search(query: str, **filters):
     return products_filter(queryset, **filters)
 
 
-def product_for_page(slug):
+def product_for_page(slug, user=None):
     """The product page's product: brand, category (and parent), images and tags; or None."""
-    return (Product.objects.filter(slug=slug, is_active=True)
+    return (with_favourite_flag(Product.objects.filter(slug=slug, is_active=True), user)
             .select_related("brand", "category", "category__parent")
             .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
             .first())

@@ -66,11 +66,12 @@ def _client_ip(request):
 def home(request):
     from shop.context_processors import nav_categories
 
+    # Ten fill two rows of five on a wide screen and five rows of two on a phone.
+    new_arrivals, best_sellers = selectors.products_for_home(limit=10, user=request.user)
     return render(request, "shop/home.html", {
         "top_categories": nav_categories(),
-        # Ten fill two rows of five on a wide screen and five rows of two on a phone.
-        "new_arrivals": selectors.products_new_arrivals(limit=10),
-        "best_sellers": selectors.products_best_sellers(limit=10),
+        "new_arrivals": new_arrivals,
+        "best_sellers": best_sellers,
         "rec_blocks": recommendation_blocks_for_home(request),
     })
 
@@ -82,7 +83,7 @@ def category(request, slug):
         raise Http404(_("分类不存在。"))
     brands = selectors.category_brands(current)
     form = ListingFilterForm(request.GET or None, brands=brands)
-    products = selectors.category_products(current, **form.filters())
+    products = selectors.category_products(current, user=request.user, **form.filters())
     tree = selectors.category_tree()
     return render(request, "shop/category.html", {
         "category": current,
@@ -98,7 +99,7 @@ def category(request, slug):
 def search(request):
     query = selectors.search_query_clean(request.GET.get("q"))
     form = ListingFilterForm(request.GET or None, default_sort="bestselling")
-    products = selectors.products_search(query, **form.filters())
+    products = selectors.products_search(query, user=request.user, **form.filters())
     page_obj = _page(request, products, selectors.PAGE_SIZE)
     if query and page_obj.number == 1:
         event_record_for_request(request, kind=Event.Kind.SEARCH, query=query,
@@ -111,7 +112,7 @@ def search(request):
 
 @require_GET
 def product(request, slug):
-    item = selectors.product_for_page(slug)
+    item = selectors.product_for_page(slug, user=request.user)
     if item is None:
         raise Http404(_("商品不存在或已下架。"))
     distribution = selectors.product_rating_distribution(item)
@@ -176,7 +177,10 @@ def cart(request):
         "price_changed": any(line.price_changed for line in lines),
         "unavailable": any(not line.product.is_active or line.quantity > line.product.stock
                            for line in lines),
-        "rec_blocks": recommendation_blocks_for_cart(request, current),
+        # The header's cart size, known from the lines: spares the context processor's query.
+        "cart_count": sum(line.quantity for line in lines),
+        "rec_blocks": recommendation_blocks_for_cart(request, current,
+                                                     product_ids=[line.product_id for line in lines]),
     })
 
 

@@ -35,7 +35,10 @@ def impressions_record(*, user, session_key: str = "", blocks) -> int:
 def _experiment_name(arm_name):
     if not arm_name:
         return ""
-    return Experiment.objects.filter(is_running=True).order_by("-created_at").values_list("name", flat=True).first() or ""
+    from recommender.selectors import serving_state  # cached with the active run: no query per page
+
+    experiment = serving_state()["experiment"]
+    return experiment["name"] if experiment else ""
 
 
 def recommendation_click_record(*, user, session_key: str = "", block: str, model: str, product) -> Event:

@@ -410,8 +410,15 @@ def training_run_activate(*, run_id: int) -> TrainingRun:
         run.data_sizes = {**run.data_sizes, **counts}
         run.timings = {**run.timings, "activate": round(time.perf_counter() - started, 3)}
         run.save()
+        transaction.on_commit(_serving_state_forget)
     training_runs_prune()
     return run
+
+
+def _serving_state_forget():
+    from recommender.selectors import serving_state_forget  # selectors import this module
+
+    serving_state_forget()
 
 
 def training_runs_prune(*, keep: int | None = None) -> int:

@@ -184,3 +184,63 @@ def test_cached_home_block_follows_a_refresh_and_the_privacy_switch(client, djan
     profile_for(member, personalization_enabled=False)
     block = _home_block(client)
     assert "大众热门" in block and "刚刚相似" not in block
+
+
+MEMBER_PAGE_QUERY_BUDGET = 12
+
+
+@pytest.fixture
+def member_storefront():
+    """A member with a personalised list, favourites, a cart, orders, and a catalogue of 30 products."""
+    from decimal import Decimal
+
+    from members.models import Favourite, Profile
+    from shop.models import Cart, CartItem, ProductImage
+    from recommender.tests.factories import CategoryFactory
+
+    run = active_run()
+    category = CategoryFactory(name="杯具", slug="cups")
+    products = ProductFactory.create_batch(30, category=category, name=factory_name("保温杯"))
+    ProductImage.objects.bulk_create(ProductImage(product=p, image="products/x.jpg", position=i)
+                                     for p in products for i in range(2))
+    popular_rows(run, products)
+    similar_rows(run, products[0], products[1:20])
+    member = UserFactory()
+    Profile.objects.get_or_create(user=member)
+    member_rows(run, member, products[5:30])
+    Favourite.objects.bulk_create(Favourite(user=member, product=p) for p in products[:10])
+    for i in range(3):
+        order_paid_for(member, [products[20 + i]], number=f"Q{i:09d}")
+    cart = Cart.objects.create(user=member)
+    CartItem.objects.create(cart=cart, product=products[1], quantity=1, unit_price=Decimal("19.90"))
+    return {"member": member, "products": products, "category": category}
+
+
+def factory_name(prefix):
+    import factory
+
+    return factory.Sequence(lambda n: f"{prefix}{n}号")
+
+
+def _member_page_urls(storefront):
+    product = storefront["products"][0]
+    return [reverse("shop:home"), storefront["category"].get_absolute_url(), product.get_absolute_url(),
+            reverse("shop:search") + "?q=保温杯", reverse("shop:cart"), reverse("shop:order_list")]
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold-cache", "warm-cache"])
+def test_member_pages_stay_within_query_budget(client, member_storefront, warm):
+    # given a signed-in member with personalised recommendations, favourites, a cart and orders
+    client.force_login(member_storefront["member"])
+    client.get(reverse("shop:home"))  # the first request of a session saves it
+    for url in _member_page_urls(member_storefront):
+        if warm:
+            client.get(url)
+        else:
+            cache.clear()
+        # when the page is rendered, then it runs at most 12 queries
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        assert len(captured) <= MEMBER_PAGE_QUERY_BUDGET, (
+            f"{url}: {len(captured)} queries\n" + "\n".join(q["sql"][:200] for q in captured))

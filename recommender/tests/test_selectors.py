@@ -56,6 +56,44 @@ def test_already_bought_products_are_left_out_unless_consumable():
     assert consumable.pk in _ids(items) and other.pk in _ids(items)
 
 
+def test_popular_padding_leaves_out_what_the_member_bought_unless_consumable():
+    # given a member whose own list runs out after one product, and a popular list holding a
+    # durable product and a consumable they bought, and a product they have not bought
+    member = UserFactory()
+    own, durable, consumable, other = (ProductFactory(), ProductFactory(), ProductFactory(is_consumable=True),
+                                       ProductFactory())
+    order_paid_for(member, [durable, consumable])
+    run = active_run()
+    member_rows(run, member, [own])
+    popular_rows(run, [own, durable, consumable, other])
+
+    # when the home block pads the list with popular products
+    items = selectors.recommendations_for_home(user=member, n=6)
+
+    # then the bought durable product is not offered again, the consumable is, and nothing twice
+    assert _ids(items) == [own.pk, consumable.pk, other.pk]
+    assert [item.model for item in items] == ["itemknn", "popular", "popular"]
+
+
+def test_member_pages_pad_with_popular_products_they_have_not_bought():
+    # given a member who bought a best seller, with no list of their own and no similarities
+    member = UserFactory()
+    bought, other = ProductFactory(), ProductFactory()
+    order_paid_for(member, [bought])
+    run = active_run()
+    popular_rows(run, [bought, other])
+    popular_rows(run, [bought, other], segment=f"category:{other.category_id}")
+
+    # when the cart, after-order and similar blocks fall back to popular products
+    cart = Cart.objects.create(user=member)
+    blocks = [selectors.recommendations_for_cart(cart=cart, n=4),
+              selectors.recommendations_similar(product=other, n=4, user=member),
+              selectors.recommendations_for_member_centre(user=member, n=4)]
+
+    # then none of them offers the bought product again
+    assert all(bought.pk not in _ids(items) for items in blocks)
+
+
 def test_opted_out_members_and_guests_get_the_popular_list():
     member = UserFactory()
     profile_for(member, personalization_enabled=False)

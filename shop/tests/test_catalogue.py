@@ -46,6 +46,37 @@ def test_pages_stay_within_query_budget(client, catalogue, django_assert_max_num
         assert response.status_code == 200, url
 
 
+@pytest.mark.parametrize("warm", [False, True], ids=["cold-cache", "warm-cache"])
+def test_member_pages_stay_within_query_budget(client, catalogue, warm, django_assert_max_num_queries):
+    # given a signed-in member with favourites and a personalised list in the active run
+    from django.core.cache import cache
+
+    from members.models import Favourite
+    from recommender.tests.factories import active_run, member_rows, popular_rows
+
+    member = UserFactory()
+    products = catalogue["products"]
+    Favourite.objects.bulk_create(Favourite(user=member, product=p) for p in products[:8])
+    run = active_run()
+    member_rows(run, member, products[10:30])
+    popular_rows(run, products)
+    client.force_login(member)
+    client.get(reverse("shop:home"))  # the first request of a session saves it
+    urls = [reverse("shop:home"), catalogue["top"].get_absolute_url(),
+            catalogue["child"].get_absolute_url(), products[5].get_absolute_url(),
+            reverse("shop:search") + "?q=智能手机", reverse("shop:cart")]
+    for url in urls:
+        if warm:
+            client.get(url)
+        else:
+            cache.clear()
+        # when each page is rendered, then it runs at most 12 queries, favourites included
+        with django_assert_max_num_queries(MAX_QUERIES):
+            response = client.get(url)
+        assert response.status_code == 200, url
+    assert "已收藏" in client.get(catalogue["top"].get_absolute_url()).content.decode()
+
+
 def test_category_shows_24_per_page_including_subcategories(client, catalogue):
     response = client.get(catalogue["top"].get_absolute_url())
     assert response.status_code == 200
