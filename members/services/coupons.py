@@ -113,7 +113,7 @@ def coupon_claim(*, user, template_id) -> Coupon:
     if template.valid_from and template.valid_from > now:
         raise DomainError(_("该优惠券尚未开始领取。"), code="coupon_not_yet_valid")
     if not _tier_allows(template, user):
-        raise DomainError(_("该优惠券仅限%(tier)s及以上会员。") % {"tier": template.min_tier.name}, code="coupon_tier")
+        raise DomainError(_("该优惠券仅限%(tier)s及以上会员。") % {"tier": _(template.min_tier.name)}, code="coupon_tier")
     return coupon_issue(template=template, user=user, source=Coupon.Source.CLAIM)
 
 
@@ -245,7 +245,7 @@ def coupon_check(*, template, user, lines, valid_from=None, valid_until=None, no
         return CouponCheck(problem=_("优惠券尚未生效（%(when)s 起可用）。")
                            % {"when": timezone.localtime(valid_from).strftime("%Y-%m-%d %H:%M")})
     if not _tier_allows(template, user):
-        return CouponCheck(problem=_("该优惠券仅限%(tier)s及以上会员使用。") % {"tier": template.min_tier.name})
+        return CouponCheck(problem=_("该优惠券仅限%(tier)s及以上会员使用。") % {"tier": _(template.min_tier.name)})
     eligible = _eligible_subtotal(template, lines)
     if eligible <= 0:
         return CouponCheck(problem=_("购物车中没有适用此优惠券的商品。"))
