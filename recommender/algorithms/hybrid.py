@@ -1,11 +1,13 @@
 """Hybrid: per-user normalised score fusion of the single models, tuned on a validation split."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .base import Recommender, TrainingData, dense
+from .base import Recommender, TrainingData, _as_id_array, dense
 from .evaluation import metrics_from_hits, random_split
 from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
                      UserKNN)
@@ -318,6 +320,26 @@ class Hybrid(Recommender):
         return _rank_scores(scores) if self.fusion == "rank" else _normalise(scores)
 
     # -- scoring -----------------------------------------------------------------------------------
+    def recommend(self, user_ids=None, n: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
+        """As ``Recommender.recommend``; with ``n_jobs`` > 1 and more users than one batch, the users
+        are split into ``n_jobs`` contiguous chunks scored in threads (the sparse products, BLAS and
+        partitions release the GIL). Same rows in the same order as with one thread."""
+        self._check_fitted()
+        ids = self.user_ids_.to_numpy() if user_ids is None else _as_id_array(user_ids)
+        jobs = int(self.n_jobs or 1)
+        if jobs <= 1 or len(ids) <= self.batch_size:
+            return super().recommend(ids, n=n, exclude_seen=exclude_seen)
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        chunks = [c for c in np.array_split(np.asarray(ids), jobs) if len(c)]
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=jobs) as pool:
+            parts = list(pool.map(lambda c: super(Hybrid, self).recommend(c, n=n, exclude_seen=exclude_seen),
+                                  chunks))
+        return pd.concat(parts, ignore_index=True)
+
+    # -- scoring internals -----------------------------------------------------------------------------------
     def _scores(self, rows):
         hist = self._history[rows]
         cold = hist < self.cold_threshold
@@ -349,14 +371,14 @@ class Hybrid(Recommender):
                 part = _rank_scores(dense(raw)) * w[:, None]
             total += part
             parts[name] = part
-        self._last_parts = (rows, parts)
+        _PARTS.__dict__.setdefault("by_model", {})[id(self)] = (rows, parts)
         return total
 
     def _unknown_scores(self):
         return self.components_["popularity"]._unknown_scores()
 
     def _explain(self, rows, cands):
-        last_rows, parts = getattr(self, "_last_parts", (None, {}))
+        last_rows, parts = _PARTS.__dict__.setdefault("by_model", {}).pop(id(self), (None, {}))
         codes = np.full(cands.shape, "popular", dtype=object)
         rcols = np.full(cands.shape, -1, dtype=np.int64)
         if last_rows is None or len(last_rows) != len(rows) or not np.array_equal(last_rows, rows) or not parts:
@@ -372,7 +394,6 @@ class Hybrid(Recommender):
             c, r = self.components_[name]._explain(rows, np.where(mask, cands, -1))
             codes[mask] = c[mask]
             rcols[mask] = r[mask]
-        self._last_parts = (None, {})
         return codes, rcols
 
     def _similar_scores(self, cols):
@@ -388,6 +409,10 @@ class Hybrid(Recommender):
             sims[np.arange(len(cols)), cols] = 0.0
             total += np.float32(w) * _normalise(sims)
         return total
+
+
+# Per-thread hand-over of the last batch's component scores from _scores to _explain.
+_PARTS = threading.local()
 
 
 def _product(options: dict):

@@ -61,3 +61,17 @@ def test_from_fitted_lists_models_that_could_not_fit(small_world):
     m = Hybrid.from_fitted({"itemknn": ItemKNN().fit(inter, items), "ease": None})
     assert m.unavailable_ == {"ease": "not fitted"} and "itemknn" in m.components_
     assert len(m.recommend(["u1"], n=3)) == 3
+
+
+def test_threaded_recommend_gives_the_same_rows_in_the_same_order(small_world):
+    # given a Hybrid with small batches, so 60 users make several batches and two chunks
+    inter, items = small_world
+    threaded = Hybrid(n_jobs=2).fit(inter, items)
+    threaded.batch_size = 7
+    single = Hybrid(n_jobs=1).fit(inter, items)
+    single.batch_size = 7
+    users = list(inter["user_id"].unique()) + ["stranger"]
+    # when both recommend for everyone
+    # then the frames are identical (scores, ranks, reasons, order)
+    pd.testing.assert_frame_equal(threaded.recommend(users, n=6), single.recommend(users, n=6))
+    pd.testing.assert_frame_equal(threaded.recommend(None, n=6), single.recommend(None, n=6))
