@@ -6,13 +6,10 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
-# The engine imports these lazily inside fit(), and Hybrid fits components in threads: two threads
-# importing scikit-learn at once can see a half-initialised module ("cannot import name 'clone'").
-import sklearn.feature_extraction.text  # noqa: F401
-import sklearn.utils.extmath  # noqa: F401
 from django.conf import settings
 
-from recommender import algorithms
+from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD,
+                                    TfidfContent, UserKNN)
 from recommender.algorithms.evaluation import METRICS, evaluate_models, random_split
 
 # Length of stored lists: longer than any block so read-time filters (stock, bought) leave enough.
@@ -21,27 +18,25 @@ SIMILAR_LENGTH = 20
 EVAL_K = 10
 GATE_METRIC = "precision"  # at EVAL_K
 
-
-def engine_class(name: str):
-    """A model class from the engine's package (or its models module); AttributeError if absent."""
-    found = getattr(algorithms, name, None)
-    if found is None:
-        from recommender.algorithms import models as engine_models
-        found = getattr(engine_models, name)
-    return found
-
-
-# name → factory; a model the engine does not provide (yet) is skipped, never a crash.
+# name → factory of an unfitted model. Every one is evaluated on medium data within the nightly
+# budget (docs/BENCHMARKS.md "Recommendations in production").
 MODEL_FACTORIES = {
-    "popularity": lambda: engine_class("Popularity")(half_life_days=30),
-    "itemknn": lambda: engine_class("ItemKNN")(),
-    "hybrid": lambda: engine_class("Hybrid")(),
-    "ease": lambda: engine_class("EASE")(),
-    "userknn": lambda: engine_class("UserKNN")(),
+    "popularity": lambda: Popularity(half_life_days=30),
+    "itemknn": ItemKNN,
+    "userknn": UserKNN,
+    "ease": EASE,
+    "puresvd": PureSVD,
+    "tfidf": TfidfContent,
+    "rules": AssociationRules,
+    "hybrid": Hybrid,
 }
-DEFAULT_MODELS = ("popularity", "itemknn", "hybrid")
+DEFAULT_MODELS = ("popularity", "itemknn", "userknn", "ease", "puresvd", "tfidf", "rules", "hybrid")
 # Preference order for the list served to members when metrics tie or are missing.
-SERVING_PREFERENCE = ("hybrid", "ease", "itemknn", "userknn", "popularity")
+SERVING_PREFERENCE = ("hybrid", "ease", "itemknn", "puresvd", "userknn", "tfidf", "rules", "popularity")
+# Hybrid's component name → our model of the same kind and defaults: a Hybrid trained next to them
+# blends those fitted models (Hybrid.from_fitted) instead of fitting them a second time.
+HYBRID_COMPONENTS = {"itemknn": "itemknn", "userknn": "userknn", "ease": "ease", "svd": "puresvd",
+                     "content": "tfidf", "rules": "rules"}
 
 
 def available_models(names=None) -> list[str]:
@@ -49,18 +44,66 @@ def available_models(names=None) -> list[str]:
     unknown = [n for n in names if n not in MODEL_FACTORIES]
     if unknown:
         raise ValueError(f"unknown models: {', '.join(unknown)}; choose from {', '.join(MODEL_FACTORIES)}")
-    out = []
-    for name in names:
-        try:
-            MODEL_FACTORIES[name]()
-        except AttributeError:  # the engine does not have this class yet
-            continue
-        out.append(name)
-    return out
+    return names
 
 
 def model_build(name):
     return MODEL_FACTORIES[name]()
+
+
+class _HybridOfSiblings:
+    """Hybrid for evaluate_models: blends the sibling models already fitted on the same training
+    data (evaluate_models fits models in order, so hybrid goes last); components no sibling
+    provides are fitted here with Hybrid's defaults."""
+
+    def __init__(self, siblings: dict):
+        self.siblings = siblings
+
+    def fit(self, interactions, items=None):
+        self.model_ = hybrid_from_siblings(self.siblings, interactions, items)
+        return self
+
+    def recommend(self, *args, **kwargs):
+        return self.model_.recommend(*args, **kwargs)
+
+
+def hybrid_from_siblings(siblings: dict, interactions, items=None):
+    """A fitted Hybrid reusing fitted `siblings` ({our name: model}) as its components."""
+    from recommender.algorithms.hybrid import DEFAULT_WEIGHTS, default_components
+
+    wanted = [part for part, weight in DEFAULT_WEIGHTS.items() if weight > 0 and part != "popularity"]
+    defaults = default_components(items)
+    components = {}
+    for part in wanted:
+        model = siblings.get(HYBRID_COMPONENTS.get(part))
+        if model is None or not hasattr(model, "data_"):
+            if part not in defaults:
+                continue
+            try:
+                model = defaults[part].fit(interactions, items=items)
+            except ValueError:  # ModelUnavailable (EASE over its size limit, content without text)
+                model = None
+        components[part] = model
+    try:
+        return Hybrid.from_fitted(components)
+    except ValueError:  # nothing fitted, or siblings fitted on other users/items: fit from scratch
+        return Hybrid().fit(interactions, items=items)
+
+
+def models_build_for_evaluation(names) -> dict:
+    """{name: unfitted model}, hybrid last and wired to reuse its fitted siblings."""
+    models = {n: model_build(n) for n in names if n != "hybrid"}
+    if "hybrid" in names:
+        models["hybrid"] = _HybridOfSiblings(models)
+    return models
+
+
+def models_fit(names, interactions, items) -> dict:
+    """{name: fitted model} for the lists to write; a Hybrid reuses the other fitted models."""
+    fitted = {n: model_build(n).fit(interactions, items=items) for n in names if n != "hybrid"}
+    if "hybrid" in names:
+        fitted["hybrid"] = hybrid_from_siblings(fitted, interactions, items)
+    return fitted
 
 
 def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names) -> dict:
@@ -68,7 +111,7 @@ def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names) -> d
     train, test = random_split(interactions, test_size=0.2, random_state=42)
     if not len(test):
         return {name: {"error": "not enough data for a holdout"} for name in names}
-    table = evaluate_models(train, test, {n: model_build(n) for n in names}, k=EVAL_K, items=items)
+    table = evaluate_models(train, test, models_build_for_evaluation(names), k=EVAL_K, items=items)
     out = {}
     for name, row in table.iterrows():
         metrics = {}

@@ -32,9 +32,7 @@ def score_member_shard(run_id: int, shard: int):
     try:
         last = training.member_shard_score(run_id=run_id, shard=shard)
         if last:
-            run = training.training_run_activate(run_id=run_id)
-            if run.is_active:
-                issue_personal_offers.delay(run_id)
+            training.training_run_complete(run_id=run_id, offers_issue=issue_personal_offers.delay)
     except Exception:
         training.training_run_fail(run_id=run_id, error=f"shard {shard}:\n{traceback.format_exc()}")
         raise

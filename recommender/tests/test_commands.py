@@ -80,3 +80,22 @@ def test_import_events_refuses_a_file_without_the_required_columns(tmp_path, cap
     with pytest.raises(CommandError):
         call_command("import_events", path)
     assert "column member: required column missing" in capsys.readouterr().err
+
+
+def test_train_recommender_sync_issues_personal_offers_like_the_worker_path(monkeypatch):
+    # given members with behaviour and an offer service that records whom it was called for
+    from recommender.models import MemberCategoryPrediction
+    from recommender.services import offers
+
+    behaviour_seed(members=15)
+    issued = []
+    monkeypatch.setattr(offers, "_offer_service", lambda: lambda *, user, category: issued.append(user.pk))
+
+    # when the recommender is trained in this process
+    call_command("train_recommender", "--sync", "--models", "popularity", "itemknn", verbosity=0)
+
+    # then the active run's category predictions got their offers, as after a worker's last shard
+    run = TrainingRun.objects.get(is_active=True)
+    predictions = MemberCategoryPrediction.objects.filter(run=run)
+    assert predictions.exists() and len(issued) == predictions.count()
+    assert not predictions.filter(offer_issued=False).exists()

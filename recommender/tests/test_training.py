@@ -179,3 +179,47 @@ def test_two_runs_started_together_one_runs_the_other_is_refused():
         thread.join()
     assert sorted(map(str, outcomes)).count("refused") == 1
     assert TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).count() == 1
+
+
+def _top_n_rows_written_in_bulk():
+    """Rows with NULLs, empty strings, commas and quotes, written through the bulk-write helper."""
+    from recommender.models import MemberRecommendation, MemberCategoryPrediction
+    from recommender.tests.factories import CategoryFactory, ProductFactory, UserFactory
+
+    run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    member, category = UserFactory(), CategoryFactory()
+    products = ProductFactory.create_batch(3)
+    reasons = ["", 'a,"quoted" reason', "similar_to_seen"]
+    rows = (MemberRecommendation(run=run, user=member, product=p, model="itemknn", score=0.5 + i, rank=i + 1,
+                                 reason=reasons[i], reason_product=products[0] if i else None)
+            for i, p in enumerate(products))
+    written = training._bulk_write(MemberRecommendation, rows)
+    training._bulk_write(MemberCategoryPrediction, iter([MemberCategoryPrediction(
+        run=run, user=member, category=category, score=0.25)]))
+    stored = list(MemberRecommendation.objects.filter(run=run).order_by("rank").values_list(
+        "product_id", "score", "rank", "reason", "reason_product_id"))
+    assert written == 3
+    assert stored == [(products[0].pk, 0.5, 1, "", None), (products[1].pk, 1.5, 2, reasons[1], products[0].pk),
+                      (products[2].pk, 2.5, 3, "similar_to_seen", products[0].pk)]
+    assert MemberCategoryPrediction.objects.get(run=run).offer_issued is False
+
+
+def test_top_n_rows_are_written_with_bulk_create_off_postgresql(monkeypatch):
+    # given a database other than PostgreSQL, the helper writes through bulk_create
+    if connection.vendor == "postgresql":
+        pytest.skip("the COPY path runs on PostgreSQL")
+    calls = []
+    monkeypatch.setattr(training, "_copy_batch", lambda *a: calls.append(a))
+    _top_n_rows_written_in_bulk()
+    assert calls == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_top_n_rows_are_written_with_copy_on_postgresql(monkeypatch):
+    # given PostgreSQL, the helper writes with COPY (bulk_create is never called)
+    def no_insert(*args):
+        raise AssertionError("bulk_create used on PostgreSQL")
+
+    monkeypatch.setattr(training, "_insert_batch", no_insert)
+    _top_n_rows_written_in_bulk()
