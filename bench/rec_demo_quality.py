@@ -80,6 +80,8 @@ def main():
     ap.add_argument("--no-tune", action="store_true", help="Hybrid with its default blend")
     ap.add_argument("--hybrid-variants", action="store_true",
                     help="compare Hybrid tuning options (none, blend only, small grid, full grid): quality and fit time")
+    ap.add_argument("--time-tuning", action="store_true",
+                    help="time Hybrid fits on ALL the demo data (what the nightly run does) for each tuning option")
     ap.add_argument("--check-cli", action="store_true", help="also run manage.py evaluate_recommender on the CSVs")
     a = ap.parse_args()
 
@@ -105,6 +107,18 @@ def main():
     print(f"medium demo: {inter.user_id.nunique()} members, {inter.item_id.nunique()} products with behaviour "
           f"({len(items)} in the catalogue), {len(inter)} event rows, {len(pairs)} member-product pairs; "
           f"random 75/25 per user, seed {a.seed}, k={a.k}")
+    if a.time_tuning:
+        import resource
+
+        from recommender.algorithms import Hybrid
+
+        for name, (tune, grid) in HYBRID_VARIANTS.items():
+            c0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            Hybrid(tune=tune, param_grid=grid, random_state=a.seed).fit(inter, items)
+            c1 = resource.getrusage(resource.RUSAGE_SELF)
+            print(f"| hybrid {name} | {time.perf_counter() - t0:.1f} | "
+                  f"{c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime:.1f} | {os.getloadavg()[0]:.1f} |")
+        return
     train, test = random_split(inter, 0.25, a.seed)
     if a.hybrid_variants:
         from recommender.algorithms import Hybrid

@@ -1,6 +1,8 @@
 """The shared model contract: fit / recommend / similar_items, batch scoring and explanations."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -134,6 +136,7 @@ class Recommender:
             pos = known[s:s + self.batch_size]
             r = rows[pos]
             scores = self._scores(r)
+            share_scores(self, r, scores)
             if sp.issparse(scores):
                 scores = scores.tocsr()
                 if exclude_seen and self.positive_only:
@@ -242,6 +245,38 @@ class Recommender:
     def __repr__(self):
         params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
+# Scores computed for one batch, kept for a Hybrid scoring the same batch next (recommend_many).
+_SHARED = threading.local()
+
+
+def share_scores(model, rows: np.ndarray, scores) -> None:
+    """Keep a copy of ``model``'s scores for ``rows`` when this thread is inside ``sharing_scores``."""
+    store = getattr(_SHARED, "store", None)
+    if store is not None:
+        store[id(model)] = (rows, scores.copy())
+
+
+def shared_scores(model, rows: np.ndarray):
+    """Scores ``share_scores`` kept for exactly these rows (used once), or None."""
+    store = getattr(_SHARED, "store", None)
+    if not store:
+        return None
+    kept = store.pop(id(model), None)
+    if kept is None or len(kept[0]) != len(rows) or not np.array_equal(kept[0], rows):
+        return None
+    return kept[1]
+
+
+class sharing_scores:
+    """Context: within this thread, batch scores computed by ``recommend`` are kept for reuse."""
+
+    def __enter__(self):
+        _SHARED.store = {}
+
+    def __exit__(self, *exc):
+        _SHARED.store = None
 
 
 def dense(scores) -> np.ndarray:

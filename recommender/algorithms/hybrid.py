@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .base import Recommender, TrainingData, _as_id_array, dense
+from .base import Recommender, TrainingData, _as_id_array, dense, shared_scores
 from .evaluation import metrics_from_hits, random_split
 from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
                      UserKNN)
@@ -352,7 +352,9 @@ class Hybrid(Recommender):
                 w[cold] = np.maximum(w[cold] * self.cold_content_boost, self.cold_content_weight)
             if not np.any(w > 0):
                 continue
-            raw = model._scores(rows)
+            raw = shared_scores(model, rows)
+            if raw is None:
+                raw = model._scores(rows)
             if self.fusion == "score":
                 if sp.issparse(raw):
                     # normalise the stored entries only, then densify once (C loop)

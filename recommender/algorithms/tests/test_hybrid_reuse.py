@@ -75,3 +75,28 @@ def test_threaded_recommend_gives_the_same_rows_in_the_same_order(small_world):
     # then the frames are identical (scores, ranks, reasons, order)
     pd.testing.assert_frame_equal(threaded.recommend(users, n=6), single.recommend(users, n=6))
     pd.testing.assert_frame_equal(threaded.recommend(None, n=6), single.recommend(None, n=6))
+
+
+@pytest.mark.parametrize("n_jobs,backend", [(1, "thread"), (2, "thread"), (2, "fork")])
+def test_recommend_many_equals_separate_recommend_calls(small_world, n_jobs, backend):
+    # given single models fitted once and a Hybrid blending them, with small batches
+    from recommender.algorithms.batch import recommend_many
+
+    inter, items = small_world
+    models = _fit_singles(inter, items, 42)
+    models["hybrid"] = Hybrid.from_fitted(models)
+    for m in models.values():
+        m.batch_size = 9
+    users = list(inter["user_id"].unique()) + ["stranger"]
+    ease, calls = models["ease"], []
+    ease_scores = ease._scores
+    ease._scores = lambda rows: calls.append(len(rows)) or ease_scores(rows)
+    # when every list is computed in one pass (Hybrid reusing the batch scores)
+    together = recommend_many(models, users, n=7, n_jobs=n_jobs, backend=backend)
+    # then EASE scored each batch once (for its own list), not twice
+    if backend == "thread":  # forked workers count in their own copy
+        assert len(calls) == -(-len(users) // 9)
+    del ease._scores
+    # then each frame equals what the model gives on its own
+    for name, model in models.items():
+        pd.testing.assert_frame_equal(together[name], model.recommend(users, n=7), obj=name)
