@@ -13,7 +13,7 @@ from datetime import date
 from types import SimpleNamespace
 
 from django.core.cache import cache
-from django.db.models import Case, IntegerField, JSONField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Case, IntegerField, JSONField, Prefetch, Subquery, Value, When
 from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from recommender.models import (
 )
 from recommender.services.refresh import REALTIME_MODEL, bought_product_ids
 from recommender.services.training import AGE_BANDS
-from shop.models import Order, OrderLine, Product, ProductImage
+from shop.models import Order, OrderLine, ProductImage
 
 # Blocks (what staff compare click-through by).
 HOME = "home"

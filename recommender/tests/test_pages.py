@@ -194,13 +194,15 @@ def member_storefront():
     """A member with a personalised list, favourites, a cart, orders, and a catalogue of 30 products."""
     from decimal import Decimal
 
+    import factory
+
     from members.models import Favourite, Profile
     from shop.models import Cart, CartItem, ProductImage
     from recommender.tests.factories import CategoryFactory
 
     run = active_run()
     category = CategoryFactory(name="杯具", slug="cups")
-    products = ProductFactory.create_batch(30, category=category, name=factory_name("保温杯"))
+    products = ProductFactory.create_batch(30, category=category, name=factory.Sequence(lambda n: f"保温杯{n}号"))
     ProductImage.objects.bulk_create(ProductImage(product=p, image="products/x.jpg", position=i)
                                      for p in products for i in range(2))
     popular_rows(run, products)
@@ -214,12 +216,6 @@ def member_storefront():
     cart = Cart.objects.create(user=member)
     CartItem.objects.create(cart=cart, product=products[1], quantity=1, unit_price=Decimal("19.90"))
     return {"member": member, "products": products, "category": category}
-
-
-def factory_name(prefix):
-    import factory
-
-    return factory.Sequence(lambda n: f"{prefix}{n}号")
 
 
 def _member_page_urls(storefront):
