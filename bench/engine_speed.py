@@ -91,9 +91,10 @@ def run_nightly(users, items, n_inter, n, jobs, backend="thread"):
         model = make(name).fit_data(data, item_frame)
         return name, model, time.perf_counter() - s
 
-    # Fits: two models at a time, one BLAS thread each (EASE, the only BLAS-heavy one, goes first).
+    # Fits: two models at a time, one BLAS thread each, longest first (UserKNN and EASE in parallel).
+    longest_first = ["userknn", "ease", "itemknn", "rules", "content", "svd", "popularity"]
     with threadpool_limits(1), ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(fit, sorted(NIGHTLY_SINGLES, key=lambda m: m != "ease")))
+        results = list(pool.map(fit, [m for m in longest_first if m in NIGHTLY_SINGLES]))
     fitted = {}
     for name, model, f in sorted(results, key=lambda r: NIGHTLY_SINGLES.index(r[0])):
         fitted[name] = model

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 
 # Cheaper ways to tune the nightly Hybrid (all on a validation split carved from training data).
-SMALL_GRID = {"itemknn": {"k": [200, 400], "shrinkage": [10.0, 50.0]}, "ease": {"l2": [500.0, 2000.0]}}
+from recommender.algorithms.hybrid import NIGHTLY_GRID as SMALL_GRID  # noqa: E402
 HYBRID_VARIANTS = {
     "tune=False (default blend)": (False, None),
     "blend only (param_grid={})": (True, {}),

@@ -48,6 +48,10 @@ Models (constructor defaults chosen on validation splits, see docs/BENCHMARKS_EN
     then refits on all of train. Learned: ``components_``, ``weights_``, ``best_params_``,
     ``tuning_`` (trial table), ``unavailable_`` (name -> why, e.g. EASE over max_items).
     Unknown users get popularity; users with < cold_threshold items get more content weight.
+    ``Hybrid.from_fitted(components, weights=None, **params)``: a fitted Hybrid blending models
+    already fitted on the same users/items (nothing refitted; same recommendations as
+    ``Hybrid(weights=...).fit`` with the same component settings); no tuning.
+    ``recommend`` splits users over ``n_jobs`` threads (same rows, same order).
   All models: ``fit(interactions, items=None) -> self``; ``fit_data(TrainingData, items)`` to share
   one prepared matrix; ``recommend(user_ids=None, n=10, exclude_seen=True)``;
   ``similar_items(item_ids, n=10)`` (Popularity answers with popular items, UserKNN with item cosine).
@@ -66,6 +70,9 @@ Helpers
   io: ``load_interactions_csv``, ``load_items_csv`` (raise ``DataFileError`` naming row and column)
   datasets: ``load_online_retail`` (the UCI Online Retail sample -> interactions, items)
   cli: ``run_evaluation`` (what ``manage.py evaluate_recommender`` calls)
+  batch: ``recommend_many(models: dict, user_ids=None, n=10, n_jobs=2, backend="thread" | "fork")``
+  -> {name: recommend frame}: every model's lists in one pass over user batches; a Hybrid built with
+  ``from_fitted`` from the same models (listed after them) reuses their batch scores.
 """
 from .base import Recommender
 from .data import InteractionMatrix, build_matrix, prepare_interactions
