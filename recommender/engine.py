@@ -11,6 +11,7 @@ from django.conf import settings
 from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD,
                                     TfidfContent, UserKNN)
 from recommender.algorithms.evaluation import METRICS, evaluate_models, random_split
+from recommender.algorithms.hybrid import NIGHTLY_GRID
 
 # Length of stored lists: longer than any block so read-time filters (stock, bought) leave enough.
 LIST_LENGTH = 30
@@ -19,7 +20,9 @@ EVAL_K = 10
 GATE_METRIC = "precision"  # at EVAL_K
 
 # name → factory of an unfitted model. Every one is evaluated on medium data within the nightly
-# budget (docs/BENCHMARKS.md "Recommendations in production").
+# budget (docs/BENCHMARKS.md "Recommendations in production"). The Hybrid tunes its components and
+# blend on a validation split cut from the evaluation's training data: untuned it loses to EASE on
+# the demo shop, tuned it wins (docs/BENCHMARKS_ENGINE.md); NIGHTLY_GRID keeps that within budget.
 MODEL_FACTORIES = {
     "popularity": lambda: Popularity(half_life_days=30),
     "itemknn": ItemKNN,
@@ -28,15 +31,11 @@ MODEL_FACTORIES = {
     "puresvd": PureSVD,
     "tfidf": TfidfContent,
     "rules": AssociationRules,
-    "hybrid": Hybrid,
+    "hybrid": lambda: Hybrid(tune=True, param_grid=NIGHTLY_GRID, random_state=42),
 }
 DEFAULT_MODELS = ("popularity", "itemknn", "userknn", "ease", "puresvd", "tfidf", "rules", "hybrid")
 # Preference order for the list served to members when metrics tie or are missing.
 SERVING_PREFERENCE = ("hybrid", "ease", "itemknn", "puresvd", "userknn", "tfidf", "rules", "popularity")
-# Hybrid's component name → our model of the same kind and defaults: a Hybrid trained next to them
-# blends those fitted models (Hybrid.from_fitted) instead of fitting them a second time.
-HYBRID_COMPONENTS = {"itemknn": "itemknn", "userknn": "userknn", "ease": "ease", "svd": "puresvd",
-                     "content": "tfidf", "rules": "rules"}
 
 
 def available_models(names=None) -> list[str]:
@@ -51,67 +50,32 @@ def model_build(name):
     return MODEL_FACTORIES[name]()
 
 
-class _HybridOfSiblings:
-    """Hybrid for evaluate_models: blends the sibling models already fitted on the same training
-    data (evaluate_models fits models in order, so hybrid goes last); components no sibling
-    provides are fitted here with Hybrid's defaults."""
+def models_fit(names, interactions, items, tuned: dict | None = None) -> dict:
+    """{name: fitted model} for the lists to write on all data.
 
-    def __init__(self, siblings: dict):
-        self.siblings = siblings
-
-    def fit(self, interactions, items=None):
-        self.model_ = hybrid_from_siblings(self.siblings, interactions, items)
-        return self
-
-    def recommend(self, *args, **kwargs):
-        return self.model_.recommend(*args, **kwargs)
-
-
-def hybrid_from_siblings(siblings: dict, interactions, items=None):
-    """A fitted Hybrid reusing fitted `siblings` ({our name: model}) as its components."""
-    from recommender.algorithms.hybrid import DEFAULT_WEIGHTS, default_components
-
-    wanted = [part for part, weight in DEFAULT_WEIGHTS.items() if weight > 0 and part != "popularity"]
-    defaults = default_components(items)
-    components = {}
-    for part in wanted:
-        model = siblings.get(HYBRID_COMPONENTS.get(part))
-        if model is None or not hasattr(model, "data_"):
-            if part not in defaults:
-                continue
-            try:
-                model = defaults[part].fit(interactions, items=items)
-            except ValueError:  # ModelUnavailable (EASE over its size limit, content without text)
-                model = None
-        components[part] = model
-    try:
-        return Hybrid.from_fitted(components)
-    except ValueError:  # nothing fitted, or siblings fitted on other users/items: fit from scratch
-        return Hybrid().fit(interactions, items=items)
-
-
-def models_build_for_evaluation(names) -> dict:
-    """{name: unfitted model}, hybrid last and wired to reuse its fitted siblings."""
-    models = {n: model_build(n) for n in names if n != "hybrid"}
-    if "hybrid" in names:
-        models["hybrid"] = _HybridOfSiblings(models)
-    return models
-
-
-def models_fit(names, interactions, items) -> dict:
-    """{name: fitted model} for the lists to write; a Hybrid reuses the other fitted models."""
-    fitted = {n: model_build(n).fit(interactions, items=items) for n in names if n != "hybrid"}
-    if "hybrid" in names:
-        fitted["hybrid"] = hybrid_from_siblings(fitted, interactions, items)
+    `tuned` holds models fitted during evaluation; a tuned Hybrid there lends its choices
+    (Hybrid.from_tuned), so the run tunes once, on the evaluation's training split.
+    """
+    fitted = {}
+    for name in names:
+        if name == "hybrid" and tuned and "hybrid" in tuned:
+            model = Hybrid.from_tuned(tuned["hybrid"], items=items)
+        else:
+            model = model_build(name)
+        fitted[name] = model.fit(interactions, items=items)
     return fitted
 
 
-def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names) -> dict:
-    """Per-user random holdout, same protocol for every model: {name: {metric@k: value, ...}}."""
+def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names) -> tuple[dict, dict]:
+    """Per-user random holdout, same protocol for every model.
+
+    Returns ({name: {metric@k: value, ...}}, {name: the model fitted on the training split}).
+    """
     train, test = random_split(interactions, test_size=0.2, random_state=42)
     if not len(test):
-        return {name: {"error": "not enough data for a holdout"} for name in names}
-    table = evaluate_models(train, test, models_build_for_evaluation(names), k=EVAL_K, items=items)
+        return {name: {"error": "not enough data for a holdout"} for name in names}, {}
+    models = {n: model_build(n) for n in names}
+    table = evaluate_models(train, test, models, k=EVAL_K, items=items)
     out = {}
     for name, row in table.iterrows():
         metrics = {}
@@ -124,7 +88,7 @@ def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names) -> d
                 key = f"{column}@{EVAL_K}" if column in METRICS else column
                 metrics[key] = round(float(value), 6)
         out[str(name)] = metrics
-    return out
+    return out, models
 
 
 def serving_model_choose(metrics: dict, names) -> str:

@@ -1,6 +1,8 @@
 """Hybrid: per-user normalised score fusion of the single models, tuned on a validation split."""
 from __future__ import annotations
 
+import inspect
+
 import threading
 
 import numpy as np
@@ -176,6 +178,20 @@ class Hybrid(Recommender):
         self.weights_ = {n: weights.get(n, 0.0) for n in self.components_}
         self.best_params_ = params
         self._history = np.diff(data.matrix.indptr)
+
+    @classmethod
+    def from_tuned(cls, tuned: "Hybrid", items: pd.DataFrame | None = None) -> "Hybrid":
+        """An unfitted Hybrid that fits with what ``tuned`` chose on its validation split
+        (component parameters and blend weights), without tuning again: the nightly run tunes on
+        its evaluation split once, then refits on all data with those choices.
+        """
+        if getattr(tuned, "best_params_", None) is None:
+            raise ValueError("from_tuned needs a fitted Hybrid")
+        templates = tuned._templates(items)
+        models = {n: cls._make(t, tuned.best_params_.get(n, {})) for n, t in templates.items()}
+        names = [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+        params = {n: getattr(tuned, n) for n in names if n not in ("models", "weights", "tune")}
+        return cls(models=models, weights=dict(tuned.weights_), tune=False, **params)
 
     @classmethod
     def from_fitted(cls, components: dict, weights: dict | None = None, **params) -> "Hybrid":

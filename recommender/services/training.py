@@ -151,9 +151,10 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
     sizes = {"events": int(len(interactions)), "members": int(interactions["user_id"].nunique()),
              "products": int(len(items)), "products_with_events": int(interactions["item_id"].nunique())}
     metrics: dict = {}
+    evaluated: dict = {}
     if len(interactions):
         with _stage(timings, "evaluate", progress):
-            metrics = engine.models_evaluate(interactions, items, names)
+            metrics, evaluated = engine.models_evaluate(interactions, items, names)
     serving = engine.serving_model_choose(metrics, names) if len(interactions) else "popularity"
     passed, reason = _gate(metrics, serving)
     run.data_sizes, run.metrics, run.serving_model = sizes, metrics, serving
@@ -169,7 +170,7 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
 
     list_models = _list_models(serving, names) if len(interactions) else []
     with _stage(timings, "fit", progress):
-        fitted = engine.models_fit(list_models, interactions, items)
+        fitted = engine.models_fit(list_models, interactions, items, tuned=evaluated)
     with _stage(timings, "similar", progress):
         _similarities_write(run_id, interactions, items)
         _rules_write(run_id, interactions)

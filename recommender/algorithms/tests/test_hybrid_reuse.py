@@ -100,3 +100,25 @@ def test_recommend_many_equals_separate_recommend_calls(small_world, n_jobs, bac
     # then each frame equals what the model gives on its own
     for name, model in models.items():
         pd.testing.assert_frame_equal(together[name], model.recommend(users, n=7), obj=name)
+
+
+def test_from_tuned_refits_with_the_tuned_choices_without_tuning_again(small_world):
+    # given a Hybrid tuned on a validation split of the data (a small grid keeps the test fast)
+    inter, items = small_world
+    grid = {"itemknn": {"k": [5, 20]}, "ease": {"l2": [50.0, 500.0]}}
+    tuned = Hybrid(tune=True, param_grid=grid, random_state=3).fit(inter, items)
+    # when a Hybrid made from it fits the same data
+    again = Hybrid.from_tuned(tuned, items=items).fit(inter, items)
+    # then it skipped tuning, kept the weights and parameters, and recommends exactly the same
+    assert again.tuning_ is None and not again.tune
+    assert again.weights_ == tuned.weights_
+    for name, params in tuned.best_params_.items():
+        for key, value in params.items():
+            assert getattr(again.components_[name], key) == value
+    users = list(inter["user_id"].unique())
+    pd.testing.assert_frame_equal(again.recommend(users, n=10), tuned.recommend(users, n=10))
+
+
+def test_from_tuned_refuses_an_unfitted_hybrid():
+    with pytest.raises(ValueError):
+        Hybrid.from_tuned(Hybrid())
