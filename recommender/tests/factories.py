@@ -4,38 +4,33 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from members.models import Profile, User
+from members.models import Profile
 from recommender.models import MemberRecommendation, PopularProduct, ProductSimilarity, TrainingRun
-from shop.models import Category, Event, Order, OrderLine, Product
+from shop.models import Event, Order, OrderLine
+from shop.tests import factories as shop_factories
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    name = factory.Sequence(lambda n: f"分类{n}")
+class CategoryFactory(shop_factories.CategoryFactory):
     slug = factory.Sequence(lambda n: f"rec-category-{n}")
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
+class ProductFactory(shop_factories.ProductFactory):
+    """Products whose descriptions share words, so the content model finds neighbours."""
 
     category = factory.SubFactory(CategoryFactory)
+    brand = None
     name = factory.Sequence(lambda n: f"商品{n}")
     slug = factory.Sequence(lambda n: f"rec-product-{n}")
     sku = factory.Sequence(lambda n: f"REC-{n:05d}")
     price = Decimal("19.90")
+    list_price = None
     stock = 10
     description = "舒适 耐用 好用"
+    attributes = factory.LazyFunction(dict)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-
+class UserFactory(shop_factories.UserFactory):
     email = factory.Sequence(lambda n: f"member{n}@example.com")
-    username = factory.LazyAttribute(lambda o: o.email)
     password = factory.django.Password("pass-1234-word")
 
 
@@ -47,13 +42,9 @@ def profile_for(user, **fields):
     return profile
 
 
-class EventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Event
-
+class EventFactory(shop_factories.EventFactory):
     user = factory.SubFactory(UserFactory)
     product = factory.SubFactory(ProductFactory)
-    kind = Event.Kind.VIEW
     created_at = factory.LazyFunction(timezone.now)
 
 
