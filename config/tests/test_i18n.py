@@ -121,16 +121,27 @@ def test_home_page_is_chinese_by_default(client):
 
 
 @pytest.mark.django_db
-def test_home_page_follows_the_browser_language(client):
-    # Given a browser that prefers English
+def test_pages_stay_chinese_for_an_english_browser_until_the_switcher_is_used(client):
+    # Given a browser that prefers English and has never used the switcher
     # When it opens the home page
-    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
 
-    # Then the chrome is in English
+    # Then the shop speaks its default language
     page = response.content.decode()
-    assert '<html lang="en">' in page
-    assert "Cart" in page and "Youxuan Mall" in page
-    assert "购物车" not in page
+    assert '<html lang="zh-hans">' in page
+    assert "购物车" in page and ">Cart<" not in page
+
+
+@pytest.mark.django_db
+def test_the_api_follows_the_clients_language(client):
+    # Given an app asking for English, and one asking for nothing
+    english = client.get("/api/v1/products/unknown-slug/", HTTP_ACCEPT_LANGUAGE="en")
+    default = client.get("/api/v1/products/unknown-slug/")
+
+    # Then the same error reads in English for the first and Chinese for the second
+    assert english.status_code == default.status_code == 404
+    assert english.json()["message"] != default.json()["message"]
+    assert english.json()["message"].isascii()
 
 
 @pytest.mark.django_db
