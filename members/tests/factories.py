@@ -16,6 +16,10 @@ class UserFactory(shop_factories.UserFactory):
     password = factory.django.Password("secret-pass-123")
 
     @factory.post_generation
+    def verified_email(obj, create, extracted, **kwargs):
+        """No allauth address: the tests that log in by email (API token, journeys) verify one."""
+
+    @factory.post_generation
     def onboarded(self, create, extracted, **kwargs):
         if create:
             Profile.objects.get_or_create(user=self)
