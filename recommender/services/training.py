@@ -320,7 +320,7 @@ def _bulk_write(model, rows) -> int:
     PostgreSQL gets COPY from an in-memory CSV (several times faster than INSERTs for the
     hundreds of thousands of top-N rows a run writes); other databases get bulk_create.
     """
-    write = _copy_batch if connection.vendor == "postgresql" else _insert_batch
+    write = _batch_writer()
     written, batch = 0, []
     for row in rows:
         batch.append(row)
@@ -330,6 +330,10 @@ def _bulk_write(model, rows) -> int:
     if batch:
         written += write(model, batch)
     return written
+
+
+def _batch_writer():
+    return _copy_batch if connection.vendor == "postgresql" else _insert_batch
 
 
 def _insert_batch(model, batch) -> int:

@@ -205,9 +205,11 @@ def _top_n_rows_written_in_bulk():
 
 
 def test_top_n_rows_are_written_with_bulk_create_off_postgresql(monkeypatch):
-    # given a database other than PostgreSQL, the helper writes through bulk_create
-    if connection.vendor == "postgresql":
-        pytest.skip("the COPY path runs on PostgreSQL")
+    # given the writer chosen for databases other than PostgreSQL (on SQLite it is the default)
+    if connection.vendor != "postgresql":
+        assert training._batch_writer() is training._insert_batch
+    monkeypatch.setattr(training, "_batch_writer", lambda: training._insert_batch)
+    # then rows are written through bulk_create, never COPY
     calls = []
     monkeypatch.setattr(training, "_copy_batch", lambda *a: calls.append(a))
     _top_n_rows_written_in_bulk()
