@@ -24,11 +24,9 @@ def _rows_of_pairs(interactions: pd.DataFrame, pairs: pd.DataFrame, is_test: np.
     return df[~in_test].reset_index(drop=True), df[in_test].reset_index(drop=True)
 
 
-def random_split(interactions: pd.DataFrame, test_size: float = 0.25, random_state: int = 42):
-    """Per-user random holdout of (user, item) pairs: ``round(n * test_size)`` pairs of each user go
-    to test, always leaving at least one in train (users with one pair stay in train only)."""
-    pairs = _pair_frame(interactions)
-    rng = np.random.default_rng(random_state)
+def _positions_in_shuffled_user_order(pairs: pd.DataFrame, rng):
+    """Per pair: its user's code, and its 0-based position among that user's pairs in a random
+    order; plus each user's pair count. Splits cut users' pairs by these positions."""
     key = rng.random(len(pairs))
     codes, _ = pd.factorize(pairs["user_id"])
     order = np.lexsort((key, codes))
@@ -36,6 +34,15 @@ def random_split(interactions: pd.DataFrame, test_size: float = 0.25, random_sta
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     pos = np.empty(len(pairs), dtype=np.int64)
     pos[order] = np.arange(len(pairs)) - np.repeat(starts, sizes)
+    return codes, sizes, pos
+
+
+def random_split(interactions: pd.DataFrame, test_size: float = 0.25, random_state: int = 42):
+    """Per-user random holdout of (user, item) pairs: ``round(n * test_size)`` pairs of each user go
+    to test, always leaving at least one in train (users with one pair stay in train only)."""
+    pairs = _pair_frame(interactions)
+    rng = np.random.default_rng(random_state)
+    codes, sizes, pos = _positions_in_shuffled_user_order(pairs, rng)
     n_test = np.minimum(np.floor(sizes * test_size + 0.5).astype(np.int64), sizes - 1)
     is_test = pos < n_test[codes]
     return _rows_of_pairs(interactions, pairs, is_test)
@@ -63,13 +70,7 @@ def kfold_split(interactions: pd.DataFrame, n_splits: int = 5, random_state: int
     """K-fold cross-validation over each user's pairs; yields (train, test) frames."""
     pairs = _pair_frame(interactions)
     rng = np.random.default_rng(random_state)
-    key = rng.random(len(pairs))
-    codes, _ = pd.factorize(pairs["user_id"])
-    order = np.lexsort((key, codes))
-    sizes = np.bincount(codes)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    pos = np.empty(len(pairs), dtype=np.int64)
-    pos[order] = np.arange(len(pairs)) - np.repeat(starts, sizes)
+    codes, sizes, pos = _positions_in_shuffled_user_order(pairs, rng)
     offset = rng.integers(0, n_splits, size=len(sizes))  # so fold 0 is not always the largest
     fold = (pos + offset[codes]) % n_splits
     for f in range(n_splits):

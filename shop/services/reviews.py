@@ -69,23 +69,29 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
     return review
 
 
-@transaction.atomic
-def review_approve(*, review: Review, by=None) -> Review:
+def _review_status_set(review: Review, status) -> tuple[Review, bool]:
+    """Lock the review and move it to `status`; the rating average follows. (review, changed)."""
     review = Review.objects.select_for_update().get(pk=review.pk)
-    if review.status == Review.Status.APPROVED:
-        return review
-    review.status = Review.Status.APPROVED
+    if review.status == status:
+        return review, False
+    review.status = status
     review.save(update_fields=["status"])
     product_rating_recompute(product=review.product)
-    checkout_hooks.review_approved(review=review)
+    return review, True
+
+
+@transaction.atomic
+def review_approve(*, review: Review, by=None) -> Review:
+    review, changed = _review_status_set(review, Review.Status.APPROVED)
+    if changed:
+        checkout_hooks.review_approved(review=review)
     return review
 
 
 @transaction.atomic
 def review_reject(*, review: Review, by=None) -> Review:
-    review = Review.objects.select_for_update().get(pk=review.pk)
-    if review.status == Review.Status.REJECTED:
-        return review
+    review, _changed = _review_status_set(review, Review.Status.REJECTED)
+    return review
     review.status = Review.Status.REJECTED
     review.save(update_fields=["status"])
     product_rating_recompute(product=review.product)
