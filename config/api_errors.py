@@ -16,7 +16,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from shop.errors import DomainError
+from core.errors import DomainError
 
 NON_FIELD_KEY = api_settings.NON_FIELD_ERRORS_KEY
 

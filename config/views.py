@@ -4,8 +4,9 @@ from urllib.parse import urlencode
 from django.http import HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.templatetags.static import static
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+
+from core.http import safe_next_url
 
 
 @never_cache
@@ -21,8 +22,5 @@ def favicon(request):
 
 def admin_login(request):
     """Send the admin's login to allauth's, so staff logins share its rate limits and lockout."""
-    next_url = request.GET.get("next") or resolve_url("admin:index")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        next_url = resolve_url("admin:index")
+    next_url = safe_next_url(request, resolve_url("admin:index"))
     return redirect(f"{resolve_url('account_login')}?{urlencode({'next': next_url})}")

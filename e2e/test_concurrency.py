@@ -11,7 +11,7 @@ from members.models import PointsAccount, PointsEntry, PointsLot
 from members.services import checkout_hooks
 from members.services import points as points_services
 from members.tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory, cart_lines
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Order, OrderStatusChange, Payment
 from shop.services.orders import order_mark_paid, order_refund, payment_callback_handle, payment_start
 

@@ -14,7 +14,7 @@ from members.models import (Address, Coupon, CouponRedemption, CouponTemplate, E
                             PointsAccount, PointsEntry, Profile, Tier, User)
 from members.services.coupons import coupons_issue_to_segment
 from members.services.points import points_staff_adjust
-from shop.errors import DomainError
+from core.errors import DomainError
 
 
 class ProfileInline(PersonalDataAdminMixin, admin.StackedInline):

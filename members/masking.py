@@ -1,33 +1,13 @@
 """Masking of personal data in staff screens, unless the staff member may see it (members.view_personal_data)."""
 from django.utils.translation import gettext_lazy as _
 
+from core.masking import MASKERS, mask_text
+
 PERSONAL_DATA_PERMISSION = "members.view_personal_data"
 
 
 def can_view_personal_data(user) -> bool:
     return bool(user and user.is_active and user.has_perm(PERSONAL_DATA_PERMISSION))
-
-
-def mask_phone(value: str) -> str:
-    value = value or ""
-    if len(value) <= 4:
-        return "*" * len(value)
-    return f"{value[:3]}****{value[-4:]}" if len(value) >= 8 else f"{value[:1]}***{value[-2:]}"
-
-
-def mask_email(value: str) -> str:
-    local, at, domain = (value or "").partition("@")
-    if not at:
-        return mask_text(value)
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_text(value: str) -> str:
-    value = str(value or "")
-    return f"{value[:1]}***" if value else ""
-
-
-MASKERS = {"phone": mask_phone, "email": mask_email}
 
 
 class PersonalDataAdminMixin:

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,17 +18,10 @@ from members.forms import AccountDeleteForm, AddressForm, PersonalizationForm, P
 from members.models import Address
 from members.services import accounts, coupons, favourites, privacy
 from recommender.surfaces import recommendation_blocks_for_member_centre
-from shop.errors import DomainError
+from core.errors import DomainError
+from core.http import safe_next_url
 
 COUPON_STATES = {"available": gettext_lazy("可使用"), "used": gettext_lazy("已使用"), "expired": gettext_lazy("已过期")}
-
-
-def _safe_next(request, fallback):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 @login_required
@@ -101,7 +93,7 @@ def favourite_toggle(request):
         if wants_json:
             return JsonResponse({"error": _("请先登录。")}, status=401)
         from django.contrib.auth.views import redirect_to_login
-        return redirect_to_login(_safe_next(request, "/"))
+        return redirect_to_login(safe_next_url(request, "/"))
     try:
         product_id = int(request.POST.get("product_id", ""))
     except ValueError:
@@ -111,7 +103,7 @@ def favourite_toggle(request):
     if wants_json:
         return JsonResponse({"saved": saved})
     messages.success(request, _("已收藏") if saved else _("已取消收藏"))
-    return redirect(_safe_next(request, "members:favourites"))
+    return redirect(safe_next_url(request, "members:favourites"))
 
 
 @login_required
@@ -144,9 +136,9 @@ def address_edit(request, address_id=None):
             form.add_error(None, error.message)
         else:
             messages.success(request, _("地址已保存。"))
-            return redirect(_safe_next(request, "members:addresses"))
+            return redirect(safe_next_url(request, "members:addresses"))
     return render(request, "members/address_form.html", {
-        "section": "addresses", "form": form, "address": address, "next": _safe_next(request, ""),
+        "section": "addresses", "form": form, "address": address, "next": safe_next_url(request, ""),
     })
 
 

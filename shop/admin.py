@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.masking import PersonalDataAdminMixin
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import (Brand, Category, Event, Order, OrderLine, OrderStatusChange, Payment,
                          Product, ProductImage, Review, Tag)
 from shop.selectors import catalogue_caches_forget

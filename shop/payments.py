@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from shop.errors import DomainError
+from core.errors import DomainError
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from members.selectors import checkout_address_initial
 from shop import selectors
-from shop.errors import DomainError
+from core.errors import DomainError
+from core.http import client_ip, safe_next_url
 from shop.forms import (AddToCartForm, CartQuantityForm, CartRemoveForm, CheckoutForm,
                         ListingFilterForm, ReviewForm)
 from shop.models import Event, Payment
@@ -48,16 +48,6 @@ def _query_without_page(request):
     return params.urlencode()
 
 
-def _safe_next(request, fallback):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return fallback
-
-
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR", "")
 
 
 # --- Catalogue -------------------------------------------------------------------------------
@@ -190,15 +180,15 @@ def cart_add_view(request):
     fallback = reverse("shop:cart")
     if not form.is_valid():
         messages.error(request, _("请输入 1 到 99 之间的数量。"))
-        return redirect(_safe_next(request, fallback))
+        return redirect(safe_next_url(request, fallback))
     try:
         item = cart_add(cart=_cart_for_change(request), product_id=form.cleaned_data["product_id"],
                         quantity=form.cleaned_data["quantity"])
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect(_safe_next(request, fallback))
+        return redirect(safe_next_url(request, fallback))
     messages.success(request, _("已将“%(name)s”加入购物车。") % {"name": item.product.name})
-    return redirect(_safe_next(request, fallback))
+    return redirect(safe_next_url(request, fallback))
 
 
 @require_POST
@@ -263,7 +253,7 @@ def checkout(request):
                     user=request.user, cart=current, address=form.address(),
                     shipping_method=data["shipping_method"], idempotency_key=data["idempotency_key"],
                     coupon_code=data.get("coupon_code") or "", points=data.get("points") or 0,
-                    client_ip=_client_ip(request))
+                    client_ip=client_ip(request))
             except DomainError as error:
                 if error.field and error.field in form.fields:
                     form.add_error(error.field, error.message)
@@ -278,7 +268,7 @@ def checkout(request):
     summary = checkout_summary(user=request.user, cart=current,
                                shipping_method=shipping_method or "",
                                coupon_code=coupon_code, points=max(points, 0),
-                               client_ip=_client_ip(request))
+                               client_ip=client_ip(request))
     return render(request, "shop/checkout.html", {"form": form, "lines": lines, "summary": summary})
 
 

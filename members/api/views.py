@@ -26,7 +26,7 @@ from members.services import coupons as coupon_services
 from members.services import favourites as favourite_services
 from members.services import privacy as privacy_services
 from members.services.points import points_value
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Product
 
 from . import serializers as s

@@ -3,7 +3,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from members.models import Address, PointsAccount, Profile
-from shop.errors import DomainError
+from core.errors import DomainError
 
 ADDRESS_LIMIT = 20
 

@@ -13,7 +13,7 @@ from members.models import Coupon, CouponRedemption, CouponTemplate, EarningRule
 from members.services import coupons as coupon_services
 from members.services import points as points_services
 from members.services.tiers import tier_recompute
-from shop.errors import DomainError
+from core.errors import DomainError
 
 ZERO = Decimal("0.00")
 

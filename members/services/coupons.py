@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Coupon, CouponRedemption, CouponTemplate, EarningRules, PointsAccount
-from shop.errors import DomainError
+from core.errors import DomainError
 
 ZERO = Decimal("0.00")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud

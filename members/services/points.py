@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import EarningRules, PointsAccount, PointsEntry, PointsLot
-from shop.errors import DomainError
+from core.errors import DomainError
 
 Reason = PointsEntry.Reason
 

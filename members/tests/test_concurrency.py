@@ -10,7 +10,7 @@ from members.services import checkout_hooks
 from members.services import points as points_services
 from members.tests.factories import (CouponFactory, CouponTemplateFactory, OrderFactory, ProductFactory,
                                      UserFactory, cart_lines)
-from shop.errors import DomainError
+from core.errors import DomainError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 50

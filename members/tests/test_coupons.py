@@ -12,7 +12,7 @@ from members.services import coupons as coupon_services
 from members.services import points as points_services
 from members.tests.factories import (CategoryFactory, CouponFactory, CouponTemplateFactory, OrderFactory,
                                      ProductFactory, TierFactory, UserFactory, cart_lines)
-from shop.errors import DomainError
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 

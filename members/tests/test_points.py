@@ -11,7 +11,7 @@ from members.services import checkout_hooks
 from members.services import points as points_services
 from members.services.points import points_ledger_differences
 from members.tests.factories import OrderFactory, TierFactory, UserFactory
-from shop.errors import DomainError
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 

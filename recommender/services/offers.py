@@ -4,7 +4,7 @@ import logging
 from django.db import transaction
 
 from recommender.models import MemberCategoryPrediction, TrainingRun
-from shop.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from recommender.models import (
     TrainingRun,
 )
 from recommender.services.frames import interactions_frame, items_frame
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Event, Product
 
 logger = logging.getLogger(__name__)

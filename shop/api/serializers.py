@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
+from core.masking import public_member_name
 from rest_framework import serializers
 
 from shop.models import Brand, Category, Event, Order, OrderLine, Product, ProductImage, Review
@@ -110,12 +111,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "rating", "title", "body", "author", "created_at"]
 
     def get_author(self, review) -> str:
-        profile = getattr(review.user, "profile", None)
-        name = getattr(profile, "display_name", "") if profile else ""
-        if name:
-            return name
-        local = review.user.email.split("@")[0]
-        return f"{local[:1]}***"  # reviews never show a member's email
+        return public_member_name(review.user)  # reviews never show a member's email
 
 
 class ReviewInputSerializer(serializers.Serializer):

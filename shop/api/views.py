@@ -9,7 +9,8 @@ from rest_framework.views import APIView
 
 from recommender.services.tracking import recommendation_click_record
 from shop import selectors
-from shop.errors import DomainError
+from core.errors import DomainError
+from core.http import client_ip
 from shop.models import ZERO, Category, Event, Order, Product
 from shop.payments import provider_get
 from shop.services import cart as cart_services
@@ -22,9 +23,6 @@ from shop.visitor import visitor_key
 from . import serializers as s
 
 
-def client_ip(request) -> str:
-    """The address coupon-code guessing is counted against (as shop.views does)."""
-    return request.META.get("REMOTE_ADDR", "") or ""
 
 
 # --- Catalogue -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Cart, CartItem, Event, Product
 from shop.services.events import event_record
 

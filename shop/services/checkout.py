@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.services import checkout_hooks
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import ZERO, CartItem, Order, OrderLine, OrderStatusChange, Product
 
 ADDRESS_FIELDS = ("recipient_name", "phone", "province", "city", "district", "address_line",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.services import checkout_hooks
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Event, Order, OrderLine, OrderStatusChange, Payment, Product
 from shop.payments import provider_get
 from shop.services.events import event_record

@@ -7,7 +7,7 @@ from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 
 from members.services import checkout_hooks
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import ZERO, Event, Order, OrderLine, Product, Review
 from shop.selectors import rating_distribution_cache_key
 from shop.services.events import event_record

@@ -4,7 +4,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
+from core.masking import public_member_name
+
 register = template.Library()
+
+
+@register.filter
+def member_public_name(user):
+    """How a reviewer is named to other shoppers (core.masking.public_member_name)."""
+    return public_member_name(user)
 
 
 @register.filter

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Cart, CartItem, Event
 from shop.services.cart import cart_add, cart_get_or_create, cart_remove, cart_set_quantity
 from shop.tests.factories import CartFactory, ProductFactory, UserFactory

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import CartItem, Event, Order, OrderStatusChange, Payment, Product
 from shop.payments import SandboxProvider
 from shop.services.cart import cart_add, cart_get_or_create

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Order, OrderStatusChange, Payment, Product
 from shop.services.cart import cart_add, cart_get_or_create
 from shop.services.checkout import order_place

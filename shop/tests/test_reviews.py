@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from shop.errors import DomainError
+from core.errors import DomainError
 from shop.models import Event, Order, Review
 from shop.services.reviews import review_approve, review_reject, review_submit
 from shop.tests.factories import ProductFactory, UserFactory, bought
