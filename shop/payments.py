@@ -2,7 +2,7 @@
 import hashlib
 import hmac
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.money import parse_money
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,16 @@ class SandboxProvider:
                 "signature": self.sign(reference=payment.reference, outcome=outcome, amount=amount)}
 
     def verify_callback(self, data) -> CallbackResult:
+        # The amount is parsed strictly first: anything else could make the signature's formatting
+        # build a gigantic string for an anonymous caller.
+        try:
+            amount = parse_money(data.get("amount", ""))
+        except DomainError as error:
+            raise DomainError(_("支付回调金额无效：%(reason)s") % {"reason": error.message},
+                              code="bad_callback") from None
         reference = str(data.get("reference", ""))[:64]
         outcome = str(data.get("outcome", ""))
         signature = str(data.get("signature", ""))
-        try:
-            amount = Decimal(str(data.get("amount", "")))
-        except (InvalidOperation, ValueError):
-            raise DomainError(_("支付回调金额无效。"), code="bad_callback") from None
         if not reference or outcome not in self.OUTCOMES:
             raise DomainError(_("支付回调内容不完整。"), code="bad_callback")
         expected = self.sign(reference=reference, outcome=outcome, amount=amount)
