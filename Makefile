@@ -28,5 +28,14 @@ run: demo
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Every check runs (so one run shows all that is wrong); the target fails if any of them failed.
+lint: $(STAMP)
+	@status=0; \
+	echo "== ruff check"; $(VENV)/bin/ruff check . || status=1; \
+	echo "== ruff format --check"; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "== lint-imports"; $(VENV)/bin/lint-imports || status=1; \
+	echo "== makemigrations --check"; $(PY) manage.py makemigrations --check --dry-run || status=1; \
+	exit $$status
+
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles
