@@ -55,8 +55,13 @@ Models (constructor defaults chosen on validation splits, see docs/BENCHMARKS_EN
   All models: ``fit(interactions, items=None) -> self``; ``fit_data(TrainingData, items)`` to share
   one prepared matrix; ``recommend(user_ids=None, n=10, exclude_seen=True)``;
   ``similar_items(item_ids, n=10)`` (Popularity answers with popular items, UserKNN with item cosine).
-Learned attributes end with ``_`` (``data_`` with ``matrix``/``users``/``items``, ``user_ids_``,
-``item_ids_``, ``similarity_``, ``weights_``, ``popularity_``, ``item_vectors_``, ``item_factors_``...).
+Every model is a scikit-learn ``BaseEstimator``: the constructor stores its parameters unchanged, so
+``get_params``, ``set_params``, ``sklearn.base.clone`` and the repr work (``Hybrid.from_tuned`` is a
+clone with the tuned parameters set). Learned attributes end with ``_`` (``data_`` with
+``matrix``/``users``/``items``, ``user_ids_``, ``item_ids_``, ``similarity_``, ``weights_``,
+``popularity_``, ``item_vectors_``, ``item_factors_``...); ``recommend`` and ``similar_items`` on an
+unfitted model raise ``sklearn.exceptions.NotFittedError`` (a ValueError). Reasons are computed from
+what scoring a batch returns (``base.BatchScores``: scores, and for Hybrid each component's share).
 Models pickle. ``ModelUnavailable`` (a ValueError) means "cannot fit on this data", not a bug.
 Deterministic for a given ``random_state`` and input order.
 
@@ -72,7 +77,8 @@ Helpers
   cli: ``run_evaluation`` (what ``manage.py evaluate_recommender`` calls)
   batch: ``recommend_many(models: dict, user_ids=None, n=10, n_jobs=2, backend="thread" | "fork")``
   -> {name: recommend frame}: every model's lists in one pass over user batches; a Hybrid built with
-  ``from_fitted`` from the same models (listed after them) reuses their batch scores.
+  ``from_fitted`` from the same models (listed after them) reuses their batch scores (handed over in a
+  ``base.ScoreCache`` per batch).
 """
 from .base import Recommender
 from .data import InteractionMatrix, build_matrix, prepare_interactions

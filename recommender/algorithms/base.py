@@ -1,11 +1,13 @@
 """The shared model contract: fit / recommend / similar_items, batch scoring and explanations."""
 from __future__ import annotations
 
-import threading
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from .data import InteractionMatrix, build_matrix, prepare_interactions
 from .similarity import csr_keys, csr_lookup, top_n_per_row, top_n_sparse
@@ -63,11 +65,42 @@ def id_array(ids_index: pd.Index, cols: np.ndarray):
     return out
 
 
-class Recommender:
+@dataclass
+class BatchScores:
+    """What scoring one batch of known users returns: the ranking scores and, for a blend, the
+    weighted share of each component (``parts``), from which the explanation is computed."""
+
+    rows: np.ndarray
+    scores: np.ndarray | sp.spmatrix
+    parts: dict = field(default_factory=dict)
+
+
+class ScoreCache:
+    """Raw batch scores handed from one model's ranking to a Hybrid blending that model
+    (``batch.recommend_many``): passed explicitly, one per batch, so nothing is shared between threads."""
+
+    def __init__(self):
+        self._kept = {}
+
+    def put(self, model, rows: np.ndarray, scores) -> None:
+        self._kept[id(model)] = (model, rows, scores.copy())
+
+    def take(self, model, rows: np.ndarray):
+        """Scores kept for ``model`` on exactly these rows (used once), or None."""
+        kept = self._kept.pop(id(model), None)
+        if kept is None or kept[0] is not model or len(kept[1]) != len(rows) or not np.array_equal(kept[1], rows):
+            return None
+        return kept[2]
+
+
+class Recommender(BaseEstimator):
     """Base class. Subclasses implement ``_fit`` and ``_scores`` (and optionally the rest).
 
-    Learned attributes end with ``_``: ``data_`` (a ``TrainingData``: ``matrix`` CSR users x
-    items, ``users``/``items`` id indexes), ``user_ids_`` and ``item_ids_``.
+    A scikit-learn estimator: the constructor stores its parameters unchanged (so ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work), and everything learned ends with ``_``:
+    ``data_`` (a ``TrainingData``: ``matrix`` CSR users x items, ``users``/``items`` id indexes),
+    ``user_ids_`` and ``item_ids_``. ``recommend`` and ``similar_items`` raise scikit-learn's
+    ``NotFittedError`` before ``fit``.
     """
 
     reason_code = "similar_to_seen"
@@ -103,8 +136,15 @@ class Recommender:
         """One score row for users without training history, or None (no recommendations)."""
         return None
 
-    def _explain(self, rows: np.ndarray, cands: np.ndarray):
-        """(reason codes, reason item columns) for candidate columns (rows x n, -1 = empty)."""
+    def _score_batch(self, rows: np.ndarray, cache: ScoreCache | None = None) -> BatchScores:
+        """Scores of one batch of known user rows, kept in ``cache`` for a Hybrid blending this model."""
+        scores = self._scores(rows)
+        if cache is not None:
+            cache.put(self, rows, scores)
+        return BatchScores(rows, scores)
+
+    def _explain(self, scored: BatchScores, cands: np.ndarray):
+        """(reason codes, reason item columns) for candidate columns (rows x n, -1 = empty) of a scored batch."""
         return np.full(cands.shape, self.reason_code, dtype=object), np.full(cands.shape, -1, dtype=np.int64)
 
     def _similar_scores(self, cols: np.ndarray) -> np.ndarray | None:
@@ -112,9 +152,12 @@ class Recommender:
         return None
 
     # -- public API --------------------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "data_")
+
     def _check_fitted(self):
-        if not hasattr(self, "data_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        check_is_fitted(self, msg=f"This {type(self).__name__} is not fitted yet; call fit() before recommend() "
+                                  "or similar_items().")
 
     def _seen_mask_apply(self, scores: np.ndarray, rows: np.ndarray):
         x = self.data_.matrix[rows]
@@ -129,14 +172,18 @@ class Recommender:
         """
         self._check_fitted()
         ids = self.user_ids_.to_numpy() if user_ids is None else _as_id_array(user_ids)
+        return self._recommend(ids, n, exclude_seen)
+
+    def _recommend(self, ids: np.ndarray, n: int, exclude_seen: bool, cache: ScoreCache | None = None) -> pd.DataFrame:
+        """``recommend`` for an id array, in this thread; ``cache`` shares batch scores (``recommend_many``)."""
         rows = self.data_.user_rows(ids) if len(ids) else np.empty(0, np.int64)
         parts = []
         known = np.flatnonzero(rows >= 0)
         for s in range(0, len(known), self.batch_size):
             pos = known[s:s + self.batch_size]
             r = rows[pos]
-            scores = self._scores(r)
-            share_scores(self, r, scores)
+            scored = self._score_batch(r, cache)
+            scores = scored.scores
             if sp.issparse(scores):
                 scores = scores.tocsr()
                 if exclude_seen and self.positive_only:
@@ -146,11 +193,12 @@ class Recommender:
                 elif exclude_seen:
                     _drop_seen_sparse(scores, self.data_.matrix[r])
                 cols, vals = top_n_sparse(scores, n, 0.0 if self.positive_only else -np.inf)
-                parts.append(self._finish_block(pos, r, cols, vals))
+                parts.append(self._finish_block(pos, scored, cols, vals))
                 continue
             if exclude_seen:
                 self._seen_mask_apply(scores, r)
-            parts.append(self._rank_block(pos, r, scores, n))
+            cols, vals = top_n_per_row(scores, n)
+            parts.append(self._finish_block(pos, scored, cols, vals))
         unknown = np.flatnonzero(rows < 0)
         if len(unknown):
             row = self._unknown_scores()
@@ -164,11 +212,7 @@ class Recommender:
                                   np.tile(rk, len(unknown)), np.tile(codes, len(unknown)), np.tile(rc, len(unknown))))
         return self._frame(ids, parts)
 
-    def _rank_block(self, pos, rows, scores, n):
-        cols, vals = top_n_per_row(scores, n)
-        return self._finish_block(pos, rows, cols, vals)
-
-    def _finish_block(self, pos, rows, cols, vals, unknown_reason=False):
+    def _finish_block(self, pos, scored: BatchScores | None, cols, vals, unknown_reason=False):
         valid = np.isfinite(vals)
         if self.positive_only:
             valid &= vals > 0
@@ -176,7 +220,7 @@ class Recommender:
         if unknown_reason:
             codes, rcols = self._unknown_reason(cols)
         else:
-            codes, rcols = self._explain(rows, cols)
+            codes, rcols = self._explain(scored, cols)
         ranks = np.cumsum(valid, axis=1)
         upos = np.broadcast_to(np.asarray(pos)[:, None], cols.shape)
         return (upos[valid], cols[valid], vals[valid], ranks[valid], np.asarray(codes, dtype=object)[valid],
@@ -241,42 +285,6 @@ class Recommender:
             "score": np.concatenate(out_s).astype(np.float64),
             "rank": np.concatenate(out_r).astype(np.int64),
         })
-
-    def __repr__(self):
-        params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
-
-
-# Scores computed for one batch, kept for a Hybrid scoring the same batch next (recommend_many).
-_SHARED = threading.local()
-
-
-def share_scores(model, rows: np.ndarray, scores) -> None:
-    """Keep a copy of ``model``'s scores for ``rows`` when this thread is inside ``sharing_scores``."""
-    store = getattr(_SHARED, "store", None)
-    if store is not None:
-        store[id(model)] = (rows, scores.copy())
-
-
-def shared_scores(model, rows: np.ndarray):
-    """Scores ``share_scores`` kept for exactly these rows (used once), or None."""
-    store = getattr(_SHARED, "store", None)
-    if not store:
-        return None
-    kept = store.pop(id(model), None)
-    if kept is None or len(kept[0]) != len(rows) or not np.array_equal(kept[0], rows):
-        return None
-    return kept[1]
-
-
-class sharing_scores:
-    """Context: within this thread, batch scores computed by ``recommend`` are kept for reuse."""
-
-    def __enter__(self):
-        _SHARED.store = {}
-
-    def __exit__(self, *exc):
-        _SHARED.store = None
 
 
 def dense(scores) -> np.ndarray:

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from .base import Recommender, _as_id_array, sharing_scores
+from .base import ScoreCache, _as_id_array
 
 
 # What forked workers inherit (set just before the fork, cleared after): models, batches, options.
@@ -16,10 +16,10 @@ _FORK_STATE: dict = {}
 def _run_batches(models: dict, batches, n: int, exclude_seen: bool) -> dict:
     out = {name: [] for name in models}
     for batch in batches:
-        with sharing_scores():
-            for name, model in models.items():
-                # the base method: Hybrid's own threaded recommend would not see the shared scores
-                out[name].append(Recommender.recommend(model, batch, n=n, exclude_seen=exclude_seen))
+        cache = ScoreCache()   # this batch's raw scores, for a Hybrid listed after its components
+        for name, model in models.items():
+            # one thread per batch: not Hybrid's threaded recommend, which would split the batch again
+            out[name].append(model._recommend(batch, n, exclude_seen, cache))
     return {name: pd.concat(frames, ignore_index=True) for name, frames in out.items()}
 
 
@@ -41,8 +41,9 @@ def recommend_many(models: dict, user_ids=None, n: int = 10, exclude_seen: bool 
     """
     if not models:
         return {}
+    for model in models.values():
+        model._check_fitted()
     first = next(iter(models.values()))
-    first._check_fitted()
     ids = first.user_ids_.to_numpy() if user_ids is None else _as_id_array(user_ids)
     size = min(m.batch_size for m in models.values())
     batches = [ids[s:s + size] for s in range(0, len(ids), size)] or [ids]

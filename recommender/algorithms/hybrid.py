@@ -1,15 +1,15 @@
 """Hybrid: per-user normalised score fusion of the single models, tuned on a validation split."""
 from __future__ import annotations
 
-import inspect
-
-import threading
+import itertools
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
 
-from .base import Recommender, TrainingData, _as_id_array, dense, shared_scores
+from .base import BatchScores, Recommender, ScoreCache, TrainingData, _as_id_array, dense
 from .evaluation import metrics_from_hits, random_split
 from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
                      UserKNN)
@@ -125,19 +125,12 @@ class Hybrid(Recommender):
     def _templates(self, items) -> dict:
         return dict(self.models) if self.models is not None else default_components(items)
 
-    @staticmethod
-    def _make(template, params: dict):
-        cls = type(template)
-        base = {k: v for k, v in vars(template).items() if not k.endswith("_") and not k.startswith("_")}
-        base.update(params)
-        return cls(**base)
-
     def _fit_components(self, data, items, templates, params, weights, need=("popularity",)):
         """Fit the components in a small thread pool: EASE's LAPACK and most NumPy/SciPy kernels
         release the GIL, and the single-threaded sparse work would otherwise leave a core idle."""
         from concurrent.futures import ThreadPoolExecutor
 
-        todo = [(n, self._make(t, params.get(n, {}))) for n, t in templates.items()
+        todo = [(n, clone(t).set_params(**params.get(n, {}))) for n, t in templates.items()
                 if weights.get(n, 0.0) > 0 or n in need]
         todo.sort(key=lambda nm: nm[0] != "ease")  # longest first
 
@@ -177,7 +170,7 @@ class Hybrid(Recommender):
         self.components_, self.unavailable_ = self._fit_components(data, items, templates, params, weights)
         self.weights_ = {n: weights.get(n, 0.0) for n in self.components_}
         self.best_params_ = params
-        self._history = np.diff(data.matrix.indptr)
+        self.n_seen_ = np.diff(data.matrix.indptr)   # items per training user: who counts as cold
 
     @classmethod
     def from_tuned(cls, tuned: "Hybrid", items: pd.DataFrame | None = None) -> "Hybrid":
@@ -185,13 +178,9 @@ class Hybrid(Recommender):
         (component parameters and blend weights), without tuning again: the nightly run tunes on
         its evaluation split once, then refits on all data with those choices.
         """
-        if getattr(tuned, "best_params_", None) is None:
-            raise ValueError("from_tuned needs a fitted Hybrid")
-        templates = tuned._templates(items)
-        models = {n: cls._make(t, tuned.best_params_.get(n, {})) for n, t in templates.items()}
-        names = [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
-        params = {n: getattr(tuned, n) for n in names if n not in ("models", "weights", "tune")}
-        return cls(models=models, weights=dict(tuned.weights_), tune=False, **params)
+        check_is_fitted(tuned, "best_params_", msg="from_tuned needs a fitted Hybrid; %(name)s is not fitted")
+        models = {n: clone(t).set_params(**tuned.best_params_.get(n, {})) for n, t in tuned._templates(items).items()}
+        return clone(tuned).set_params(models=models, weights=dict(tuned.weights_), tune=False)
 
     @classmethod
     def from_fitted(cls, components: dict, weights: dict | None = None, **params) -> "Hybrid":
@@ -216,8 +205,7 @@ class Hybrid(Recommender):
         if not given:
             raise ValueError("from_fitted needs at least one fitted model")
         for name, model in given.items():
-            if not hasattr(model, "data_"):
-                raise ValueError(f"component {name!r} is not fitted")
+            check_is_fitted(model, msg=f"component {name!r} is not fitted")
         data = next(iter(given.values())).data_
         for name, model in given.items():
             if model.data_ is not data and not (model.user_ids_.equals(data.users)
@@ -237,7 +225,7 @@ class Hybrid(Recommender):
         self.unavailable_ = {n: "not fitted" for n, m in components.items() if m is None}
         self.best_params_ = {}
         self.tuning_ = None
-        self._history = np.diff(data.matrix.indptr)
+        self.n_seen_ = np.diff(data.matrix.indptr)
 
     # -- tuning ------------------------------------------------------------------------------------
     def _tune(self, data, items, templates, weights):
@@ -279,7 +267,7 @@ class Hybrid(Recommender):
             best = None
             for p in combos:
                 try:
-                    model = self._make(tpl, p).fit_data(sub, items)
+                    model = clone(tpl).set_params(**p).fit_data(sub, items)
                 except ModelUnavailable as exc:
                     trials.append({"stage": "params", "model": name, "params": p, "error": str(exc)})
                     continue
@@ -360,7 +348,12 @@ class Hybrid(Recommender):
 
     # -- scoring internals -----------------------------------------------------------------------------------
     def _scores(self, rows):
-        hist = self._history[rows]
+        return self._score_batch(rows).scores
+
+    def _score_batch(self, rows, cache: ScoreCache | None = None) -> BatchScores:
+        """The blend for a batch, with each component's weighted share in ``parts`` (what ``_explain``
+        needs); component scores already computed for these rows are taken from ``cache``."""
+        hist = self.n_seen_[rows]
         cold = hist < self.cold_threshold
         b = len(rows)
         total = np.zeros((b, len(self.item_ids_)), dtype=np.float32)
@@ -371,7 +364,7 @@ class Hybrid(Recommender):
                 w[cold] = np.maximum(w[cold] * self.cold_content_boost, self.cold_content_weight)
             if not np.any(w > 0):
                 continue
-            raw = shared_scores(model, rows)
+            raw = cache.take(model, rows) if cache is not None else None
             if raw is None:
                 raw = model._scores(rows)
             if self.fusion == "score":
@@ -392,17 +385,17 @@ class Hybrid(Recommender):
                 part = _rank_scores(dense(raw)) * w[:, None]
             total += part
             parts[name] = part
-        _PARTS.__dict__.setdefault("by_model", {})[id(self)] = (rows, parts)
-        return total
+        return BatchScores(rows, total, parts)
 
     def _unknown_scores(self):
         return self.components_["popularity"]._unknown_scores()
 
-    def _explain(self, rows, cands):
-        last_rows, parts = _PARTS.__dict__.setdefault("by_model", {}).pop(id(self), (None, {}))
+    def _explain(self, scored: BatchScores, cands):
+        """Each candidate gets the reason of the component with the largest share in its score."""
+        parts = scored.parts
         codes = np.full(cands.shape, "popular", dtype=object)
         rcols = np.full(cands.shape, -1, dtype=np.int64)
-        if last_rows is None or len(last_rows) != len(rows) or not np.array_equal(last_rows, rows) or not parts:
+        if not parts:
             return codes, rcols
         names = list(parts)
         safe = np.where(cands >= 0, cands, 0)
@@ -412,7 +405,7 @@ class Hybrid(Recommender):
             mask = (winner == idx) & (cands >= 0)
             if not mask.any():
                 continue
-            c, r = self.components_[name]._explain(rows, np.where(mask, cands, -1))
+            c, r = self.components_[name]._explain(BatchScores(scored.rows, None), np.where(mask, cands, -1))
             codes[mask] = c[mask]
             rcols[mask] = r[mask]
         return codes, rcols
@@ -432,11 +425,5 @@ class Hybrid(Recommender):
         return total
 
 
-# Per-thread hand-over of the last batch's component scores from _scores to _explain.
-_PARTS = threading.local()
-
-
 def _product(options: dict):
-    import itertools
-
     return itertools.product(*options.values())

@@ -53,16 +53,15 @@ class Popularity(Recommender):
         cols = data.item_cols(pairs["item_id"].to_numpy())
         pop = np.bincount(cols, weights=w, minlength=len(data.items)).astype(np.float32)
         self.popularity_ = pop
-        self._pop_scores = pop
 
     def _scores(self, rows):
-        return np.repeat(self._pop_scores[None, :], len(rows), axis=0)
+        return np.repeat(self.popularity_[None, :], len(rows), axis=0)
 
     def _unknown_scores(self):
-        return self._pop_scores
+        return self.popularity_
 
     def _similar_scores(self, cols):
-        return np.repeat(self._pop_scores[None, :], len(cols), axis=0)
+        return np.repeat(self.popularity_[None, :], len(cols), axis=0)
 
 
 class ItemKNN(Recommender):
@@ -89,15 +88,15 @@ class ItemKNN(Recommender):
         elif self.similarity != "cosine":
             raise ValueError("similarity must be 'cosine' or 'adjusted_cosine'")
         self.similarity_ = cosine_top_k(x.T.tocsr(), self.k, self.shrinkage)
-        self._scoring = self.similarity_.T.tocsr()
-        self._lookup = SparseLookup(self.similarity_)
+        self.scoring_ = self.similarity_.T.tocsr()   # seen item -> target item, for x_u @ scoring_
+        self.similarity_lookup_ = SparseLookup(self.similarity_)
 
     def _scores(self, rows):
-        return (self.data_.matrix[rows] @ self._scoring).astype(np.float32, copy=False)
+        return (self.data_.matrix[rows] @ self.scoring_).astype(np.float32, copy=False)
 
-    def _explain(self, rows, cands):
-        contrib = lambda j, i: self._lookup(i, j)  # noqa: E731  sim(i, j) as kept for target i
-        rc = explain_by_pairs(self.data_.matrix[rows], cands, contrib, self.max_reason_items)
+    def _explain(self, scored, cands):
+        contrib = lambda j, i: self.similarity_lookup_(i, j)  # noqa: E731  sim(i, j) as kept for target i
+        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, contrib, self.max_reason_items)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
@@ -165,13 +164,13 @@ class UserKNN(Recommender):
         xt = x.T.tocsr()
         norms = np.sqrt(np.asarray(xt.multiply(xt).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        self._item_unit = sp.diags(1.0 / norms).astype(np.float32) @ xt
+        self.item_unit_ = sp.diags(1.0 / norms).astype(np.float32) @ xt   # unit-length item rows
 
     def _scores(self, rows):
         return (self.similarity_[rows] @ self.data_.matrix).astype(np.float32, copy=False)
 
     def _similar_scores(self, cols):
-        return (self._item_unit[cols] @ self._item_unit.T).toarray()
+        return (self.item_unit_[cols] @ self.item_unit_.T).toarray()
 
 
 # -- content ------------------------------------------------------------------------------------
@@ -269,7 +268,7 @@ class TfidfContent(Recommender):
     def __init__(self, tokenizer: str = "jieba", fields=("title", "category", "brand", "description"),
                  title_weight: int = 2, min_df: int = 1, max_df: float = 0.5, sublinear_tf: bool = True):
         self.tokenizer = tokenizer
-        self.fields = tuple(fields)
+        self.fields = fields
         self.title_weight = title_weight
         self.min_df = min_df
         self.max_df = max_df
@@ -278,7 +277,7 @@ class TfidfContent(Recommender):
     def _fit(self, data, items):
         if items is None or "item_id" not in getattr(items, "columns", []):
             raise ModelUnavailable("TfidfContent needs an items frame with item_id and text columns")
-        texts = item_texts(items, data.items, self.fields, self.title_weight)
+        texts = item_texts(items, data.items, tuple(self.fields), self.title_weight)
         self.vectorizer_ = TfidfVectorizer(tokenizer=TOKENIZERS[self.tokenizer], token_pattern=None, lowercase=False,
                                            min_df=self.min_df, max_df=self.max_df if len(texts) > 20 else 1.0,
                                            sublinear_tf=self.sublinear_tf, dtype=np.float32)
@@ -287,25 +286,25 @@ class TfidfContent(Recommender):
         except ValueError:  # empty vocabulary: no usable text
             v = sp.csr_matrix((len(texts), 1), dtype=np.float32)
         self.item_vectors_ = v.tocsr()
-        self._vt = self.item_vectors_.T.tocsr()
+        self.item_vectors_t_ = self.item_vectors_.T.tocsr()
 
     def _scores(self, rows):
         prof = self.data_.matrix[rows] @ self.item_vectors_
         norms = np.sqrt(np.asarray(prof.multiply(prof).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         prof = sp.diags(1.0 / norms).astype(np.float32) @ prof
-        return (prof @ self._vt).astype(np.float32, copy=False)
+        return (prof @ self.item_vectors_t_).astype(np.float32, copy=False)
 
     def _pair_cosine(self, j, i):
         v = self.item_vectors_
         return np.asarray(v[j].multiply(v[i]).sum(axis=1)).ravel()
 
-    def _explain(self, rows, cands):
-        rc = explain_by_pairs(self.data_.matrix[rows], cands, self._pair_cosine, self.max_reason_items)
+    def _explain(self, scored, cands):
+        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, self._pair_cosine, self.max_reason_items)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
-        return (self.item_vectors_[cols] @ self._vt).toarray()
+        return (self.item_vectors_[cols] @ self.item_vectors_t_).toarray()
 
 
 class AssociationRules(Recommender):
@@ -362,13 +361,14 @@ class AssociationRules(Recommender):
         }).sort_values(["antecedent", "confidence", "consequent"], ascending=[True, False, True], ignore_index=True) \
             if len(conf) else pd.DataFrame(columns=["antecedent", "consequent", "support", "confidence", "lift"])
         self.n_baskets_ = int(b.shape[0])
-        self._lookup = SparseLookup(r)
+        self.confidence_lookup_ = SparseLookup(r)
 
     def _scores(self, rows):
         return (_binarize(self.data_.matrix[rows]) @ self.confidence_).astype(np.float32, copy=False)
 
-    def _explain(self, rows, cands):
-        rc = explain_by_pairs(_binarize(self.data_.matrix[rows]), cands, self._lookup, self.max_reason_items)
+    def _explain(self, scored, cands):
+        rc = explain_by_pairs(_binarize(self.data_.matrix[scored.rows]), cands, self.confidence_lookup_,
+                              self.max_reason_items)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
@@ -420,9 +420,9 @@ class EASE(Recommender):
     def _scores(self, rows):
         return np.asarray(self.data_.matrix[rows] @ self.weights_, dtype=np.float32)
 
-    def _explain(self, rows, cands):
+    def _explain(self, scored, cands):
         w = self.weights_
-        rc = explain_by_pairs(self.data_.matrix[rows], cands, lambda j, i: w[j, i], self.max_reason_items)
+        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, lambda j, i: w[j, i], self.max_reason_items)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
@@ -454,9 +454,9 @@ class PureSVD(Recommender):
         v = self.item_factors_
         return np.asarray((self.data_.matrix[rows] @ v) @ v.T, dtype=np.float32)
 
-    def _explain(self, rows, cands):
+    def _explain(self, scored, cands):
         v = self.item_factors_
-        rc = explain_by_pairs(self.data_.matrix[rows], cands, lambda j, i: np.einsum("ij,ij->i", v[j], v[i]),
+        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, lambda j, i: np.einsum("ij,ij->i", v[j], v[i]),
                               self.max_reason_items)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 

@@ -122,3 +122,22 @@ def test_from_tuned_refits_with_the_tuned_choices_without_tuning_again(small_wor
 def test_from_tuned_refuses_an_unfitted_hybrid():
     with pytest.raises(ValueError):
         Hybrid.from_tuned(Hybrid())
+
+
+def test_hybrid_reasons_come_from_the_scores_of_the_batch_they_explain(small_world):
+    # given a Hybrid and two batches of users scored one after the other, before either is explained
+    from recommender.algorithms.similarity import top_n_per_row
+
+    inter, items = small_world
+    model = Hybrid().fit(inter, items)
+    first, second = (model.data_.user_rows(users) for users in (["u1", "u2", "u3"], ["u4", "u5"]))
+    scored_first, scored_second = model._score_batch(first), model._score_batch(second)
+    # when the first batch is explained last (no hand-over through per-thread state)
+    model._seen_mask_apply(scored_first.scores, first)
+    cols, _ = top_n_per_row(scored_first.scores, 4)
+    codes, reason_cols = model._explain(scored_first, cols)
+    # then the reasons are those recommend() gives for these users
+    recs = model.recommend(["u1", "u2", "u3"], n=4)
+    assert list(recs["reason"]) == list(codes.ravel())
+    assert list(recs["reason_item_id"]) == [None if c < 0 else model.item_ids_[c] for c in reason_cols.ravel()]
+    assert set(scored_second.parts) == set(model.components_)
