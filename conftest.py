@@ -2,11 +2,13 @@
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from core.testing import wait_for
+
 
 def _on_postgres():
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -25,6 +27,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+@pytest.fixture
+def fresh_cache():
+    """The test starts and ends with an empty cache: rate-limit counters and cached pages live there."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
@@ -76,13 +88,11 @@ def celery_worker_process(transactional_db, tmp_path, settings):
              "-n", f"rectest-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
             cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 60
-        while "ready." not in log_path.read_text():
+        wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 60, interval=0.3)
+        if "ready." not in log_path.read_text():
             if process.poll() is not None:
                 pytest.fail("celery worker exited:\n" + log_path.read_text()[-3000:])
-            if time.time() > deadline:
-                pytest.fail("celery worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.3)
+            pytest.fail("celery worker did not start:\n" + log_path.read_text()[-3000:])
         yield process
     finally:
         process.terminate()

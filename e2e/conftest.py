@@ -24,13 +24,9 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(fresh_cache):
     # Rate-limit counters and cached navigation must not leak from one journey into the next.
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+    return
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,8 @@
 """Races the owners' tests leave out: points spent while they expire and come back, a doubled callback."""
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from members.models import PointsAccount, PointsEntry, PointsLot
@@ -12,33 +10,12 @@ from members.services import checkout_hooks
 from members.services import points as points_services
 from members.tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory, cart_lines
 from core.errors import DomainError
+from core.testing import run_concurrently
 from shop.models import Order, OrderStatusChange, Payment
 from shop.services.orders import order_mark_paid, order_refund, payment_callback_handle, payment_start
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 Reason = PointsEntry.Reason
-
-
-def race(*jobs):
-    """Start every job in its own thread, released together; returns each job's result or error."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as error:  # noqa: BLE001 - the caller inspects what each job raised
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def _order_with_line(user):
@@ -60,7 +37,7 @@ def test_points_redeemed_while_they_expire_and_a_refund_returns_some(attempt):
     order_y = OrderFactory(user=user, subtotal=Decimal("2000.00"))
 
     # when the expiry job, a new redemption of 700 and the refund of X all run at once
-    expired, redeemed, refunded = race(
+    expired, redeemed, refunded = run_concurrently(
         lambda: points_services.points_expire_due(),
         lambda: checkout_hooks.checkout_discounts_apply(order=order_y, user=user,
                                                         lines=cart_lines(), points=700),
@@ -97,7 +74,7 @@ def test_a_payment_callback_delivered_ten_times_at_once_pays_once():
     callback = provider_get("sandbox").callback_fields(payment, "succeeded")
 
     # when the provider delivers it ten times at the same moment
-    results = race(*[lambda: payment_callback_handle(data=callback) for _i in range(10)])
+    results = run_concurrently(*[lambda: payment_callback_handle(data=callback) for _i in range(10)])
 
     # then every delivery is answered, and the order was paid exactly once
     assert not [r for r in results if isinstance(r, Exception)], results

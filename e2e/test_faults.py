@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.db import DatabaseError
 from django.test import Client
 
+from core.testing import wait_for
 from e2e import seed
 from members.models import Coupon, CouponRedemption, PointsAccount, PointsEntry
 from members.services.points import points_staff_adjust
@@ -172,17 +173,6 @@ def short_lease(settings, monkeypatch):
     settings.RECOMMENDER_LOCK_TTL = WORKER_LEASE_SECONDS
 
 
-def _wait_for(predicate, timeout):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.postgres
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
@@ -204,7 +194,8 @@ def test_a_worker_killed_mid_retrain_leaves_the_active_run_serving_and_the_next_
     # when a retrain is running on the worker and the worker is killed outright
     app.control.purge()  # nothing queued by earlier tests runs first
     retrain_nightly.delay("test")
-    assert _wait_for(lambda: TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).exists(), 120)
+    assert wait_for(lambda: TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).exists(), 120,
+                    interval=0.05)
     celery_worker_process.kill()
     celery_worker_process.wait(timeout=10)
     app.control.purge()  # the dead run's shard tasks, if it got that far, go with it

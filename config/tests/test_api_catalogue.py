@@ -6,9 +6,7 @@ from members.tests.factories import OrderFactory, OrderLineFactory
 from shop.models import Order
 from shop.services.reviews import review_submit
 
-from .test_api_support import anon, api, catalogue, fresh_throttles, member  # noqa: F401  (fixtures)
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def slugs(response):

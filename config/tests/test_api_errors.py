@@ -5,10 +5,9 @@ from rest_framework.test import APIClient
 
 from members.tests.factories import UserFactory
 
-from .test_api_support import (PASSWORD, anon, api, catalogue, fresh_throttles,  # noqa: F401  (fixtures)
-                               member, member_make)
+from .api_support import PASSWORD, member_make
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def assert_error(response, status, code=None):

@@ -22,7 +22,7 @@ from shop.models import Brand
 from shop.services.cart import cart_add, cart_get_or_create
 from shop.services.checkout import order_place
 
-from .test_api_support import client_for, member_make
+from .api_support import client_for, member_make
 
 MAX_EXAMPLES = int(os.environ.get("API_FUZZ_MAX_EXAMPLES", "10"))
 SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"

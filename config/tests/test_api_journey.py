@@ -10,9 +10,9 @@ from members.models import CouponTemplate
 from members.services.points import points_staff_adjust
 from shop.models import Event, Order, Product
 
-from .test_api_support import PASSWORD, catalogue, fresh_throttles, member_make  # noqa: F401  (fixtures)
+from .api_support import PASSWORD, member_make
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def test_a_shopper_can_do_everything_through_the_api(catalogue, admin_user):

@@ -8,10 +8,7 @@ from members.tests.factories import AddressFactory
 from shop.services.cart import cart_add, cart_get_or_create
 from shop.services.checkout import order_place
 
-from .test_api_support import (anon, api, catalogue, fresh_throttles, member,  # noqa: F401  (fixtures)
-                               other_api, other_member)
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 ADDRESS = {"recipient_name": "张三", "phone": "13800138000", "province": "上海市", "city": "上海市",
            "address_line": "世纪大道1号"}

@@ -5,9 +5,7 @@ from recommender.models import BoughtTogetherRule, ProductSimilarity
 from recommender.tests.factories import active_run, member_rows, popular_rows, similar_rows
 from shop.models import Event
 
-from .test_api_support import anon, api, catalogue, fresh_throttles, member  # noqa: F401  (fixtures)
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture

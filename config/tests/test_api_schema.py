@@ -9,7 +9,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .test_api_support import anon, fresh_throttles  # noqa: F401  (fixtures)
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 ROOT = Path(__file__).resolve().parents[2]
 

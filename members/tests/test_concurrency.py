@@ -1,9 +1,8 @@
 """Exactly-once under concurrency: 50 threads race for one coupon (PostgreSQL row locks)."""
-import threading
+import functools
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
 
 from members.models import Coupon, CouponRedemption, CouponTemplate, PointsAccount
 from members.services import checkout_hooks
@@ -11,6 +10,7 @@ from members.services import points as points_services
 from members.tests.factories import (CouponFactory, CouponTemplateFactory, OrderFactory, ProductFactory,
                                      UserFactory, cart_lines)
 from core.errors import DomainError
+from core.testing import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 50
@@ -18,32 +18,17 @@ THREADS = 50
 
 def race(attempts):
     """Run each (order, user, code, points) attempt in its own thread, released together by a barrier."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes = []
-    lock = threading.Lock()
     product = ProductFactory()
     lines = cart_lines((product, 2))
 
     def attempt(order, user, code, points):
-        try:
-            barrier.wait()
-            checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=lines, coupon_code=code,
-                                                    points=points)
-            result = "ok"
-        except DomainError:
-            result = "refused"
-        finally:
-            close_old_connections()
-            connection.close()
-        with lock:
-            outcomes.append(result)
+        checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=lines, coupon_code=code,
+                                                points=points)
+        return "ok"
 
-    threads = [threading.Thread(target=attempt, args=a) for a in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    jobs = [functools.partial(attempt, *a) for a in attempts]
+    return ["refused" if isinstance(outcome, DomainError) else outcome
+            for outcome in run_concurrently(*jobs, catch=(DomainError,))]
 
 
 def test_single_use_coupon_redeemed_once_by_50_concurrent_orders():
@@ -91,23 +76,8 @@ def test_paid_callback_retried_concurrently_credits_points_once():
     from members.models import PointsEntry
 
     order = OrderFactory(status="paid", paid_at=timezone.now())
-    barrier = threading.Barrier(20)
-    failures = []
-
-    def paid():
-        try:
-            barrier.wait()
-            checkout_hooks.order_paid(order=order)
-        except Exception as error:  # noqa: BLE001 - any failure is reported below
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=paid) for _i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(*[lambda: checkout_hooks.order_paid(order=order)] * 20)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
     assert failures == []
     assert PointsEntry.objects.filter(order=order, reason="purchase").count() == 1
     assert PointsAccount.objects.get(user=order.user).pending == 400

@@ -1,5 +1,4 @@
 """Training runs: tables written then activated atomically, the quality gate, the lock, failures."""
-import threading
 from datetime import timedelta
 from unittest import mock
 
@@ -7,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.testing import run_concurrently
 from recommender import engine
 from recommender.models import MemberRecommendation, PopularProduct, TrainingRun
 from recommender.services import training
@@ -160,23 +160,9 @@ def test_unknown_models_are_refused():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_started_together_one_runs_the_other_is_refused():
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def start():
-        barrier.wait()
-        try:
-            outcomes.append(training.training_run_start(trigger="race").pk)
-        except training.TrainingAlreadyRunning:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=start) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    runs = run_concurrently(*[lambda: training.training_run_start(trigger="race")] * 2,
+                            catch=(training.TrainingAlreadyRunning,))
+    outcomes = ["refused" if isinstance(run, training.TrainingAlreadyRunning) else run.pk for run in runs]
     assert sorted(map(str, outcomes)).count("refused") == 1
     assert TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).count() == 1
 

@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from core.testing import wait_for
 from recommender.models import MemberRecommendation, ProductSimilarity, TrainingRun
 from recommender.tasks import retrain_nightly
 from recommender.tests.factories import ProductFactory, UserFactory, active_run, behaviour_seed, similar_rows
@@ -10,15 +11,6 @@ from shop.models import Event
 from shop.services.events import event_record
 
 pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-def _wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_enqueued_retrain_fans_out_and_changes_the_active_run(celery_worker_process):
@@ -30,7 +22,7 @@ def test_enqueued_retrain_fans_out_and_changes_the_active_run(celery_worker_proc
     retrain_nightly.delay("test")
 
     # then a new run becomes active, scored in shards by the worker
-    assert _wait_for(lambda: TrainingRun.objects.filter(is_active=True).exclude(pk=old.pk).exists(), 180), \
+    assert wait_for(lambda: TrainingRun.objects.filter(is_active=True).exclude(pk=old.pk).exists(), 180), \
         list(TrainingRun.objects.values("pk", "status", "error"))
     run = TrainingRun.objects.get(is_active=True)
     assert run.status == TrainingRun.Status.SUCCEEDED and run.trigger == "test"
@@ -50,6 +42,6 @@ def test_an_event_refreshes_the_members_list_within_seconds(celery_worker_proces
     assert event_record(kind=Event.Kind.CART_ADD, user=member, product=viewed) is not None
 
     # then the worker writes a refreshed list in under 5 seconds
-    assert _wait_for(lambda: MemberRecommendation.objects.filter(
+    assert wait_for(lambda: MemberRecommendation.objects.filter(
         run=run, user=member, model="realtime", product=similar).exists(), 5)
     print(f"event -> refreshed list: {time.monotonic() - started:.2f}s")

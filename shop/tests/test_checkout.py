@@ -1,12 +1,12 @@
 """Checkout: order placement, idempotency, tampering, stock, payments (incl. the last-unit race)."""
-import threading
+import functools
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from core.errors import DomainError
+from core.testing import run_concurrently
 from shop.models import CartItem, Event, Order, OrderStatusChange, Payment, Product
 from shop.payments import SandboxProvider
 from shop.services.cart import cart_add, cart_get_or_create
@@ -209,25 +209,9 @@ def test_concurrent_checkouts_of_the_last_unit_sell_it_once():
     product = ProductFactory(stock=1)
     buyers = [UserFactory(), UserFactory()]
     carts = [_cart_with(user, product) for user in buyers]
-    barrier = threading.Barrier(len(buyers))
-    results = []
-
-    def checkout(user, cart, key):
-        try:
-            barrier.wait(timeout=10)
-            results.append(_place(user, cart, key=key))
-        except DomainError as error:
-            results.append(error)
-        finally:
-            connection.close()
-
     # when both check out at the same moment
-    threads = [threading.Thread(target=checkout, args=(user, cart, f"race-{i}"))
-               for i, (user, cart) in enumerate(zip(buyers, carts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = run_concurrently(*[functools.partial(_place, user, cart, key=f"race-{i}")
+                                 for i, (user, cart) in enumerate(zip(buyers, carts))], catch=(DomainError,))
     # then exactly one order exists and stock is zero, never negative
     product.refresh_from_db()
     assert product.stock == 0
@@ -240,23 +224,7 @@ def test_concurrent_checkouts_of_the_last_unit_sell_it_once():
 def test_concurrent_double_submit_makes_one_order():
     user = UserFactory()
     cart = _cart_with(user, ProductFactory(stock=5))
-    barrier = threading.Barrier(2)
-    results = []
-
-    def submit():
-        try:
-            barrier.wait(timeout=10)
-            results.append(_place(user, cart, key="same-key"))
-        except DomainError as error:
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = run_concurrently(*[lambda: _place(user, cart, key="same-key")] * 2, catch=(DomainError,))
     assert Order.objects.count() == 1
     orders = [r for r in results if isinstance(r, Order)]
     assert orders and all(o.pk == orders[0].pk for o in orders)

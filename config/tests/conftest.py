@@ -1,38 +1,17 @@
-"""Shared fixtures of the API tests (no tests here): members with tokens, a small catalogue."""
+"""Fixtures of the API tests: members with tokens, an anonymous client, a small catalogue.
+
+The API modules start each test with an empty cache (throttle counters live there) through
+`pytest.mark.usefixtures("fresh_cache")`, the fixture of the root conftest.py.
+"""
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
-from allauth.account.models import EmailAddress
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from members.tests.factories import CategoryFactory, ProductFactory, UserFactory
+from members.tests.factories import CategoryFactory, ProductFactory
 from shop.models import Brand
 
-PASSWORD = "secret-pass-123"  # members.tests.factories.UserFactory's
-
-
-def member_make(**kwargs):
-    """A member who can log in: verified email (allauth) and a profile."""
-    user = UserFactory(**kwargs)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    """Throttle counters live in the cache; each test starts with none (import this fixture)."""
-    cache.clear()
-    yield
-    cache.clear()
+from .api_support import client_for, member_make
 
 
 @pytest.fixture
