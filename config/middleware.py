@@ -1,7 +1,16 @@
-"""Middleware of our own: the shop's language choice and the headers Django does not set."""
+"""Middleware of our own: the client's address, request ids, the shop's language and missing headers."""
+import logging
+import time
+import uuid
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+
+from config.observability import REQUEST_ID_PATTERN, request_id_var
+from core.http import client_ip
+
+request_logger = logging.getLogger("shop.request")
 
 
 class ContentSecurityPolicyMiddleware:
@@ -36,3 +45,47 @@ class ShopLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class TrustedProxyMiddleware:
+    """Behind a trusted proxy (settings.TRUSTED_PROXIES), REMOTE_ADDR becomes the client's address.
+
+    Every limit counted per address (allauth's logins, DRF's throttles, coupon-code guessing) then sees
+    the client, not the proxy, and from any other peer X-Forwarded-For is ignored (core.http.client_ip).
+    The proxy's own address stays in META["PROXY_ADDR"].
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        remote = request.META.get("REMOTE_ADDR", "")
+        client = client_ip(request)
+        if client != remote:
+            request.META["PROXY_ADDR"] = remote
+            request.META["REMOTE_ADDR"] = client
+        return self.get_response(request)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (the proxy's X-Request-ID when sane), logs it and returns it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request.id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request.id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.id
+            request_logger.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "request_id": request.id,
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "client": request.META.get("REMOTE_ADDR", "")})
+            return response
+        finally:
+            request_id_var.reset(token)

@@ -1,4 +1,5 @@
 """Money from outside (callbacks, forms, API): parsed strictly before anything else looks at it."""
+
 import re
 from decimal import Decimal
 
@@ -19,6 +20,9 @@ def parse_money(value, *, maximum: Decimal = MONEY_MAX, field: str | None = None
         raise DomainError(_("金额格式无效：只能是数字，最多两位小数。"), code="invalid_amount", field=field)
     amount = Decimal(text).quantize(Decimal("0.01"))
     if amount > maximum:
-        raise DomainError(_("金额超出允许的最大值 %(maximum)s。") % {"maximum": f"{maximum:.2f}"},
-                          code="invalid_amount", field=field)
+        raise DomainError(
+            _("金额超出允许的最大值 %(maximum)s。") % {"maximum": f"{maximum:.2f}"},
+            code="invalid_amount",
+            field=field,
+        )
     return amount

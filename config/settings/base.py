@@ -31,12 +31,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us, not a CDN
     "django_filters",
+    "django_prometheus",
     "shop",
     "members",
     "recommender",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.TrustedProxyMiddleware",  # first: everything below sees the client's address
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -48,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -230,14 +235,52 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# LOG_FORMAT=json (production's default): one JSON object a line; every line carries the request id.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.observability.ShopJsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per request with its id, status and duration; off unless asked (gunicorn logs access).
+        "shop.request": {"level": env("REQUEST_LOG_LEVEL", default="WARNING")},
+    },
 }
+
+# Behind a proxy: the addresses (or networks) whose X-Forwarded-For is believed. Empty: no proxy, the
+# header is ignored. config.middleware.TrustedProxyMiddleware then puts the client's address in
+# REMOTE_ADDR, so allauth's and DRF's limits are counted per client, never per proxy.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+ALLAUTH_TRUSTED_PROXY_COUNT = 0  # allauth would trust X-Forwarded-For from any peer; REMOTE_ADDR is right
+REST_FRAMEWORK["NUM_PROXIES"] = 0  # DRF: REMOTE_ADDR, never a client-sent X-Forwarded-For
+
+# Operations: readiness (/readyz), metrics (/metrics, from this machine or with the token), Sentry.
+READINESS_MAX_RUN_AGE_HOURS = env.int("READINESS_MAX_RUN_AGE_HOURS", default=48)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+DEMO_STAFF_LOGIN = env.bool("DEMO_STAFF_LOGIN", default=True)  # seed_demo's admin@example.com
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=None),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,  # members' personal data stays here (PIPL)
+    )
 
 # Content Security Policy sent by config.middleware: everything from our own origin, nothing inline.
 CONTENT_SECURITY_POLICY = (

@@ -1,4 +1,5 @@
 """Payment callbacks and money from outside: parsed strictly, refused quickly, never a 500."""
+
 import time
 from decimal import Decimal
 
@@ -12,15 +13,39 @@ from shop.payments import SandboxProvider
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("text, expected", [("0", "0.00"), ("12", "12.00"), ("12.3", "12.30"),
-                                            ("12.34", "12.34"), ("99999999.99", "99999999.99")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("0", "0.00"), ("12", "12.00"), ("12.3", "12.30"), ("12.34", "12.34"), ("99999999.99", "99999999.99")],
+)
 def test_parse_money_accepts_plain_amounts(text, expected):
     assert parse_money(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["", " 1", "1 ", "-1", "+1", "1.234", "1e3", "1E3", "NaN", "Infinity", "1.",
-                                  ".5", "1,00", "١٢", "1e100000000", "1e999999999999999999", "12345678901",
-                                  "0x10", None, "1_000"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " 1",
+        "1 ",
+        "-1",
+        "+1",
+        "1.234",
+        "1e3",
+        "1E3",
+        "NaN",
+        "Infinity",
+        "1.",
+        ".5",
+        "1,00",
+        "١٢",
+        "1e100000000",
+        "1e999999999999999999",
+        "12345678901",
+        "0x10",
+        None,
+        "1_000",
+    ],
+)
 def test_parse_money_refuses_anything_else(text):
     with pytest.raises(DomainError) as caught:
         parse_money(text)
@@ -35,8 +60,10 @@ def test_parse_money_has_a_ceiling():
 @pytest.mark.parametrize("amount", ["1e100000000", "1e999999999999999999", "NaN", "-Infinity"])
 def test_anonymous_huge_exponent_callback_is_a_quick_400_with_a_reason(client, amount):
     started = time.monotonic()
-    response = client.post(reverse("shop:payment_callback"),
-                           {"reference": "x", "outcome": "succeeded", "amount": amount, "signature": "0"})
+    response = client.post(
+        reverse("shop:payment_callback"),
+        {"reference": "x", "outcome": "succeeded", "amount": amount, "signature": "0"},
+    )
     elapsed = time.monotonic() - started
     assert response.status_code == 400
     assert "金额" in response.content.decode()
@@ -45,8 +72,9 @@ def test_anonymous_huge_exponent_callback_is_a_quick_400_with_a_reason(client, a
 
 def test_callback_amount_is_checked_before_the_signature():
     with pytest.raises(DomainError) as caught:
-        SandboxProvider().verify_callback({"reference": "r", "outcome": "succeeded", "amount": "1e9999",
-                                           "signature": "0" * 64})
+        SandboxProvider().verify_callback(
+            {"reference": "r", "outcome": "succeeded", "amount": "1e9999", "signature": "0" * 64}
+        )
     assert caught.value.code == "bad_callback"
 
 
