@@ -9,9 +9,4 @@ class MembersConfig(AppConfig):
     verbose_name = _("会员")
 
     def ready(self):
-        # seed_demo runs membership's step after the storefront's own steps.
-        from shop import demo
-
-        from members.demo import step_membership
-
-        demo.register_seed_step(step_membership)
+        from members import receivers  # noqa: F401  (listens to the shop's order and review signals)

@@ -1,6 +1,6 @@
 """Demo data for membership: tiers, earning rules, coupon templates and a lively demo shopper.
 
-Registered as a seed_demo step in MembersConfig.ready (see shop.demo.register_seed_step).
+seed_demo runs step_membership after the shop's steps (see demo.seeding).
 """
 from datetime import timedelta
 from decimal import Decimal

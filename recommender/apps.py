@@ -7,3 +7,6 @@ class RecommenderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "recommender"
     verbose_name = _("推荐系统")
+
+    def ready(self):
+        from recommender import receivers  # noqa: F401  (listens to the shop's behaviour signal)

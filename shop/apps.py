@@ -9,4 +9,4 @@ class ShopConfig(AppConfig):
     verbose_name = _("商城")
 
     def ready(self):
-        from shop import signals  # noqa: F401  (connects the login receiver)
+        from shop import receivers  # noqa: F401  (connects the login receiver)

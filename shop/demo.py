@@ -3,7 +3,8 @@
 Members have two or three favourite categories and a hidden taste; products have long-tailed
 (Zipf) popularity and a taste profile; some products are bought together. Events, orders and
 reviews are drawn from that, so collaborative filtering has real signal to find.
-Other apps add their own steps with `register_seed_step` (e.g. points, coupons).
+The shop seeds only its own data (and the shoppers, through the user model); `demo.seeding` runs
+these steps and the other apps' in order.
 """
 import math
 import random
@@ -15,14 +16,26 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 from tqdm import tqdm
 
-from shop.models import (Brand, Cart, Category, Event, Order, OrderLine, OrderStatusChange,
-                         Payment, Product, ProductImage, Review, Tag)
+from shop.models import (
+    Brand,
+    Cart,
+    Category,
+    Event,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Payment,
+    Product,
+    ProductImage,
+    Review,
+    Tag,
+)
 
 SIZES = {
     "small": {"products": 200, "members": 100, "events": 5_000, "orders": 500},
@@ -32,7 +45,6 @@ SIZES = {
 BATCH = 2_000
 TASTE_DIM = 6
 DEMO_SHOPPER = ("demo@example.com", "demo12345")
-DEMO_STAFF = ("admin@example.com", "admin12345")
 MEMBER_PASSWORD = "member12345"
 MEMBER_EMAIL = "member{:04d}@example.com"
 
@@ -230,7 +242,7 @@ def step_catalogue(ctx: SeedContext):
     # Images: four per child category, shared by its products (fast, and small on disk).
     media = Path(settings.MEDIA_ROOT)
     image_names = {}
-    for index, (top_slug, colours, _b, nouns, _p, kid_slug) in enumerate(ctx.bar(child_info, desc="images")):
+    for index, (top_slug, colours, _b, _nouns, _p, kid_slug) in enumerate(ctx.bar(child_info, desc="images")):
         for variant in range(4):
             name = f"demo/{top_slug}-{kid_slug}-{variant}.jpg"
             # The category's name (its products share these images); Latin if no CJK font.
@@ -303,8 +315,7 @@ def step_members(ctx: SeedContext):
     """Members (one precomputed password hash for all), each with favourite categories and a taste."""
     from allauth.account.models import EmailAddress
 
-    from members.models import User
-
+    User = get_user_model()
     n = ctx.counts["members"]
     password = make_password(MEMBER_PASSWORD)
     demo, _created = User.objects.get_or_create(email=DEMO_SHOPPER[0], defaults={"username": DEMO_SHOPPER[0]})
@@ -544,44 +555,18 @@ def step_product_totals(ctx: SeedContext):
 SEED_STEPS = [step_catalogue, step_members, step_orders, step_reviews, step_events, step_product_totals]
 
 
-def register_seed_step(step, *, after=None):
-    """Add a step `step(ctx: SeedContext)` (after the named step function, or at the end)."""
-    if step in SEED_STEPS:
-        return
-    if after is None:
-        SEED_STEPS.append(step)
-    else:
-        SEED_STEPS.insert(SEED_STEPS.index(after) + 1, step)
-
-
 def demo_has_data() -> bool:
     return Product.objects.exists()
 
 
-def demo_logins_ensure() -> list[tuple[str, str]]:
-    """Make sure the demo shopper and the staff login exist with verified emails; return them."""
-    from allauth.account.models import EmailAddress
+def shop_demo_reset():
+    """Delete the shop's data and the generated shoppers (keeps other accounts).
 
-    from members.models import User
-
-    for (email, password), staff in ((DEMO_SHOPPER, False), (DEMO_STAFF, True)):
-        user = User.objects.filter(email=email).first() or User(email=email, username=email)
-        user.set_password(password)
-        user.is_staff = user.is_superuser = staff
-        user.is_active = True
-        user.save()
-        EmailAddress.objects.update_or_create(user=user, email=email,
-                                              defaults={"verified": True, "primary": True})
-    return [DEMO_SHOPPER, DEMO_STAFF]
-
-
-def demo_reset():
-    """Delete the shop's data and the generated members (keeps other accounts)."""
-    from members.demo import membership_demo_reset
-    from members.models import User
-
+    Rows of other apps that protect orders (points ledger, coupon redemptions) go first: the caller
+    (demo.seeding) resets those apps before this.
+    """
+    User = get_user_model()
     with transaction.atomic():
-        membership_demo_reset()  # ledger rows and coupon redemptions protect their orders
         Event.objects.all().delete()
         Review.objects.all().delete()
         Cart.objects.all().delete()
@@ -596,16 +581,8 @@ def demo_reset():
         User.objects.filter(email=DEMO_SHOPPER[0]).delete()
 
 
-def demo_seed(*, size="medium", seed=42, stdout=None, verbosity=1, progress=False) -> SeedContext:
-    """Run every seed step in one transaction; returns the context (counts and created objects)."""
+def shop_caches_forget():
+    """Forget the cached navigation and category tree once new categories are in."""
     from shop.selectors import catalogue_caches_forget
 
-    ctx = SeedContext(size=size, seed=seed, stdout=stdout, verbosity=verbosity, progress=progress)
-    # Under DEBUG Django keeps the text of every query; for a million inserted rows that is slow
-    # and large, so the SQL log is off while seeding.
-    with override_settings(DEBUG=False), transaction.atomic():
-        for step in SEED_STEPS:
-            ctx.say(f"{step.__doc__.splitlines()[0] if step.__doc__ else step.__name__}")
-            step(ctx)
     catalogue_caches_forget()
-    return ctx

@@ -1,12 +1,33 @@
 """Read-only queries for the storefront: catalogue listings, product pages, carts and orders."""
-from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum, prefetch_related_objects
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from shop.models import (Brand, Cart, CartItem, Category, Order, OrderLine, OrderStatusChange,
-                         Product, ProductImage, Review)
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, prefetch_related_objects
+
+from shop.models import (
+    ZERO,
+    Brand,
+    Cart,
+    CartItem,
+    Category,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Product,
+    ProductImage,
+    Review,
+)
 from shop.visitor import SESSION_HAS_CART_KEY, visitor_key
 
 CATEGORY_TREE_CACHE_KEY = "shop:category-tree:v1"
+NAV_CATEGORIES_CACHE_KEY = "shop:nav-categories:v1"
+NAV_CATEGORIES_TTL = 300
+
+# A caller's extra columns on product cards, e.g. membership's favourite flag (`saved_by_visitor`)
+# that the page's favourite button reads; the shop itself knows nothing of favourites.
+CardAnnotation = Callable[[QuerySet], QuerySet] | None
 
 
 def cart_for_request(request):
@@ -48,42 +69,28 @@ SORTS = {
 }
 
 
-def with_favourite_flag(queryset, user):
-    """For a member, each product carries `saved_by_visitor` (the favourite button reads it instead
-    of querying the member's favourites); guests' querysets are unchanged."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return queryset
-    from members.models import Favourite
-
-    return queryset.annotate(saved_by_visitor=Exists(
-        Favourite.objects.filter(user_id=user.pk, product_id=OuterRef("pk"))))
+def _annotated(queryset, annotate: CardAnnotation):
+    return annotate(queryset) if annotate is not None else queryset
 
 
-def product_cards(user=None):
+def product_cards(annotate: CardAnnotation = None):
     """Active products with what a product card shows, in a fixed number of queries per page."""
-    return with_favourite_flag(
+    return _annotated(
         Product.objects.filter(is_active=True).select_related("brand")
-        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))), user)
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))),
+        annotate)
 
 
 CARD_IMAGES = Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
 
 
-def products_for_home(*, limit=8, user=None):
+def products_for_home(*, limit=8, annotate: CardAnnotation = None):
     """(new arrivals, best sellers): two product queries and one images query for both lists."""
-    cards = with_favourite_flag(Product.objects.filter(is_active=True).select_related("brand"), user)
+    cards = _annotated(Product.objects.filter(is_active=True).select_related("brand"), annotate)
     new_arrivals = list(cards.order_by("-created_at", "-id")[:limit])
     best_sellers = list(cards.order_by("-sales_count", "-id")[:limit])
     prefetch_related_objects([*new_arrivals, *best_sellers], CARD_IMAGES)
     return new_arrivals, best_sellers
-
-
-def products_new_arrivals(*, limit=8):
-    return list(product_cards().order_by("-created_at", "-id")[:limit])
-
-
-def products_best_sellers(*, limit=8):
-    return list(product_cards().order_by("-sales_count", "-id")[:limit])
 
 
 def category_tree():
@@ -125,8 +132,8 @@ def products_filter(queryset, *, min_price=None, max_price=None, brand_slugs=(),
     return queryset.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
-def category_products(category, user=None, **filters):
-    return products_filter(product_cards(user).filter(category_id__in=category_descendant_ids(category)),
+def category_products(category, annotate: CardAnnotation = None, **filters):
+    return products_filter(product_cards(annotate).filter(category_id__in=category_descendant_ids(category)),
                            **filters)
 
 
@@ -149,13 +156,13 @@ def search_terms(query: str) -> list[str]:
     return terms[:SEARCH_MAX_TERMS]
 
 
-def products_search(query: str, user=None, **filters):
+def products_search(query: str, annotate: CardAnnotation = None, **filters):
     """Products whose name, brand or description contain every term (substring match: works for
     Chinese, which has no spaces between words, on SQLite and PostgreSQL alike)."""
     terms = search_terms(query)
     if not terms:
         return Product.objects.none()
-    queryset = product_cards(user)
+    queryset = product_cards(annotate)
     for term in terms:
         queryset = queryset.filter(Q(name__icontains=term) | Q(brand__name__icontains=term)
                                    | Q(description__icontains=term))
@@ -163,9 +170,9 @@ def products_search(query: str, user=None, **filters):
     return products_filter(queryset, **filters)
 
 
-def product_for_page(slug, user=None):
+def product_for_page(slug, annotate: CardAnnotation = None):
     """The product page's product: brand, category (and parent), images and tags; or None."""
-    return (with_favourite_flag(Product.objects.filter(slug=slug, is_active=True), user)
+    return (_annotated(Product.objects.filter(slug=slug, is_active=True), annotate)
             .select_related("brand", "category", "category__parent")
             .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
             .first())
@@ -224,9 +231,57 @@ def cart_lines(cart):
                 .order_by("added_at", "id"))
 
 
+def nav_categories():
+    """Top-level active categories as plain dicts; cached because every page shows them."""
+    categories = cache.get(NAV_CATEGORIES_CACHE_KEY)
+    if categories is None:
+        categories = [
+            {"name": c.name, "slug": c.slug, "url": c.get_absolute_url()}
+            for c in Category.objects.filter(parent__isnull=True, is_active=True)
+        ]
+        cache.set(NAV_CATEGORIES_CACHE_KEY, categories, NAV_CATEGORIES_TTL)
+    return categories
+
+
+@dataclass
+class CartSummary:
+    """The cart as the cart page and the API show it: lines at today's prices and their totals."""
+
+    cart: Cart | None
+    lines: list = field(default_factory=list)  # CartItem with product, brand and images
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), ZERO)
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def price_changed(self) -> bool:
+        return any(line.price_changed for line in self.lines)
+
+    @property
+    def unavailable(self) -> bool:
+        """A line that cannot be bought as it is (product gone, or more than the stock)."""
+        return any(not line.product.is_active or line.quantity > line.product.stock for line in self.lines)
+
+
+def cart_summary_for_request(request) -> CartSummary:
+    """The visitor's cart and its lines (two queries; none for a visitor without a cart)."""
+    cart = cart_for_request(request)
+    return CartSummary(cart=cart, lines=cart_lines(cart))
+
+
+def order_for_idempotency_key(user, key):
+    """The member's order placed with this checkout page's key, or None (a repeated submit finds it)."""
+    key = str(key or "").strip()
+    if not user.is_authenticated or not key or len(key) > 64:
+        return None
+    return Order.objects.filter(user=user, idempotency_key=key).first()
+
+
 def catalogue_caches_forget():
     """Forget cached navigation and category tree after categories change."""
-    from shop.context_processors import nav_categories_forget
-
-    cache.delete(CATEGORY_TREE_CACHE_KEY)
-    nav_categories_forget()
+    cache.delete_many([CATEGORY_TREE_CACHE_KEY, NAV_CATEGORIES_CACHE_KEY])

@@ -1,22 +1,20 @@
-"""Signal receivers: entry points only; the rules live in the services they call."""
-import logging
+"""What happened in the shop: domain signals that members and recommender listen to (shop imports neither).
 
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+Sent inside the service's transaction (a receiver's writes commit or roll back with it, and a receiver
+that raises refuses the change): order_placed, order_paid, order_shipped, order_completed,
+order_cancelled, order_refunded, review_approved, review_rejected. Every order signal carries
+`order`; review signals carry `review`.
+Sent robustly (a receiver's failure is logged, never raised): behaviour_recorded, carrying `event`;
+its receivers put slow work after the commit (transaction.on_commit).
+"""
+from django.dispatch import Signal
 
-from shop.services.sessions import session_merge_into_member
-from shop.visitor import visitor_key
-
-logger = logging.getLogger(__name__)
-
-
-@receiver(user_logged_in, dispatch_uid="shop.merge_visitor_into_member")
-def merge_visitor_into_member(sender, request, user, **kwargs):
-    # The visitor id lives inside the session data, which login() keeps while it cycles the key.
-    key = visitor_key(request) if request is not None else ""
-    if not key:
-        return
-    try:
-        session_merge_into_member(session_key=key, user=user)
-    except Exception:  # logging in must not fail because a cart could not be merged
-        logger.exception("could not merge visitor %s into member %s", key, user.pk)
+order_placed = Signal()
+order_paid = Signal()
+order_shipped = Signal()
+order_completed = Signal()
+order_cancelled = Signal()
+order_refunded = Signal()
+review_approved = Signal()
+review_rejected = Signal()
+behaviour_recorded = Signal()

@@ -4,6 +4,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,22 +12,39 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from members.selectors import checkout_address_initial
-from shop import selectors
 from core.errors import DomainError
 from core.http import client_ip, safe_next_url
-from shop.forms import (AddToCartForm, CartQuantityForm, CartRemoveForm, CheckoutForm,
-                        ListingFilterForm, ReviewForm)
+from members.models import Favourite
+from members.selectors import checkout_address_initial
+from recommender.surfaces import (
+    recommendation_blocks_for_cart,
+    recommendation_blocks_for_home,
+    recommendation_blocks_for_order,
+    recommendation_blocks_for_product,
+)
+from shop import selectors
+from shop.forms import (
+    AddToCartForm,
+    CartQuantityForm,
+    CartRemoveForm,
+    CheckoutForm,
+    ListingFilterForm,
+    ReviewForm,
+)
 from shop.models import Event, Payment
 from shop.payments import provider_get
-from shop.services.cart import cart_add, cart_get_or_create, cart_prices_acknowledge, cart_remove, cart_set_quantity
+from shop.services.cart import (
+    cart_add,
+    cart_get_or_create,
+    cart_prices_acknowledge,
+    cart_remove,
+    cart_set_quantity,
+)
 from shop.services.checkout import checkout_summary, order_place
 from shop.services.events import event_record_for_request
 from shop.services.orders import order_cancel, payment_callback_handle, payment_start
 from shop.services.reviews import member_has_bought, review_submit
 from shop.visitor import SESSION_HAS_CART_KEY, visitor_key
-from recommender.surfaces import (recommendation_blocks_for_cart, recommendation_blocks_for_home,
-                                  recommendation_blocks_for_order, recommendation_blocks_for_product)
 
 logger = logging.getLogger(__name__)
 REVIEWS_PER_PAGE = 10
@@ -48,18 +66,23 @@ def _query_without_page(request):
     return params.urlencode()
 
 
+def _favourite_flag(user):
+    """For a member, each product card carries `saved_by_visitor` (the favourite button reads it instead
+    of querying the member's favourites); guests' cards are unchanged."""
+    if not user.is_authenticated:
+        return None
+    return lambda queryset: queryset.annotate(saved_by_visitor=Exists(
+        Favourite.objects.filter(user_id=user.pk, product_id=OuterRef("pk"))))
 
 
 # --- Catalogue -------------------------------------------------------------------------------
 
 @require_GET
 def home(request):
-    from shop.context_processors import nav_categories
-
     # Ten fill two rows of five on a wide screen and five rows of two on a phone.
-    new_arrivals, best_sellers = selectors.products_for_home(limit=10, user=request.user)
+    new_arrivals, best_sellers = selectors.products_for_home(limit=10, annotate=_favourite_flag(request.user))
     return render(request, "shop/home.html", {
-        "top_categories": nav_categories(),
+        "top_categories": selectors.nav_categories(),
         "new_arrivals": new_arrivals,
         "best_sellers": best_sellers,
         "rec_blocks": recommendation_blocks_for_home(request),
@@ -73,7 +96,7 @@ def category(request, slug):
         raise Http404(_("分类不存在。"))
     brands = selectors.category_brands(current)
     form = ListingFilterForm(request.GET or None, brands=brands)
-    products = selectors.category_products(current, user=request.user, **form.filters())
+    products = selectors.category_products(current, annotate=_favourite_flag(request.user), **form.filters())
     tree = selectors.category_tree()
     return render(request, "shop/category.html", {
         "category": current,
@@ -89,7 +112,7 @@ def category(request, slug):
 def search(request):
     query = selectors.search_query_clean(request.GET.get("q"))
     form = ListingFilterForm(request.GET or None, default_sort="bestselling")
-    products = selectors.products_search(query, user=request.user, **form.filters())
+    products = selectors.products_search(query, annotate=_favourite_flag(request.user), **form.filters())
     page_obj = _page(request, products, selectors.PAGE_SIZE)
     if query and page_obj.number == 1:
         event_record_for_request(request, kind=Event.Kind.SEARCH, query=query,
@@ -102,7 +125,7 @@ def search(request):
 
 @require_GET
 def product(request, slug):
-    item = selectors.product_for_page(slug, user=request.user)
+    item = selectors.product_for_page(slug, annotate=_favourite_flag(request.user))
     if item is None:
         raise Http404(_("商品不存在或已下架。"))
     distribution = selectors.product_rating_distribution(item)
@@ -157,19 +180,17 @@ def _cart_for_change(request):
 
 @require_GET
 def cart(request):
-    current = selectors.cart_for_request(request)
-    lines = selectors.cart_lines(current)
-    subtotal = sum((line.line_total for line in lines), 0)
+    summary = selectors.cart_summary_for_request(request)
+    lines = summary.lines
     return render(request, "shop/cart.html", {
         "lines": [(line, CartQuantityForm(initial={"product_id": line.product_id,
                                                    "quantity": line.quantity})) for line in lines],
-        "subtotal": subtotal,
-        "price_changed": any(line.price_changed for line in lines),
-        "unavailable": any(not line.product.is_active or line.quantity > line.product.stock
-                           for line in lines),
+        "subtotal": summary.subtotal,
+        "price_changed": summary.price_changed,
+        "unavailable": summary.unavailable,
         # The header's cart size, known from the lines: spares the context processor's query.
-        "cart_count": sum(line.quantity for line in lines),
-        "rec_blocks": recommendation_blocks_for_cart(request, current,
+        "cart_count": summary.item_count,
+        "rec_blocks": recommendation_blocks_for_cart(request, summary.cart,
                                                      product_ids=[line.product_id for line in lines]),
     })
 
@@ -235,6 +256,11 @@ def cart_remove_view(request):
 
 @login_required
 def checkout(request):
+    if request.method == "POST" and "preview" not in request.POST:
+        # A repeated submit of a page whose order exists goes to that order's payment, as the first did.
+        placed = selectors.order_for_idempotency_key(request.user, request.POST.get("idempotency_key"))
+        if placed is not None:
+            return _pay_redirect(request, placed)
     current = selectors.cart_for_request(request)
     lines = selectors.cart_lines(current)
     if not lines:

@@ -1,7 +1,8 @@
 """The seam between checkout (shop) and membership: coupons, points and loyalty on orders.
 
-shop.services calls these at fixed points of an order's life; membership owns what they do.
-Every function that changes state runs inside the caller's transaction.
+Checkout asks MemberDiscountPolicy (named by settings.SHOP_DISCOUNT_POLICY, see shop.discounts) for
+coupon and points discounts; members.receivers calls the order and review functions when the shop's
+signals say what happened. Every function that changes state runs inside the caller's transaction.
 """
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
@@ -9,11 +10,11 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from members.models import Coupon, CouponRedemption, CouponTemplate, EarningRules, PointsAccount
 from members.services import coupons as coupon_services
 from members.services import points as points_services
 from members.services.tiers import tier_recompute
-from core.errors import DomainError
 
 ZERO = Decimal("0.00")
 
@@ -154,6 +155,18 @@ def checkout_discounts_apply(*, order, user, lines, coupon_code="", points=0, cl
         if quote.points_used:
             points_services.points_redeem(user=user, order=order, points=quote.points_used)
         return quote
+
+
+class MemberDiscountPolicy:
+    """shop.discounts.DiscountPolicy for membership: coupon codes and points."""
+
+    def quote(self, *, user, lines, subtotal, coupon_code="", points=0, client_ip="") -> DiscountQuote:
+        return checkout_discounts_quote(user=user, lines=lines, subtotal=subtotal, coupon_code=coupon_code,
+                                        points=points, client_ip=client_ip)
+
+    def apply(self, *, order, user, lines, coupon_code="", points=0, client_ip="") -> DiscountQuote:
+        return checkout_discounts_apply(order=order, user=user, lines=lines, coupon_code=coupon_code,
+                                        points=points, client_ip=client_ip)
 
 
 def order_paid(*, order) -> None:

@@ -2,9 +2,8 @@
 import logging
 from collections import Counter
 
-from recommender.experiments import arm_for
 from recommender.models import Experiment
-from recommender.serving import serving_state
+from recommender.experiments import arm_for
 from shop.models import Event
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,9 @@ def impressions_record(*, user, session_key: str = "", blocks) -> int:
 def _experiment_name(arm_name):
     if not arm_name:
         return ""
-    experiment = serving_state()["experiment"]  # cached with the active run: no query per page
+    from recommender.selectors import serving_state  # cached with the active run: no query per page
+
+    experiment = serving_state()["experiment"]
     return experiment["name"] if experiment else ""
 
 

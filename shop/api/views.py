@@ -7,12 +7,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from recommender.services.tracking import recommendation_click_record
-from shop import selectors
 from core.errors import DomainError
 from core.http import client_ip
-from shop.models import ZERO, Category, Event, Order, Product
-from shop.payments import provider_get
+from recommender.services.tracking import recommendation_click_record
+from shop import selectors
+from shop.models import Category, Event, Product
 from shop.services import cart as cart_services
 from shop.services import checkout as checkout_services
 from shop.services import orders as order_services
@@ -21,9 +20,6 @@ from shop.services.events import event_record_for_request
 from shop.visitor import visitor_key
 
 from . import serializers as s
-
-
-
 
 # --- Catalogue -------------------------------------------------------------------------------
 
@@ -119,14 +115,13 @@ class ProductReviewListView(generics.ListCreateAPIView):
 # --- Cart and checkout -----------------------------------------------------------------------
 
 def cart_payload(request):
-    cart = selectors.cart_for_request(request)
-    lines = selectors.cart_lines(cart)
+    summary = selectors.cart_summary_for_request(request)
     return {
         "lines": [{"product": item.product, "quantity": item.quantity, "unit_price": item.unit_price,
                    "price_changed": item.price_changed, "line_total": item.line_total}
-                  for item in lines],
-        "item_count": sum(item.quantity for item in lines),
-        "subtotal": sum((item.line_total for item in lines), ZERO),
+                  for item in summary.lines],
+        "item_count": summary.item_count,
+        "subtotal": summary.subtotal,
     }
 
 
@@ -235,8 +230,7 @@ class OrderListView(generics.ListAPIView):
         else:
             address = dict(params["address"])
         address["note"] = params.get("note", "")
-        existed = Order.objects.filter(idempotency_key=params["idempotency_key"],
-                                       user=request.user).exists()
+        existed = selectors.order_for_idempotency_key(request.user, params["idempotency_key"]) is not None
         order = checkout_services.order_place(
             user=request.user, cart=selectors.cart_for_request(request), address=address,
             shipping_method=params["shipping_method"], idempotency_key=params["idempotency_key"],
@@ -289,10 +283,8 @@ class OrderSandboxPaymentView(MemberAPIView):
     def post(self, request, number):
         data = s.SandboxPaymentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = own_order(request, number)
-        payment, _url = order_services.payment_start(order=order, provider_name="sandbox")
-        callback = provider_get("sandbox").callback_fields(payment, data.validated_data["outcome"])
-        payment = order_services.payment_callback_handle(data=callback, provider_name="sandbox")
+        payment = order_services.payment_sandbox_settle(order=own_order(request, number),
+                                                        outcome=data.validated_data["outcome"])
         return Response(s.PaymentSerializer({
             "reference": payment.reference, "provider": payment.provider, "amount": payment.amount,
             "status": payment.status, "order": own_order(request, number)}).data)

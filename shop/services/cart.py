@@ -1,8 +1,15 @@
-"""Cart changes: add, set quantity, remove, and taking note of price changes."""
+"""Cart changes: add, set quantity, remove, and taking note of price changes.
+
+Every change locks the cart row first (checkout holds the same lock while it turns the cart into an
+order), so one cart's changes and its checkout run one after another and always lock in one order:
+cart, then its lines, then products.
+"""
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.locks import lock_row, lock_row_or_none, lock_rows
 from shop.models import Cart, CartItem, Event, Product
 from shop.services.events import event_record
 
@@ -23,6 +30,14 @@ def cart_get_or_create(*, user=None, session_key=""):
     except IntegrityError:  # a concurrent request created it first
         cart = Cart.objects.get(**lookup)
     return cart
+
+
+def cart_lock(cart: Cart) -> Cart:
+    """Lock the cart row (read again); call inside a transaction before touching its lines."""
+    try:
+        return lock_row(Cart.objects.all(), cart.pk)
+    except Cart.DoesNotExist:  # merged into the member's cart at login meanwhile
+        raise DomainError(_("购物车已变化，请刷新后重试。"), code="cart_changed") from None
 
 
 def _active_product(product_id):
@@ -66,16 +81,18 @@ def cart_add(*, cart: Cart, product_id, quantity=1) -> CartItem:
     """Add `quantity` of a product (the price always comes from the database, never the form)."""
     quantity = _check_quantity(quantity)
     product = _active_product(product_id)
-    item = CartItem.objects.select_for_update().filter(cart=cart, product=product).first()
+    # Concurrent first adds of one product queue on the cart lock, so the second finds the line the
+    # first inserted instead of inserting a duplicate (once a 500 on the unique constraint).
+    cart_lock(cart)
+    item = lock_row_or_none(CartItem.objects.filter(cart=cart, product=product))
     new_quantity = quantity + (item.quantity if item else 0)
     if new_quantity > MAX_QUANTITY_PER_LINE:
         raise DomainError(_("每件商品最多购买 %(max)s 件。") % {"max": MAX_QUANTITY_PER_LINE},
                           code="invalid_quantity")
     _check_stock(product, new_quantity)
     if item:
-        item.quantity = new_quantity
-        item.unit_price = product.price
-        item.save(update_fields=["quantity", "unit_price"])
+        CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity, unit_price=product.price)
+        item.refresh_from_db(fields=["quantity", "unit_price"])
     else:
         item = CartItem.objects.create(cart=cart, product=product, quantity=quantity,
                                        unit_price=product.price)
@@ -95,8 +112,9 @@ def cart_set_quantity(*, cart: Cart, product_id, quantity) -> CartItem | None:
         cart_remove(cart=cart, product_id=product_id)
         return None
     quantity = _check_quantity(quantity)
-    item = (CartItem.objects.select_for_update().select_related("product")
-            .filter(cart=cart, product_id=_int_or_none(product_id)).first())
+    cart_lock(cart)
+    item = lock_row_or_none(CartItem.objects.select_related("product")
+                            .filter(cart=cart, product_id=_int_or_none(product_id)))
     if item is None:
         raise DomainError(_("购物车中没有这件商品。"), code="not_in_cart")
     if not item.product.is_active:
@@ -114,8 +132,9 @@ def cart_set_quantity(*, cart: Cart, product_id, quantity) -> CartItem | None:
 
 @transaction.atomic
 def cart_remove(*, cart: Cart, product_id) -> None:
-    item = (CartItem.objects.select_for_update().select_related("product")
-            .filter(cart=cart, product_id=_int_or_none(product_id)).first())
+    cart_lock(cart)
+    item = lock_row_or_none(CartItem.objects.select_related("product")
+                            .filter(cart=cart, product_id=_int_or_none(product_id)))
     if item is None:
         raise DomainError(_("购物车中没有这件商品。"), code="not_in_cart")
     item.delete()
@@ -126,7 +145,8 @@ def cart_remove(*, cart: Cart, product_id) -> None:
 def cart_prices_acknowledge(*, cart: Cart) -> int:
     """Take the current prices as seen (clears the "price changed" notices); returns lines changed."""
     changed = 0
-    for item in CartItem.objects.select_for_update().select_related("product").filter(cart=cart):
+    cart_lock(cart)
+    for item in lock_rows(CartItem.objects.select_related("product").filter(cart=cart)):
         if item.unit_price != item.product.price:
             item.unit_price = item.product.price
             item.save(update_fields=["unit_price"])
@@ -139,8 +159,9 @@ def cart_merge(*, source: Cart, target: Cart) -> None:
     """Move a guest cart's lines into the member's cart (quantities add up, capped at stock)."""
     if source.pk == target.pk:
         return
-    existing = {i.product_id: i for i in CartItem.objects.select_for_update().filter(cart=target)}
-    for item in CartItem.objects.select_for_update().select_related("product").filter(cart=source):
+    lock_rows(Cart.objects.filter(pk__in=[source.pk, target.pk]))
+    existing = {i.product_id: i for i in lock_rows(CartItem.objects.filter(cart=target))}
+    for item in lock_rows(CartItem.objects.select_related("product").filter(cart=source)):
         cap = min(item.product.stock, MAX_QUANTITY_PER_LINE)
         if item.product_id in existing:
             kept = existing[item.product_id]

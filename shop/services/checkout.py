@@ -9,9 +9,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.services import checkout_hooks
 from core.errors import DomainError
+from core.locks import lock_rows
+from shop import signals
+from shop.discounts import discount_policy
 from shop.models import ZERO, CartItem, Order, OrderLine, OrderStatusChange, Product
+from shop.services.cart import cart_lock
 
 ADDRESS_FIELDS = ("recipient_name", "phone", "province", "city", "district", "address_line",
                   "postcode", "note")
@@ -60,9 +63,8 @@ def checkout_summary(*, user, cart, shipping_method, coupon_code="", points=0,
     summary = CheckoutSummary(lines=lines, subtotal=subtotal, shipping_method=shipping_method)
     if shipping_method in shipping_methods():
         summary.shipping_fee = shipping_fee_for(method=shipping_method, subtotal=subtotal)
-    quote = checkout_hooks.checkout_discounts_quote(user=user, lines=lines, subtotal=subtotal,
-                                                    coupon_code=coupon_code, points=points,
-                                                    client_ip=client_ip)
+    quote = discount_policy().quote(user=user, lines=lines, subtotal=subtotal, coupon_code=coupon_code,
+                                    points=points, client_ip=client_ip)
     summary.coupon_discount = quote.coupon_discount
     summary.points_discount = quote.points_discount
     summary.points_used = quote.points_used
@@ -103,8 +105,10 @@ def order_place(*, user, cart, address: dict, shipping_method: str, idempotency_
                 coupon_code: str = "", points: int = 0, client_ip: str = "") -> Order:
     """Turn the cart into an order awaiting payment; the same idempotency key returns the same order.
 
-    Product rows are locked in primary-key order and stock is taken with a conditional update, so
-    two checkouts of the last unit sell it once. Prices come from the database, never the client.
+    The cart row is locked and its lines read inside the lock, so a cart becomes one order however
+    many checkout pages submit it; the others find it empty (or, with the same key, get the first
+    order). Product rows are locked in primary-key order and stock is taken with a conditional
+    update, so two checkouts of the last unit sell it once. Prices come from the database.
     """
     if not user or not user.is_authenticated:
         raise DomainError(_("请先登录。"), code="login_required")
@@ -142,12 +146,16 @@ def _order_place_atomic(*, user, cart, address, shipping_method, idempotency_key
         raise DomainError(_("积分必须是整数。"), code="invalid_points", field="points") from None
     if cart is None or cart.user_id != user.pk:
         raise DomainError(_("购物车是空的。"), code="empty_cart")
+    cart_lock(cart)
+    # A double submit that waited for the lock finds the order the first one placed.
+    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return _same_owner_or_error(existing, user)
     items = list(CartItem.objects.filter(cart=cart).order_by("product_id"))
     if not items:
         raise DomainError(_("购物车是空的。"), code="empty_cart")
     # Lock the products in a fixed order, then read stock and price inside the lock.
-    products = {p.pk: p for p in Product.objects.select_for_update()
-                .filter(pk__in=[i.product_id for i in items]).order_by("pk")}
+    products = {p.pk: p for p in lock_rows(Product.objects.filter(pk__in=[i.product_id for i in items]))}
     lines = []
     for item in items:
         product = products.get(item.product_id)
@@ -164,9 +172,8 @@ def _order_place_atomic(*, user, cart, address, shipping_method, idempotency_key
     order = _order_create(user=user, idempotency_key=idempotency_key, subtotal=subtotal,
                           shipping_fee=shipping_fee, total=subtotal + shipping_fee,
                           shipping_method=shipping_method, **address)
-    quote = checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=lines,
-                                                    coupon_code=coupon_code, points=points,
-                                                    client_ip=client_ip)
+    quote = discount_policy().apply(order=order, user=user, lines=lines, coupon_code=coupon_code,
+                                    points=points, client_ip=client_ip)
     order.coupon_discount = quote.coupon_discount
     order.points_discount = quote.points_discount
     order.points_used = quote.points_used
@@ -187,4 +194,5 @@ def _order_place_atomic(*, user, cart, address, shipping_method, idempotency_key
     OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status,
                                      changed_by=user)
     CartItem.objects.filter(cart=cart).delete()
+    signals.order_placed.send(sender=Order, order=order)
     return order

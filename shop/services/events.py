@@ -4,6 +4,7 @@ import logging
 from django.db import connection, transaction
 
 from shop.models import Event
+from shop.signals import behaviour_recorded
 from shop.visitor import visitor_key
 
 logger = logging.getLogger(__name__)
@@ -15,6 +16,13 @@ def _inside_transaction():
     """True inside a transaction the code opened (not the one a test case wraps every test in)."""
     return connection.in_atomic_block and any(
         not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def _announce(event):
+    """Tell listeners (the recommender's refresh); a listener's failure is logged, never raised."""
+    for receiver, result in behaviour_recorded.send_robust(sender=Event, event=event):
+        if isinstance(result, Exception):
+            logger.error("%s failed on a %s event", receiver, event.kind, exc_info=result)
 
 
 def event_record(*, kind, user=None, session_key="", product=None, query="", value=None,
@@ -39,11 +47,7 @@ def event_record(*, kind, user=None, session_key="", product=None, query="", val
                 event.save(force_insert=True)
         else:
             event.save(force_insert=True)
-        if event.user_id and event.product_id:
-            # Refresh the member's recommendations soon after (queued on commit, debounced, never raises).
-            from recommender.services.refresh import refresh_schedule
-
-            refresh_schedule(user_id=event.user_id, kind=kind)
+        _announce(event)
         return event
     except Exception:
         logger.exception("could not record %s event", kind)

@@ -8,8 +8,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.services import checkout_hooks
 from core.errors import DomainError
+from core.locks import lock_row, lock_row_or_none
+from shop import signals
 from shop.models import Event, Order, OrderLine, OrderStatusChange, Payment, Product
 from shop.payments import provider_get
 from shop.services.events import event_record
@@ -22,13 +23,8 @@ STATUS_TIME_FIELD = {S.PAID: "paid_at", S.SHIPPED: "shipped_at", S.COMPLETED: "c
                      S.CANCELLED: "cancelled_at", S.REFUNDED: "refunded_at"}
 
 
-def _lock(order) -> Order:
-    """The order row, locked and read again (its state may have moved since the caller loaded it)."""
-    return Order.objects.select_for_update().get(pk=order.pk)
-
-
 def _transition(order, *, allowed_from, to, by=None, note="") -> Order:
-    locked = _lock(order)
+    locked = lock_row(Order.objects.all(), order.pk)
     if locked.status not in allowed_from:
         raise DomainError(
             _("订单当前状态为“%(status)s”，不能执行此操作。") % {"status": locked.get_status_display()},
@@ -58,7 +54,7 @@ def order_mark_paid(*, order: Order, by=None, note="") -> Order:
     lines = list(OrderLine.objects.filter(order=order, product__isnull=False).order_by("product_id"))
     for line in lines:
         Product.objects.filter(pk=line.product_id).update(sales_count=F("sales_count") + line.quantity)
-    checkout_hooks.order_paid(order=order)
+    signals.order_paid.send(sender=Order, order=order)  # points earned commit with the payment
     for line in lines:
         event_record(kind=Event.Kind.PURCHASE, user=order.user, product_id=line.product_id,
                      value=line.quantity, context={"order": order.number})
@@ -67,13 +63,15 @@ def order_mark_paid(*, order: Order, by=None, note="") -> Order:
 
 @transaction.atomic
 def order_ship(*, order: Order, by=None, note="") -> Order:
-    return _transition(order, allowed_from={S.PAID}, to=S.SHIPPED, by=by, note=note)
+    order = _transition(order, allowed_from={S.PAID}, to=S.SHIPPED, by=by, note=note)
+    signals.order_shipped.send(sender=Order, order=order)
+    return order
 
 
 @transaction.atomic
 def order_complete(*, order: Order, by=None, note="") -> Order:
     order = _transition(order, allowed_from={S.SHIPPED}, to=S.COMPLETED, by=by, note=note)
-    checkout_hooks.order_completed(order=order)
+    signals.order_completed.send(sender=Order, order=order)
     return order
 
 
@@ -84,7 +82,7 @@ def order_cancel(*, order: Order, by=None, note="") -> Order:
     _return_stock(order)
     Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
         status=Payment.Status.CANCELLED)
-    checkout_hooks.order_cancelled(order=order)
+    signals.order_cancelled.send(sender=Order, order=order)  # coupon and points go back with it
     return order
 
 
@@ -99,7 +97,7 @@ def order_refund(*, order: Order, by=None, note="") -> Order:
             sales_count=F("sales_count") - line.quantity)
     Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).update(
         status=Payment.Status.REFUNDED)
-    checkout_hooks.order_refunded(order=order)
+    signals.order_refunded.send(sender=Order, order=order)  # earned points are taken back with it
     return order
 
 
@@ -120,7 +118,7 @@ def orders_cancel_unpaid(*, older_than=UNPAID_ORDER_TIMEOUT) -> int:
 @transaction.atomic
 def payment_start(*, order: Order, provider_name="sandbox") -> tuple[Payment, str]:
     """A pending payment for the order's total (reused if one is open) and the URL to pay it at."""
-    order = _lock(order)
+    order = lock_row(Order.objects.all(), order.pk)
     if not order.is_payable:
         raise DomainError(_("该订单无需付款。"), code="not_payable")
     provider = provider_get(provider_name)
@@ -136,14 +134,14 @@ def payment_start(*, order: Order, provider_name="sandbox") -> tuple[Payment, st
 def payment_callback_handle(*, data, provider_name="sandbox") -> Payment:
     """Apply a provider callback once: a repeated callback finds the payment settled and changes nothing."""
     result = provider_get(provider_name).verify_callback(data)
-    payment = Payment.objects.select_for_update().filter(reference=result.reference).first()
+    payment = lock_row_or_none(Payment.objects.filter(reference=result.reference))
     if payment is None:
         raise DomainError(_("找不到这笔支付。"), code="payment_not_found")
     if payment.status != Payment.Status.PENDING:
         return payment  # already settled: the first callback won
     if result.amount != payment.amount:
         raise DomainError(_("支付金额与订单不符。"), code="amount_mismatch")
-    order = _lock(payment.order)
+    order = lock_row(Order.objects.all(), payment.order_id)
     if result.outcome == "succeeded":
         payment.status = Payment.Status.SUCCEEDED
         payment.save(update_fields=["status", "updated_at"])
@@ -160,3 +158,14 @@ def payment_callback_handle(*, data, provider_name="sandbox") -> Payment:
                           else Payment.Status.CANCELLED)
         payment.save(update_fields=["status", "updated_at"])
     return payment
+
+
+def payment_sandbox_settle(*, order: Order, outcome: str) -> Payment:
+    """Pay an order in the sandbox with the shopper's chosen outcome, as its payment page does.
+
+    The page shows pay / fail / cancel buttons that post a signed callback; here the same provider
+    signs the callback and the same handler applies it (two transactions, as on the page).
+    """
+    payment, _url = payment_start(order=order, provider_name="sandbox")
+    callback = provider_get("sandbox").callback_fields(payment, outcome)
+    return payment_callback_handle(data=callback, provider_name="sandbox")

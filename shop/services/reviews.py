@@ -6,8 +6,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 
-from members.services import checkout_hooks
 from core.errors import DomainError
+from core.locks import lock_row, lock_row_or_none
+from shop import signals
 from shop.models import ZERO, Event, Order, OrderLine, Product, Review
 from shop.selectors import rating_distribution_cache_key
 from shop.services.events import event_record
@@ -47,7 +48,7 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
     title, body = (title or "").strip()[:100], (body or "").strip()[:2000]
     if not member_has_bought(user=user, product=product):
         raise DomainError(_("购买过该商品的会员才能评价。"), code="not_purchased")
-    review = Review.objects.select_for_update().filter(user=user, product=product).first()
+    review = lock_row_or_none(Review.objects.filter(user=user, product=product))
     newly_approved = False
     if review is None:
         try:
@@ -64,14 +65,14 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
         review.save(update_fields=["rating", "title", "body"])
     product_rating_recompute(product=product)
     if newly_approved:
-        checkout_hooks.review_approved(review=review)
+        signals.review_approved.send(sender=Review, review=review)  # the reward commits with it
     event_record(kind=Event.Kind.RATING, user=user, product=product, value=rating)
     return review
 
 
 def _review_status_set(review: Review, status) -> tuple[Review, bool]:
     """Lock the review and move it to `status`; the rating average follows. (review, changed)."""
-    review = Review.objects.select_for_update().get(pk=review.pk)
+    review = lock_row(review)
     if review.status == status:
         return review, False
     review.status = status
@@ -84,15 +85,13 @@ def _review_status_set(review: Review, status) -> tuple[Review, bool]:
 def review_approve(*, review: Review, by=None) -> Review:
     review, changed = _review_status_set(review, Review.Status.APPROVED)
     if changed:
-        checkout_hooks.review_approved(review=review)
+        signals.review_approved.send(sender=Review, review=review)
     return review
 
 
 @transaction.atomic
 def review_reject(*, review: Review, by=None) -> Review:
-    review, _changed = _review_status_set(review, Review.Status.REJECTED)
-    return review
-    review.status = Review.Status.REJECTED
-    review.save(update_fields=["status"])
-    product_rating_recompute(product=review.product)
+    review, changed = _review_status_set(review, Review.Status.REJECTED)
+    if changed:
+        signals.review_rejected.send(sender=Review, review=review)
     return review

@@ -1,10 +1,10 @@
-"""seed_demo: fill the database with deterministic demo data (see shop.demo) and print the logins."""
+"""seed_demo: fill the database with deterministic demo data (see demo.seeding) and print the logins."""
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shop import demo
+from demo import seeding as demo
 
 
 class Command(BaseCommand):
