@@ -30,7 +30,7 @@ def main():
     from django.db import connection
 
     from recommender.models import ProductSimilarity, TrainingRun
-    from recommender.services import training
+    from recommender.services.training import bulk
     from shop.models import Product
 
     ids = list(Product.objects.values_list("pk", flat=True)[:5000])
@@ -44,25 +44,25 @@ def main():
                                     similar_product_id=ids[(i * 7 + 1) % len(ids)], kind="also_viewed",
                                     score=1.0 / (1 + i % 20), rank=1 + i % 20)
 
-    paths = {"bulk_create": training._insert_batch}
+    paths = {"bulk_create": bulk.insert_batch}
     if connection.vendor == "postgresql":
-        paths["COPY"] = training._copy_batch
+        paths["COPY"] = bulk.copy_batch
     times = {name: [] for name in paths}
-    original = training._copy_batch, training._insert_batch
+    original = bulk.copy_batch, bulk.insert_batch
     try:
         for _ in range(args.repeat):
             for name, write in paths.items():
                 # route the helper's PostgreSQL/other choice to the path under test
-                training._copy_batch = training._insert_batch = write
+                bulk.copy_batch = bulk.insert_batch = write
                 started = time.perf_counter()
-                written = training._bulk_write(ProductSimilarity, rows())
+                written = bulk.rows_write(ProductSimilarity, rows())
                 times[name].append(time.perf_counter() - started)
                 assert written == args.rows
                 ProductSimilarity.objects.filter(run_id=run.pk).delete()
     finally:
-        training._copy_batch, training._insert_batch = original
+        bulk.copy_batch, bulk.insert_batch = original
         run.delete()
-    print(f"database: {connection.vendor}; {args.rows:,} rows, batches of {training.BATCH_SIZE:,}")
+    print(f"database: {connection.vendor}; {args.rows:,} rows, batches of {bulk.BATCH_SIZE:,}")
     for name, values in times.items():
         print(f"{name:>12}: " + ", ".join(f"{v:.2f} s" for v in values)
               + f"  (median {statistics.median(values):.2f} s, {args.rows / statistics.median(values):,.0f} rows/s)")

@@ -2,18 +2,22 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import DomainError
 from members.models import User
-from recommender import engine, stats
+from recommender import stats
 from recommender.models import Experiment, TrainingRun
-from recommender.selectors import member_recommendation_explain, serving_state_forget
+from recommender.selectors import member_recommendation_explain
+from recommender.services.experiments import experiment_delete, experiment_save, experiment_validate
+from recommender.services.training import training_run_cancel
+from recommender.tasks import retrain_enqueue
 
 CHART_WIDTH, CHART_HEIGHT = 600, 160
 
@@ -43,6 +47,30 @@ class ExplainForm(forms.Form):
         return user
 
 
+def retrain_message(request_outcome) -> tuple[int, str]:
+    """What "retrain now" tells staff: what really happens, not just that a button was pressed."""
+    run = request_outcome.run
+    started = timezone.localtime(run.started_at).strftime("%H:%M") if run is not None else ""
+    outcome = request_outcome.outcome
+    if outcome == "queued":
+        return messages.SUCCESS, _("已加入训练队列：后台任务开始后会在看板上显示进度，通过质量门槛后新的推荐会自动启用。")
+    if outcome == "taking_over":
+        return messages.WARNING, _("训练 #%(id)s（开始于 %(time)s）已失去响应，将被标记为失败；新的训练已加入队列。") % {
+            "id": run.pk, "time": started}
+    if outcome == "running":
+        return messages.WARNING, _("训练 #%(id)s 自 %(time)s 起正在进行，本次未重复安排；需要重新开始时请先取消它。") % {
+            "id": run.pk, "time": started}
+    if outcome == "ran" and run is not None:
+        return messages.SUCCESS, _("训练 #%(id)s 已完成：%(status)s。") % {
+            "id": run.pk, "status": run.get_status_display()}
+    if outcome == "failed":
+        return messages.ERROR, _("训练失败，当前推荐保持不变；错误记录在训练 #%(id)s 中。") % {
+            "id": run.pk if run is not None else "-"}
+    if outcome == "unavailable":
+        return messages.ERROR, _("任务队列暂时不可用，未安排训练，请稍后再试。")
+    return messages.INFO, _("已提交训练请求。")
+
+
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
     list_display = ("id", "status", "is_active", "trigger", "started_at", "duration", "serving_model",
@@ -54,6 +82,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
                        "data_sizes", "parameters", "shards_total", "shards_completed", "lease_expires_at",
                        "code_version", "error")
     exclude = ("metrics", "timings")
+    actions = ["cancel_runs"]
 
     class Media:
         css = {"all": ["css/admin_recommender.css"]}
@@ -63,6 +92,19 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=gettext_lazy("取消所选的进行中训练"))
+    def cancel_runs(self, request, queryset):
+        running = list(queryset.filter(status=TrainingRun.Status.RUNNING).values_list("pk", flat=True))
+        if not running:
+            messages.warning(request, _("所选训练都已结束，没有需要取消的。"))
+        for run_id in running:
+            try:
+                training_run_cancel(run_id=run_id, cancelled_by=f"staff #{request.user.pk}")
+            except DomainError as exc:  # finished in the meantime
+                messages.warning(request, exc.message)
+                continue
+            messages.success(request, _("训练 #%(id)s 已取消，现在可以重新训练。") % {"id": run_id})
 
     @admin.display(description=gettext_lazy("耗时（秒）"))
     def duration(self, run):
@@ -123,12 +165,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm("recommender.view_trainingrun"):
             messages.error(request, _("没有权限。"))
             return redirect("admin:index")
-        from recommender.tasks import retrain_enqueue
-
-        if retrain_enqueue(trigger="staff"):
-            messages.success(request, _("已安排重新训练，完成后新的推荐会自动启用。"))
-        else:
-            messages.error(request, _("任务队列暂时不可用，请稍后再试。"))
+        level, message = retrain_message(retrain_enqueue(trigger="staff"))
+        messages.add_message(request, level, message)
         return redirect("admin:recommender_dashboard")
 
     def why_view(self, request):
@@ -146,27 +184,20 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 
 class ExperimentForm(forms.ModelForm):
+    """The rules live in the experiment service (the API and commands get them too); shown here per field."""
+
     class Meta:
         model = Experiment
         fields = ("name", "description", "arms", "is_running")
 
-    def clean_arms(self):
-        arms = self.cleaned_data["arms"]
-        if not isinstance(arms, list) or len(arms) < 2:
-            raise ValidationError(_("至少需要两个分组，例如 [{\"name\": \"A\", \"model\": \"hybrid\", \"share\": 50}, …]。"))
-        names = set()
-        for arm in arms:
-            if not isinstance(arm, dict) or not arm.get("name"):
-                raise ValidationError(_("每个分组需要 name、model 和 share。"))
-            if arm.get("model") not in engine.MODEL_FACTORIES:
-                raise ValidationError(_("未知模型 %(model)s，可选：%(choices)s。") % {
-                    "model": arm.get("model"), "choices": ", ".join(engine.MODEL_FACTORIES)})
-            if not isinstance(arm.get("share"), int) or arm["share"] <= 0:
-                raise ValidationError(_("分组 %(name)s 的 share 必须是正整数。") % {"name": arm["name"]})
-            if arm["name"] in names:
-                raise ValidationError(_("分组名 %(name)s 重复。") % {"name": arm["name"]})
-            names.add(arm["name"])
-        return arms
+    def _post_clean(self):
+        super()._post_clean()
+        if "arms" in self.errors:
+            return
+        try:
+            experiment_validate(experiment=self.instance)
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
 
 
 @admin.register(Experiment)
@@ -179,13 +210,14 @@ class ExperimentAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin_recommender.css"]}
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # Pages read the running experiment from a cache: drop it once the change is committed.
-        transaction.on_commit(serving_state_forget)
+        experiment_save(experiment=obj)
 
     def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        transaction.on_commit(serving_state_forget)
+        experiment_delete(experiment=obj)
+
+    def delete_queryset(self, request, queryset):
+        for experiment in queryset:
+            experiment_delete(experiment=experiment)
 
     @admin.display(description=gettext_lazy("分组"))
     def arm_summary(self, experiment):

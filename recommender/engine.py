@@ -28,14 +28,14 @@ MODEL_FACTORIES = {
     "itemknn": ItemKNN,
     "userknn": UserKNN,
     "ease": EASE,
-    "puresvd": PureSVD,
-    "tfidf": TfidfContent,
+    "svd": PureSVD,
+    "content": TfidfContent,
     "rules": AssociationRules,
     "hybrid": lambda: Hybrid(tune=True, param_grid=NIGHTLY_GRID, random_state=42),
 }
-DEFAULT_MODELS = ("popularity", "itemknn", "userknn", "ease", "puresvd", "tfidf", "rules", "hybrid")
+DEFAULT_MODELS = ("popularity", "itemknn", "userknn", "ease", "svd", "content", "rules", "hybrid")
 # Preference order for the list served to members when metrics tie or are missing.
-SERVING_PREFERENCE = ("hybrid", "ease", "itemknn", "puresvd", "userknn", "tfidf", "rules", "popularity")
+SERVING_PREFERENCE = ("hybrid", "ease", "itemknn", "svd", "userknn", "content", "rules", "popularity")
 
 
 def available_models(names=None) -> list[str]:

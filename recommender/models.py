@@ -13,6 +13,7 @@ class TrainingRun(models.Model):
         SUCCEEDED = "succeeded", _("成功")
         FAILED = "failed", _("失败")
         REJECTED = "rejected", _("未通过质量门槛")
+        CANCELLED = "cancelled", _("已取消")
 
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices,
                               default=Status.RUNNING, db_index=True)
@@ -162,6 +163,17 @@ class Experiment(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("A/B 实验")
         verbose_name_plural = _("A/B 实验")
+        constraints = [
+            # Every experiment splits the same personalised blocks: one runs at a time.
+            models.UniqueConstraint(fields=["is_running"], condition=Q(is_running=True),
+                                    name="recommender_one_running_experiment",
+                                    violation_error_message=_("同一推荐位同时只能进行一个实验。")),
+        ]
 
     def __str__(self):
         return self.name
+
+    def validate_constraints(self, exclude=None):
+        # The experiment service says which experiment is running (a better message than the
+        # constraint's); the constraint stays the database's guarantee.
+        super().validate_constraints(exclude={*(exclude or ()), "is_running"})

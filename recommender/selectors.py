@@ -8,12 +8,9 @@ free of repeats), and a constant number of queries whatever `n` is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-
 from types import SimpleNamespace
 
-from django.core.cache import cache
-from django.db.models import Case, IntegerField, JSONField, Prefetch, Subquery, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,14 +20,12 @@ from members.models import Profile
 from recommender.experiments import arm_for
 from recommender.models import (
     BoughtTogetherRule,
-    Experiment,
     MemberRecommendation,
     PopularProduct,
     ProductSimilarity,
     TrainingRun,
 )
-from recommender.services.refresh import REALTIME_MODEL, bought_product_ids
-from recommender.services.training import AGE_BANDS
+from recommender.serving import REALTIME_MODEL, bought_product_ids, profile_segment, serving_state
 from shop.models import Order, OrderLine, ProductImage
 
 # Blocks (what staff compare click-through by).
@@ -96,49 +91,6 @@ def images_load(recommendations):
     return recommendations
 
 
-# -- what every member page needs: the active run and the running experiment, cached -------------
-SERVING_STATE_CACHE_KEY = "recommender:serving-state:v1"
-SERVING_STATE_SECONDS = 60
-
-
-def serving_state() -> dict:
-    """{run_id, serving_model, list_models, experiment} of the active run, in one query, cached.
-
-    Every personalised block needs it; activation and experiment changes forget it
-    (serving_state_forget), the short timeout covers a change made some other way.
-    """
-    try:
-        state = cache.get(SERVING_STATE_CACHE_KEY)
-    except Exception:
-        state = None
-    if state is not None:
-        return state
-    running = Experiment.objects.filter(is_running=True).order_by("-created_at")
-    row = (TrainingRun.objects.filter(is_active=True)
-           .annotate(experiment_name=Subquery(running.values("name")[:1]),
-                     experiment_arms=Subquery(running.values("arms")[:1], output_field=JSONField()))
-           .values_list("pk", "serving_model", "parameters", "experiment_name", "experiment_arms").first())
-    if row is None:
-        state = {"run_id": None, "serving_model": None, "list_models": [], "experiment": None}
-    else:
-        run_id, serving, parameters, experiment_name, arms = row
-        state = {"run_id": run_id, "serving_model": serving or None,
-                 "list_models": list((parameters or {}).get("list_models", [])),
-                 "experiment": {"name": experiment_name, "arms": arms or []} if experiment_name else None}
-    try:
-        cache.set(SERVING_STATE_CACHE_KEY, state, SERVING_STATE_SECONDS)
-    except Exception:
-        pass
-    return state
-
-
-def serving_state_forget() -> None:
-    try:
-        cache.delete(SERVING_STATE_CACHE_KEY)
-    except Exception:
-        pass
-
-
 def _pick_ids(rows, n, exclude, product_id=lambda row: row[0]):
     """First n rows whose product is not excluded (value rows: product id first); marks them excluded."""
     out = []
@@ -194,17 +146,6 @@ def _popular(*, segments, n, exclude, block, arm="", user=None):
     return out
 
 
-def _profile_segment(gender: str, birth_date) -> str | None:
-    if not gender and not birth_date:
-        return None
-    band = ""
-    if birth_date:
-        today = date.today()
-        age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
-        band = next((label for low, high, label in AGE_BANDS if low <= age < high), "")
-    return f"profile:{band}:{gender or ''}"
-
-
 MEMBER_CONTEXT_ATTRIBUTE = "_recommender_member_context"
 
 
@@ -223,12 +164,9 @@ def member_context(user) -> tuple[bool, str | None]:
     else:
         enabled, gender, birth_date = row
         # The profile segment is only used for members who allow personalisation.
-        context = (enabled, (_profile_segment(gender, birth_date) if enabled else None))
+        context = (enabled, (profile_segment(gender, birth_date) if enabled else None))
     setattr(user, MEMBER_CONTEXT_ATTRIBUTE, context)
     return context
-
-
-_member_context = member_context  # the name the explain page and older callers use
 
 
 def _experiment_arm(user, state=None):
@@ -418,7 +356,7 @@ def member_recommendation_explain(*, user, n=20) -> dict:
     if run is not None:
         rows = list(MemberRecommendation.objects.filter(run=run, user=user)
                     .select_related("product", "reason_product").order_by("model", "rank")[: n * 4])
-    allowed, segment = _member_context(user)
+    allowed, segment = member_context(user)
     arm = _experiment_arm(user)
     served = recommendations_for_home(user=user, n=n)
     bought = set(OrderLine.objects.filter(order__user=user, order__paid_at__isnull=False)

@@ -6,7 +6,6 @@ much as the rest of the page; a near-real-time refresh bumps the version so it s
 Nothing here may break a page: on any error the page renders without recommendations.
 """
 import logging
-import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -15,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from recommender import selectors
+from recommender.serving import member_version, serving_state
 from recommender.services.tracking import impressions_record
 from shop.visitor import visitor_key
 
@@ -61,25 +61,13 @@ def _blocks(request, build):
     return blocks
 
 
-def member_version_key(user_id) -> str:
-    return f"recommender:member-version:{user_id}"
-
-
-def member_blocks_forget(user_id) -> None:
-    """Called after a member's list changed: their cached blocks are not used any more."""
-    try:
-        cache.set(member_version_key(user_id), time.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("cache unavailable: member %s blocks stay cached until they expire", user_id)
-
-
 def _home_cache_key(request):
     user = request.user
-    run_id = selectors.serving_state()["run_id"]  # cached: no query on a warm page
+    run_id = serving_state()["run_id"]  # cached: no query on a warm page
     if not getattr(user, "is_authenticated", False):
         return f"recommender:home:guest:{run_id}:{get_language()}"
     allowed, _segment = selectors.member_context(user)  # remembered for the block below
-    version = cache.get(member_version_key(user.pk), 0) if allowed else "off"
+    version = member_version(user.pk) if allowed else "off"
     return f"recommender:home:{user.pk}:{run_id}:{version}:{get_language()}"
 
 

@@ -190,7 +190,8 @@ CELERY_BEAT_SCHEDULE = {
 # Recommender: runs kept, quality gate, lock lease, shards and where trained models are stored.
 RECOMMENDER_KEEP_RUNS = env.int("RECOMMENDER_KEEP_RUNS", default=5)
 RECOMMENDER_GATE_MAX_DROP = env.float("RECOMMENDER_GATE_MAX_DROP", default=0.2)  # relative p@10 drop
-RECOMMENDER_LOCK_TTL = env.int("RECOMMENDER_LOCK_TTL", default=1800)
+# The run lock's lease (s): renewed by a heartbeat while a run works, so a killed worker frees it soon.
+RECOMMENDER_LOCK_TTL = env.int("RECOMMENDER_LOCK_TTL", default=120)
 RECOMMENDER_SHARDS = env.int("RECOMMENDER_SHARDS", default=4)
 RECOMMENDER_ARTIFACT_DIR = env.path("RECOMMENDER_ARTIFACT_DIR", default=VAR_DIR / "recommender")
 

@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-# Implicit strength of each behaviour; a rating event is weighted by its stars instead.
+# Implicit strength of each behaviour; a rating event is weighted by its stars instead. The one table:
+# the shop's training frames and near-real-time refresh read it too (the models were evaluated with it).
 EVENT_WEIGHTS = {
     "view": 1.0,
     "click": 1.0,
     "cart": 3.0,
+    "cart_add": 3.0,
     "add_to_cart": 3.0,
     "favourite": 4.0,
     "favorite": 4.0,

@@ -5,19 +5,16 @@ import numpy as np
 import pandas as pd
 from django.db.models import F
 
+from recommender.algorithms.data import EVENT_WEIGHTS
 from recommender.privacy import opted_out_member_ids
 from shop.models import Event, Order, OrderLine, Product
 
 logger = logging.getLogger(__name__)
 
-# Implicit strength of each behaviour; ratings count by their stars.
-EVENT_WEIGHTS = {
-    Event.Kind.VIEW: 1.0,
-    Event.Kind.CART_ADD: 3.0,
-    Event.Kind.FAVOURITE: 4.0,
-    Event.Kind.PURCHASE: 5.0,
-    Event.Kind.RATING: 1.0,
-}
+# The behaviour the models learn from: weighted by the engine's one table (algorithms.data), a rating
+# by its stars instead.
+TRAINED_KINDS = (Event.Kind.VIEW, Event.Kind.CART_ADD, Event.Kind.FAVOURITE, Event.Kind.PURCHASE,
+                 Event.Kind.RATING)
 PAID_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
 CHUNK_SIZE = 50_000
 
@@ -47,7 +44,7 @@ def interactions_frame(*, chunk_size=CHUNK_SIZE) -> pd.DataFrame:
     with the order as basket, so baskets exist even when the storefront logged no purchase event.
     """
     opted_out = opted_out_member_ids()
-    events = (Event.objects.filter(user__isnull=False, product__isnull=False, kind__in=list(EVENT_WEIGHTS))
+    events = (Event.objects.filter(user__isnull=False, product__isnull=False, kind__in=list(TRAINED_KINDS))
               .exclude(user_id__in=opted_out)
               .values_list("user_id", "product_id", "kind", "value", "created_at")
               .order_by())

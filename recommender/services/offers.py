@@ -3,26 +3,15 @@ import logging
 
 from django.db import transaction
 
-from recommender.models import MemberCategoryPrediction, TrainingRun
 from core.errors import DomainError
+from members.services.coupons import personal_offer_issue
+from recommender.models import MemberCategoryPrediction, TrainingRun
 
 logger = logging.getLogger(__name__)
 
 
-def _offer_service():
-    try:
-        from members.services.coupons import personal_offer_issue
-    except ImportError:
-        return None
-    return personal_offer_issue
-
-
 def personal_offers_issue(*, run_id: int) -> dict:
     """Call membership's personal_offer_issue for every prediction of the (active) run, once each."""
-    issue = _offer_service()
-    if issue is None:
-        logger.info("members.services.coupons.personal_offer_issue not available; offers skipped")
-        return {"issued": 0, "skipped": "no offer service"}
     if not TrainingRun.objects.filter(pk=run_id, is_active=True).exists():
         return {"issued": 0, "skipped": "run not active"}
     issued = refused = 0
@@ -31,7 +20,7 @@ def personal_offers_issue(*, run_id: int) -> dict:
     for prediction in pending.iterator(chunk_size=500):
         try:
             with transaction.atomic():
-                issue(user=prediction.user, category=prediction.category)
+                personal_offer_issue(user=prediction.user, category=prediction.category)
                 MemberCategoryPrediction.objects.filter(pk=prediction.pk).update(offer_issued=True)
             issued += 1
         except DomainError as exc:  # e.g. the member already holds an offer: not an error here

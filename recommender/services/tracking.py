@@ -2,8 +2,9 @@
 import logging
 from collections import Counter
 
-from recommender.models import Experiment
 from recommender.experiments import arm_for
+from recommender.models import Experiment
+from recommender.serving import serving_state
 from shop.models import Event
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,7 @@ def impressions_record(*, user, session_key: str = "", blocks) -> int:
 def _experiment_name(arm_name):
     if not arm_name:
         return ""
-    from recommender.selectors import serving_state  # cached with the active run: no query per page
-
-    experiment = serving_state()["experiment"]
+    experiment = serving_state()["experiment"]  # cached with the active run: no query per page
     return experiment["name"] if experiment else ""
 
 

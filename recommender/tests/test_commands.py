@@ -89,7 +89,7 @@ def test_train_recommender_sync_issues_personal_offers_like_the_worker_path(monk
 
     behaviour_seed(members=15)
     issued = []
-    monkeypatch.setattr(offers, "_offer_service", lambda: lambda *, user, category: issued.append(user.pk))
+    monkeypatch.setattr(offers, "personal_offer_issue", lambda *, user, category: issued.append(user.pk))
 
     # when the recommender is trained in this process
     call_command("train_recommender", "--sync", "--models", "popularity", "itemknn", verbosity=0)

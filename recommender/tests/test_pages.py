@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from recommender.models import MemberRecommendation, ProductSimilarity
-from recommender.services.refresh import member_recommendations_refresh
+from recommender.services.realtime import member_recommendations_refresh
 from recommender.tests.factories import (
     ProductFactory,
     UserFactory,

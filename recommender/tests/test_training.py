@@ -10,6 +10,7 @@ from core.testing import run_concurrently
 from recommender import engine
 from recommender.models import MemberRecommendation, PopularProduct, TrainingRun
 from recommender.services import training
+from recommender.services.training import bulk, runs
 from recommender.tests.factories import active_run, behaviour_seed, member_rows, popular_rows
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,7 @@ def test_a_crash_marks_the_run_failed_drops_its_rows_and_leaves_the_active_run_s
     _, catalogue, people = behaviour_seed(members=12)
     old = active_run()
     popular_rows(old, catalogue[:4])
-    with mock.patch.object(training, "member_shard_score", side_effect=RuntimeError("disk full")):
+    with mock.patch.object(runs, "member_shard_score", side_effect=RuntimeError("disk full")):
         # when a run executes
         with pytest.raises(RuntimeError):
             training.training_run_execute(trigger="test", model_names=["itemknn"])
@@ -179,8 +180,8 @@ def _top_n_rows_written_in_bulk():
     rows = (MemberRecommendation(run=run, user=member, product=p, model="itemknn", score=0.5 + i, rank=i + 1,
                                  reason=reasons[i], reason_product=products[0] if i else None)
             for i, p in enumerate(products))
-    written = training._bulk_write(MemberRecommendation, rows)
-    training._bulk_write(MemberCategoryPrediction, iter([MemberCategoryPrediction(
+    written = bulk.rows_write(MemberRecommendation, rows)
+    bulk.rows_write(MemberCategoryPrediction, iter([MemberCategoryPrediction(
         run=run, user=member, category=category, score=0.25)]))
     stored = list(MemberRecommendation.objects.filter(run=run).order_by("rank").values_list(
         "product_id", "score", "rank", "reason", "reason_product_id"))
@@ -193,11 +194,11 @@ def _top_n_rows_written_in_bulk():
 def test_top_n_rows_are_written_with_bulk_create_off_postgresql(monkeypatch):
     # given the writer chosen for databases other than PostgreSQL (on SQLite it is the default)
     if connection.vendor != "postgresql":
-        assert training._batch_writer() is training._insert_batch
-    monkeypatch.setattr(training, "_batch_writer", lambda: training._insert_batch)
+        assert bulk.batch_writer() is bulk.insert_batch
+    monkeypatch.setattr(bulk, "batch_writer", lambda: bulk.insert_batch)
     # then rows are written through bulk_create, never COPY
     calls = []
-    monkeypatch.setattr(training, "_copy_batch", lambda *a: calls.append(a))
+    monkeypatch.setattr(bulk, "copy_batch", lambda *a: calls.append(a))
     _top_n_rows_written_in_bulk()
     assert calls == []
 
@@ -209,5 +210,5 @@ def test_top_n_rows_are_written_with_copy_on_postgresql(monkeypatch):
     def no_insert(*args):
         raise AssertionError("bulk_create used on PostgreSQL")
 
-    monkeypatch.setattr(training, "_insert_batch", no_insert)
+    monkeypatch.setattr(bulk, "insert_batch", no_insert)
     _top_n_rows_written_in_bulk()

@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from recommender import engine
 from recommender.services import training
+from recommender.tasks import shards_dispatch
 
 STAGES = ["load", "evaluate", "fit", "similar", "popular", "persist", "score"]
 
@@ -34,12 +35,10 @@ class Command(BaseCommand):
             bar.set_postfix_str(stage)
             bar.update(1)
 
-        from recommender.tasks import _shards_dispatch
-
         try:
             run = training.training_run_execute(
                 trigger="command", model_names=models, progress=progress,
-                shard_runner=None if (sync or if_stale) else _shards_dispatch)
+                shard_runner=None if (sync or if_stale) else shards_dispatch)
         except training.TrainingAlreadyRunning as exc:
             if if_stale:
                 self.stderr.write(f"{exc.message} Skipped.")
