@@ -2,19 +2,39 @@
 coupon templates with counts and bulk issue, tiers and the earning rules."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from members.masking import PERSONAL_DATA_HELP, PersonalDataAdminMixin
-from members.models import (Address, Coupon, CouponRedemption, CouponTemplate, EarningRules, Favourite,
-                            PointsAccount, PointsEntry, Profile, Tier, User)
+from core.errors import DomainError
+from members.masking import (
+    PERSONAL_DATA_HELP,
+    PersonalDataAdminMixin,
+    can_manage_staff,
+    can_view_personal_data,
+)
+from members.models import (
+    Address,
+    Coupon,
+    CouponRedemption,
+    CouponTemplate,
+    EarningRules,
+    Favourite,
+    PersonalDataAccess,
+    PointsAccount,
+    PointsEntry,
+    Profile,
+    Tier,
+    User,
+    member_label,
+)
 from members.services.coupons import coupons_issue_to_segment
 from members.services.points import points_staff_adjust
-from core.errors import DomainError
 
 
 class ProfileInline(PersonalDataAdminMixin, admin.StackedInline):
@@ -25,6 +45,31 @@ class ProfileInline(PersonalDataAdminMixin, admin.StackedInline):
 
     def get_list_display(self, request):  # inlines have no changelist
         return ()
+
+
+# What makes an account staff and what it may do: only superusers or members.manage_staff change them.
+STAFF_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def held_permissions(user):
+    """The permissions `user` holds (directly or through groups): all a non-superuser manager may hand out."""
+    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).distinct()
+
+
+def grantable_groups(user):
+    """Groups whose every permission `user` holds: giving one grants nothing more than they have."""
+    return Group.objects.exclude(permissions__in=Permission.objects.exclude(pk__in=held_permissions(user)))
+
+
+def may_change_account(request, account) -> bool:
+    """A superuser's account is for superusers; any other staff account is for staff managers."""
+    if account is None:
+        return True
+    if account.is_superuser:
+        return request.user.is_superuser
+    if account.is_staff:
+        return can_manage_staff(request.user)
+    return True
 
 
 @admin.register(User)
@@ -60,11 +105,49 @@ class MemberAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
         return account.pending if account else 0
 
     def changelist_view(self, request, extra_context=None):
-        from members.masking import can_view_personal_data
-
         if not can_view_personal_data(request.user):
             self.message_user(request, PERSONAL_DATA_HELP, messages.INFO)
         return super().changelist_view(request, extra_context)
+
+    # --- Who may change staff accounts (the password view asks has_change_permission too) ------------
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_change_account(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_change_account(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        names = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk or not can_manage_staff(request.user):
+            # Nobody raises their own rights, and only managers change anyone's.
+            locked = STAFF_FIELDS
+        else:
+            locked = () if request.user.is_superuser else ("is_superuser",)
+        return names + [name for name in locked if name not in names]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.name == "user_permissions":
+                kwargs["queryset"] = held_permissions(request.user).select_related("content_type")
+            elif db_field.name == "groups":
+                kwargs["queryset"] = grantable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        # A manager's form offers only what they hold; rights the account has beyond that stay as they were.
+        kept = {}
+        if change and not request.user.is_superuser:
+            account = form.instance
+            if "user_permissions" in form.fields:
+                kept["user_permissions"] = list(account.user_permissions.exclude(
+                    pk__in=held_permissions(request.user)))
+            if "groups" in form.fields:
+                kept["groups"] = list(account.groups.exclude(pk__in=grantable_groups(request.user)))
+        super().save_related(request, form, formsets, change)
+        for name, rows in kept.items():
+            if rows:
+                getattr(form.instance, name).add(*rows)
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -283,3 +366,63 @@ class FavouriteAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
     list_display = ("user", "product", "created_at")
     list_select_related = ("user", "product")
     personal_data_fields = {"user": "email"}
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class StaffGroupAdmin(DjangoGroupAdmin):
+    """Groups carry permissions: only staff managers edit them, never a group they belong to, and a
+    manager who is not a superuser hands out only permissions they hold."""
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and can_manage_staff(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if not (super().has_change_permission(request, obj) and can_manage_staff(request.user)):
+            return False
+        return obj is None or request.user.is_superuser or not request.user.groups.filter(pk=obj.pk).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            kwargs["queryset"] = held_permissions(request.user).select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        kept = []
+        if change and not request.user.is_superuser:
+            kept = list(form.instance.permissions.exclude(pk__in=held_permissions(request.user)))
+        super().save_related(request, form, formsets, change)
+        if kept:
+            form.instance.permissions.add(*kept)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ReadOnlyModelAdmin):
+    """The PIPL trail of who saw whose unmasked personal data; superusers only, read-only."""
+
+    list_display = ("created_at", "staff_display", "member_display", "view", "page")
+    list_filter = ("view", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=member_number", "=staff_number")
+    list_select_related = ("staff", "member")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "staff_display", "member_display", "view", "page")
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description=_("员工"), ordering="staff_number")
+    def staff_display(self, access):
+        return f"{member_label(access.staff_number)} {access.staff.email if access.staff else ''}".strip()
+
+    @admin.display(description=_("会员"), ordering="member_number")
+    def member_display(self, access):
+        return f"{member_label(access.member_number)} {access.member.email if access.member else ''}".strip()

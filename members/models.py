@@ -24,6 +24,11 @@ class MemberManager(UserManager):
         return super().create_superuser(username or email, email, password, **extra_fields)
 
 
+def member_label(pk) -> str:
+    """How staff screens name a member without personal data: "会员 #123"."""
+    return str(_("会员 #%(number)s") % {"number": pk}) if pk else str(_("新会员"))
+
+
 class User(AbstractUser):
     email = models.EmailField(_("邮箱"), unique=True)
 
@@ -35,9 +40,12 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("会员")
         verbose_name_plural = _("会员")
+        permissions = [("manage_staff", _("管理员工账号（员工身份、权限、分组和密码）"))]
 
     def __str__(self):
-        return self.email
+        # A member number, not the e-mail: admin titles, messages and "recent actions" (LogEntry.object_repr)
+        # show this to staff who may not see personal data.
+        return member_label(self.pk)
 
 
 class Profile(models.Model):
@@ -62,7 +70,7 @@ class Profile(models.Model):
         permissions = [("view_personal_data", _("查看会员个人信息（手机、邮箱、地址）"))]
 
     def __str__(self):
-        return self.display_name or str(self.user)
+        return self.display_name or member_label(self.user_id)
 
     @property
     def age(self):
@@ -97,7 +105,8 @@ class Address(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient_name} {self.province}{self.city}{self.district}{self.address_line}"
+        # No name or street: this titles admin pages and log entries seen by staff without the permission.
+        return str(_("收货地址 #%(number)s（%(member)s）") % {"number": self.pk, "member": member_label(self.user_id)})
 
 
 class Favourite(models.Model):
@@ -195,7 +204,7 @@ class PointsAccount(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.available}"
+        return f"{member_label(self.user_id)} · {self.available}"
 
 
 class PointsEntry(models.Model):
@@ -239,7 +248,8 @@ class PointsEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} {self.get_reason_display()} {self.available_delta:+d}/{self.pending_delta:+d}"
+        return (f"{member_label(self.user_id)} {self.get_reason_display()} "
+                f"{self.available_delta:+d}/{self.pending_delta:+d}")
 
     @property
     def delta(self):
@@ -400,3 +410,27 @@ class CouponRedemption(models.Model):
             models.UniqueConstraint(fields=["coupon"], condition=models.Q(reversed_at__isnull=True),
                                     name="coupon_redemption_one_live"),
         ]
+
+
+class PersonalDataAccess(models.Model):
+    """One staff view of a member's unmasked personal data (PIPL accountability): who, whose, when, where."""
+
+    staff = models.ForeignKey(User, null=True, related_name="+", on_delete=models.SET_NULL,
+                              verbose_name=_("员工"))
+    member = models.ForeignKey(User, null=True, related_name="+", on_delete=models.SET_NULL,
+                               verbose_name=_("会员"))
+    # Kept when either account is deleted, so the trail still says who and whose.
+    staff_number = models.PositiveIntegerField(_("员工编号"))
+    member_number = models.PositiveIntegerField(_("会员编号"), db_index=True)
+    view = models.CharField(_("页面类型"), max_length=80)
+    page = models.CharField(_("网址"), max_length=500)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+
+    def __str__(self):
+        return str(_("%(staff)s 查看 %(member)s") % {"staff": member_label(self.staff_number),
+                                                      "member": member_label(self.member_number)})

@@ -11,7 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
+from core.masking import mask_email
+from members.masking import can_view_personal_data
 from members.models import User
+from members.services.personal_data import personal_data_access_record
 from recommender import stats
 from recommender.models import Experiment, TrainingRun
 from recommender.selectors import member_recommendation_explain
@@ -38,8 +41,14 @@ def bar_chart(values, *, labels, max_value=None):
 class ExplainForm(forms.Form):
     member = forms.CharField(label=gettext_lazy("会员邮箱或编号"), max_length=254)
 
+    def __init__(self, *args, allow_email=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_email = allow_email  # looking up by e-mail tells whether an address is a member's
+
     def clean_member(self):
         value = self.cleaned_data["member"].strip()
+        if not value.isdigit() and not self.allow_email:
+            raise ValidationError(_("没有“查看会员个人信息”权限时只能按会员编号查找。"))
         lookup = {"pk": int(value)} if value.isdigit() else {"email__iexact": value}
         user = User.objects.filter(**lookup).first()
         if user is None:
@@ -170,15 +179,21 @@ class TrainingRunAdmin(admin.ModelAdmin):
         return redirect("admin:recommender_dashboard")
 
     def why_view(self, request):
-        form = ExplainForm(request.GET or None)
+        unmasked = can_view_personal_data(request.user)
+        form = ExplainForm(request.GET or None, allow_email=unmasked)
         explanation = member_recommendation_explain(user=form.cleaned_data["member"]) if form.is_valid() else None
+        member = form.cleaned_data["member"] if explanation else None
+        if member is not None and unmasked:
+            personal_data_access_record(staff=request.user, member_ids=[member.pk], view="recommender why",
+                                        page=request.get_full_path())
         context = {
             **self.admin_site.each_context(request),
             "title": _("为什么推荐这些"),
             "opts": self.model._meta,
             "form": form,
             "why": explanation,
-            "member": form.cleaned_data["member"] if explanation else None,
+            "member": member,
+            "member_name": (member.email if unmasked else mask_email(member.email)) if member else "",
         }
         return TemplateResponse(request, "recommender/admin/why.html", context)
 

@@ -195,7 +195,8 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    personal_data_fields = {"user": "email"}  # masked, and not searchable, without members.view_personal_data
     list_display = ("product", "user", "rating", "title", "status", "created_at")
     list_filter = ("status", "rating")
     search_fields = ("product__name", "user__email", "title", "body")
@@ -231,7 +232,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
+    personal_data_fields = {"user": "email"}  # masked, and not searchable, without members.view_personal_data
     list_display = ("created_at", "kind", "user", "session_key", "product", "query", "value")
     list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
     search_fields = ("query", "user__email", "product__name", "session_key")
