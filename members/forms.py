@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.addresses import ADDRESS_FIELDS
 from members.models import Address, Profile
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
@@ -46,7 +47,7 @@ class AddressForm(forms.ModelForm):
 
     class Meta:
         model = Address
-        fields = ["recipient_name", "phone", "province", "city", "district", "address_line", "postcode"]
+        fields = list(ADDRESS_FIELDS)
 
     def clean_phone(self):
         phone = (self.cleaned_data.get("phone") or "").strip().replace(" ", "").replace("-", "")

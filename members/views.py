@@ -13,13 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.addresses import ADDRESS_FIELDS
+from core.errors import DomainError
+from core.http import safe_next_url
 from members import selectors
 from members.forms import AccountDeleteForm, AddressForm, PersonalizationForm, ProfileForm
 from members.models import Address
 from members.services import accounts, coupons, favourites, privacy
 from recommender.surfaces import recommendation_blocks_for_member_centre
-from core.errors import DomainError
-from core.http import safe_next_url
 
 COUPON_STATES = {"available": gettext_lazy("可使用"), "used": gettext_lazy("已使用"), "expired": gettext_lazy("已过期")}
 
@@ -128,7 +129,7 @@ def address_edit(request, address_id=None):
     form = AddressForm(request.POST or None, instance=address,
                        initial={"is_default": address.is_default if address else False})
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in accounts.ADDRESS_FIELDS}
+        data = {name: form.cleaned_data[name] for name in ADDRESS_FIELDS}
         try:
             accounts.address_save(user=request.user, address=address,
                                   is_default=form.cleaned_data["is_default"], **data)

@@ -2,6 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.addresses import ADDRESS_FIELDS
 from members.models import Address, Coupon, CouponTemplate, Favourite, PointsEntry, Profile, Tier
 from shop.api.serializers import MoneyField, ProductCardSerializer
 
@@ -28,8 +29,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 class AddressSerializer(serializers.ModelSerializer):
     class Meta:
         model = Address
-        fields = ["id", "recipient_name", "phone", "province", "city", "district", "address_line",
-                  "postcode", "is_default", "created_at"]
+        fields = ["id", *ADDRESS_FIELDS, "is_default", "created_at"]
         read_only_fields = ["id", "created_at"]
 
 

@@ -4,29 +4,24 @@ Authentication for apps uses DRF's own tokens (rest_framework.authtoken), not al
 tokens: DRF's TokenAuthentication is already in REST_FRAMEWORK's authentication classes, so every
 endpoint, permission, throttle and the OpenAPI schema (tokenAuth) work the same for a token and for
 the site's session; allauth headless would add a second API surface with its own sessions and
-error format. The token endpoint applies the site's login rules (active account, verified email
-when verification is mandatory) and its own throttle scope ("auth_token").
+error format. The token endpoint applies the site's login rules (members.services.accounts.api_token_issue:
+active account, verified email when verification is mandatory) and its own throttle scope ("auth_token").
 """
-from allauth.account.models import EmailAddress
-from django.conf import settings
-from django.contrib.auth import authenticate
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.addresses import ADDRESS_FIELDS
 from members import selectors
-from members.models import Address, Favourite
+from members.models import Address
 from members.services import accounts as account_services
 from members.services import coupons as coupon_services
 from members.services import favourites as favourite_services
 from members.services import privacy as privacy_services
 from members.services.points import points_value
-from core.errors import DomainError
 from shop.models import Product
 
 from . import serializers as s
@@ -53,21 +48,15 @@ class TokenView(APIView):
     def post(self, request):
         data = s.TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        email, password = data.validated_data["email"], data.validated_data["password"]
-        user = authenticate(request._request, email=email, password=password)
-        if user is None or not user.is_active:
-            raise DomainError(_("邮箱或密码不正确。"), code="invalid_credentials")
-        if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not EmailAddress.objects.filter(
-                user=user, verified=True).exists():
-            raise DomainError(_("请先验证你的邮箱。"), code="email_unverified")
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "email": user.email})
+        token = account_services.api_token_issue(request=request._request, email=data.validated_data["email"],
+                                                 password=data.validated_data["password"])
+        return Response({"token": token.key, "email": token.user.email})
 
     @extend_schema(summary="Revoke my API token", request=None, responses={204: None})
     def delete(self, request):
         if not request.user.is_authenticated:
             self.permission_denied(request)
-        Token.objects.filter(user=request.user).delete()
+        account_services.api_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -85,9 +74,6 @@ class ProfileView(MemberAPIView):
         data.is_valid(raise_exception=True)
         profile = account_services.profile_update(user=request.user, **data.validated_data)
         return Response(s.ProfileSerializer(profile).data)
-
-
-ADDRESS_WRITE_FIELDS = ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")
 
 
 def own_address(request, address_id) -> Address:
@@ -111,7 +97,7 @@ class AddressListView(generics.ListAPIView):
     def post(self, request):
         data = s.AddressSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = {k: v for k, v in data.validated_data.items() if k in ADDRESS_WRITE_FIELDS}
+        fields = {k: v for k, v in data.validated_data.items() if k in ADDRESS_FIELDS}
         address = account_services.address_save(
             user=request.user, is_default=data.validated_data.get("is_default", False), **fields)
         return Response(s.AddressSerializer(address).data, status=status.HTTP_201_CREATED)
@@ -129,7 +115,7 @@ class AddressDetailView(MemberAPIView):
         address = own_address(request, address_id)
         data = s.AddressSerializer(address, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        fields = {k: v for k, v in data.validated_data.items() if k in ADDRESS_WRITE_FIELDS}
+        fields = {k: v for k, v in data.validated_data.items() if k in ADDRESS_FIELDS}
         address = account_services.address_save(
             user=request.user, address=address, is_default=data.validated_data.get("is_default", False),
             **fields)
@@ -230,21 +216,14 @@ class FavouriteDetailView(MemberAPIView):
         product = Product.objects.filter(pk=product_id, is_active=True).first()
         if product is None:
             raise NotFound()
-        if product.pk not in selectors.favourite_product_ids(request.user):
-            favourite_services.favourite_toggle(user=request.user, product=product)
-        favourite = Favourite.objects.filter(user=request.user, product=product).first()
-        if favourite is None:  # a concurrent request toggled it off again
-            favourite_services.favourite_toggle(user=request.user, product=product)
-            favourite = Favourite.objects.get(user=request.user, product=product)
+        favourite = favourite_services.favourite_add(user=request.user, product=product)
         return Response(s.FavouriteSerializer(favourite, context={"request": request}).data)
 
     @extend_schema(summary="Remove a product from my favourites", responses={204: None})
     def delete(self, request, product_id):
-        favourite = Favourite.objects.filter(user=request.user, product_id=product_id).select_related(
-            "product").first()
-        if favourite is None:
+        product = Product.objects.filter(pk=product_id).first()
+        if product is None or not favourite_services.favourite_remove(user=request.user, product=product):
             raise NotFound()
-        favourite_services.favourite_toggle(user=request.user, product=favourite.product)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

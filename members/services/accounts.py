@@ -1,9 +1,14 @@
-"""Accounts: what a new member gets, profile changes and the address book."""
+"""Accounts: what a new member gets, API tokens, profile changes and the address book."""
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
-from members.models import Address, PointsAccount, Profile
+from core.addresses import ADDRESS_FIELDS
 from core.errors import DomainError
+from members.models import Address, PointsAccount, Profile
 
 ADDRESS_LIMIT = 20
 
@@ -20,6 +25,24 @@ def member_onboard(*, user) -> Profile:
         if not user.coupons.filter(source="signup").exists():
             coupons_signup_gift(user=user)
         return profile
+
+
+def api_token_issue(*, request, email: str, password: str) -> Token:
+    """The member's API token for e-mail + password, under the site's login rules (active account,
+    verified e-mail when verification is mandatory); the same token until it is revoked."""
+    user = authenticate(request, email=email, password=password)
+    if user is None or not user.is_active:
+        raise DomainError(_("邮箱或密码不正确。"), code="invalid_credentials")
+    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not EmailAddress.objects.filter(
+            user=user, verified=True).exists():
+        raise DomainError(_("请先验证你的邮箱。"), code="email_unverified")
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+
+
+def api_token_revoke(*, user) -> None:
+    """Revoke `user`'s API token: every app signed in with it is signed out."""
+    Token.objects.filter(user=user).delete()
 
 
 def profile_for(user) -> Profile:
@@ -39,9 +62,6 @@ def profile_update(*, user, **fields) -> Profile:
         profile.full_clean()
         profile.save()
         return profile
-
-
-ADDRESS_FIELDS = ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")
 
 
 def address_save(*, user, address=None, is_default=False, **fields) -> Address:
