@@ -8,8 +8,16 @@ import joblib
 import pandas as pd
 from django.conf import settings
 
-from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD,
-                                    TfidfContent, UserKNN)
+from recommender.algorithms import (
+    EASE,
+    AssociationRules,
+    Hybrid,
+    ItemKNN,
+    Popularity,
+    PureSVD,
+    TfidfContent,
+    UserKNN,
+)
 from recommender.algorithms.evaluation import METRICS, evaluate_models, random_split
 from recommender.algorithms.hybrid import NIGHTLY_GRID
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from django.db.models import Case, IntegerField, Prefetch, Value, When
-from django.db.models import prefetch_related_objects
+from django.db.models import Case, IntegerField, Prefetch, Value, When, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop

@@ -3,6 +3,7 @@
 Selectors, surfaces, services and tasks import this module; it imports none of them, so the
 serving path has one home and no import circle.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,9 +43,9 @@ def profile_segment(gender: str, birth_date, today: date | None = None) -> str |
 
 def bought_product_ids(user_id: int):
     """Products the member bought that are not consumable (never recommended again): a subquery."""
-    return (OrderLine.objects.filter(order__user_id=user_id, product__is_consumable=False,
-                                     order__paid_at__isnull=False)
-            .values("product_id"))
+    return OrderLine.objects.filter(
+        order__user_id=user_id, product__is_consumable=False, order__paid_at__isnull=False
+    ).values("product_id")
 
 
 # -- what every member page needs: the active run and the running experiment, cached -------------
@@ -65,17 +66,25 @@ def serving_state() -> dict:
     if state is not None:
         return state
     running = Experiment.objects.filter(is_running=True).order_by("-created_at")
-    row = (TrainingRun.objects.filter(is_active=True)
-           .annotate(experiment_name=Subquery(running.values("name")[:1]),
-                     experiment_arms=Subquery(running.values("arms")[:1], output_field=JSONField()))
-           .values_list("pk", "serving_model", "parameters", "experiment_name", "experiment_arms").first())
+    row = (
+        TrainingRun.objects.filter(is_active=True)
+        .annotate(
+            experiment_name=Subquery(running.values("name")[:1]),
+            experiment_arms=Subquery(running.values("arms")[:1], output_field=JSONField()),
+        )
+        .values_list("pk", "serving_model", "parameters", "experiment_name", "experiment_arms")
+        .first()
+    )
     if row is None:
         state = {"run_id": None, "serving_model": None, "list_models": [], "experiment": None}
     else:
         run_id, serving, parameters, experiment_name, arms = row
-        state = {"run_id": run_id, "serving_model": serving or None,
-                 "list_models": list((parameters or {}).get("list_models", [])),
-                 "experiment": {"name": experiment_name, "arms": arms or []} if experiment_name else None}
+        state = {
+            "run_id": run_id,
+            "serving_model": serving or None,
+            "list_models": list((parameters or {}).get("list_models", [])),
+            "experiment": {"name": experiment_name, "arms": arms or []} if experiment_name else None,
+        }
     try:
         cache.set(SERVING_STATE_CACHE_KEY, state, SERVING_STATE_SECONDS)
     except Exception:

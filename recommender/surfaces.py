@@ -14,8 +14,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from recommender import selectors
-from recommender.serving import member_version, serving_state
 from recommender.services.tracking import impressions_record
+from recommender.serving import member_version, serving_state
 from shop.visitor import visitor_key
 
 logger = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ Every task here is safe to run twice (a run start is refused while one runs, a s
 clean slate, offers are issued once per prediction, a refresh replaces rows), so each is acknowledged
 late and redelivered when the worker running it dies (reject_on_worker_lost).
 """
+
 import logging
 import traceback
 from dataclasses import dataclass
@@ -27,8 +28,14 @@ def shards_dispatch(run_id: int, shards: int) -> None:
 
 
 # Longer than the default 240 s soft limit, which would kill a large run mid-way.
-@shared_task(bind=True, name="recommender.tasks.retrain_nightly", soft_time_limit=1500, time_limit=1800,
-             max_retries=3, **REDELIVERY)
+@shared_task(
+    bind=True,
+    name="recommender.tasks.retrain_nightly",
+    soft_time_limit=1500,
+    time_limit=1800,
+    max_retries=3,
+    **REDELIVERY,
+)
 def retrain_nightly(self, trigger: str = "nightly", models=None):
     """Train, evaluate, gate and fan out scoring; refused (not queued twice) while another runs.
 
@@ -39,8 +46,10 @@ def retrain_nightly(self, trigger: str = "nightly", models=None):
         run = training.training_run_execute(trigger=trigger, model_names=models, shard_runner=shards_dispatch)
     except training.TrainingAlreadyRunning as exc:
         if (self.request.delivery_info or {}).get("redelivered"):
-            lease = (TrainingRun.objects.filter(pk=exc.run_id).values_list("lease_expires_at", flat=True).first()
-                     or timezone.now())
+            lease = (
+                TrainingRun.objects.filter(pk=exc.run_id).values_list("lease_expires_at", flat=True).first()
+                or timezone.now()
+            )
             countdown = max(5, int((lease - timezone.now()).total_seconds()) + 5)
             logger.info("redelivered retrain waits %ss for run #%s's lease", countdown, exc.run_id)
             raise self.retry(countdown=countdown) from None
@@ -61,13 +70,20 @@ def score_member_shard(run_id: int, shard: int):
     return {"run": run_id, "shard": shard, "last": last}
 
 
-@shared_task(name="recommender.tasks.issue_personal_offers", soft_time_limit=600, time_limit=720, **REDELIVERY)
+@shared_task(
+    name="recommender.tasks.issue_personal_offers", soft_time_limit=600, time_limit=720, **REDELIVERY
+)
 def issue_personal_offers(run_id: int):
     return offers.personal_offers_issue(run_id=run_id)
 
 
-@shared_task(name="recommender.tasks.refresh_member", soft_time_limit=30, time_limit=60, ignore_result=True,
-             **REDELIVERY)
+@shared_task(
+    name="recommender.tasks.refresh_member",
+    soft_time_limit=30,
+    time_limit=60,
+    ignore_result=True,
+    **REDELIVERY,
+)
 def refresh_member(user_id: int):
     return realtime.member_recommendations_refresh(user_id=user_id)
 
@@ -85,8 +101,9 @@ def refresh_schedule(*, user_id, kind) -> bool:
         try:
             refresh_member.delay(user_id)
         except Exception:
-            logger.warning("recommendation refresh not queued for member %s (broker down)", user_id,
-                           exc_info=True)
+            logger.warning(
+                "recommendation refresh not queued for member %s (broker down)", user_id, exc_info=True
+            )
 
     transaction.on_commit(enqueue)
     return True

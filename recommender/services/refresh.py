@@ -1,5 +1,6 @@
 """When a member's list is worth refreshing after their events: a few views, or a cart add, favourite or
 purchase, at most once per few seconds (tasks.refresh_schedule queues the refresh when this says so)."""
+
 import logging
 
 from django.core.cache import cache

@@ -197,8 +197,8 @@ def member_storefront():
     import factory
 
     from members.models import Favourite, Profile
-    from shop.models import Cart, CartItem, ProductImage
     from recommender.tests.factories import CategoryFactory
+    from shop.models import Cart, CartItem, ProductImage
 
     run = active_run()
     category = CategoryFactory(name="杯具", slug="cups")

@@ -170,7 +170,7 @@ def test_two_runs_started_together_one_runs_the_other_is_refused():
 
 def _top_n_rows_written_in_bulk():
     """Rows with NULLs, empty strings, commas and quotes, written through the bulk-write helper."""
-    from recommender.models import MemberRecommendation, MemberCategoryPrediction
+    from recommender.models import MemberCategoryPrediction, MemberRecommendation
     from recommender.tests.factories import CategoryFactory, ProductFactory, UserFactory
 
     run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)

@@ -1,4 +1,5 @@
 """Writing top-N rows in bulk: COPY on PostgreSQL, bulk_create elsewhere, in constant memory."""
+
 from __future__ import annotations
 
 import csv
@@ -11,9 +12,21 @@ from django.db import connection
 BATCH_SIZE = 5000
 
 # Field types whose Python value is what COPY's CSV needs (csv writes None as an empty field).
-PLAIN_COPY_FIELDS = ("AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "FloatField",
-                     "ForeignKey", "IntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
-                     "SlugField", "SmallIntegerField", "TextField")
+PLAIN_COPY_FIELDS = (
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "FloatField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallIntegerField",
+    "TextField",
+)
 
 
 def rows_write(model, rows) -> int:
@@ -57,11 +70,15 @@ def copy_batch(model, batch) -> int:
         writer.writerows(values(obj) for obj in batch)
     else:
         for obj in batch:
-            writer.writerow([_csv_value(f.get_db_prep_save(f.pre_save(obj, True), connection)) for f in fields])
+            writer.writerow(
+                [_csv_value(f.get_db_prep_save(f.pre_save(obj, True), connection)) for f in fields]
+            )
     buffer.seek(0)
     not_null = [quote(f.column) for f in fields if not f.null]
-    sql = (f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN "
-           f"WITH (FORMAT csv{', FORCE_NOT_NULL (' + ', '.join(not_null) + ')' if not_null else ''})")
+    sql = (
+        f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN "
+        f"WITH (FORMAT csv{', FORCE_NOT_NULL (' + ', '.join(not_null) + ')' if not_null else ''})"
+    )
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(sql, buffer)
     return len(batch)

@@ -5,6 +5,7 @@ thread renews it while a stage works, and each stage boundary renews it too. A k
 renewing, so the next run may take over minutes later, not half an hour later. A renewal that finds
 the run no longer running (staff cancelled it) tells the run to stop.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,8 +40,11 @@ def lease_until(seconds: int | None = None):
 
 def lease_renew(run_id: int, *, seconds: int | None = None) -> bool:
     """Push the lease forward; False when the run is not running any more (nothing renewed)."""
-    return bool(TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING)
-                .update(lease_expires_at=lease_until(seconds)))
+    return bool(
+        TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
+            lease_expires_at=lease_until(seconds)
+        )
+    )
 
 
 def lease_renew_or_stop(run_id: int) -> None:

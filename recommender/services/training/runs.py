@@ -1,4 +1,5 @@
 """A training run's life: lock, load, evaluate, gate, fit, write tables, score shards, activate, cancel."""
+
 from __future__ import annotations
 
 import logging
@@ -26,13 +27,18 @@ from recommender.models import (
     ProductSimilarity,
     TrainingRun,
 )
-from recommender.serving import serving_state_forget
 from recommender.services.frames import interactions_frame, items_frame
 from recommender.services.offers import personal_offers_issue
-from recommender.services.training.lease import (RunStopped, lease_heartbeat, lease_renew, lease_renew_or_stop,
-                                                 lease_until)
+from recommender.services.training.lease import (
+    RunStopped,
+    lease_heartbeat,
+    lease_renew,
+    lease_renew_or_stop,
+    lease_until,
+)
 from recommender.services.training.scoring import member_shard_score
 from recommender.services.training.tables import popular_write, rules_write, similarities_write
+from recommender.serving import serving_state_forget
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +58,13 @@ def code_version() -> str:
     """git describe of the deployed tree, else a VERSION file, else "unknown"."""
     base = Path(settings.BASE_DIR)
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--tags"], cwd=base,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=base,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip()[:80]
     except (OSError, subprocess.SubprocessError):
@@ -75,22 +86,32 @@ def training_run_start(*, trigger: str = "manual", parameters: dict | None = Non
     now = timezone.now()
     dead = []
     with transaction.atomic():
-        for stale in lock_rows(TrainingRun.objects.filter(
-                status=TrainingRun.Status.RUNNING, lease_expires_at__lt=now)):
+        for stale in lock_rows(
+            TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, lease_expires_at__lt=now)
+        ):
             stale.status = TrainingRun.Status.FAILED
             stale.finished_at = now
-            stale.error = "lease expired: the worker running it died or was killed; marked failed by run start"
+            stale.error = (
+                "lease expired: the worker running it died or was killed; marked failed by run start"
+            )
             stale.save(update_fields=["status", "finished_at", "error"])
             dead.append(stale.pk)
             logger.warning("training run %s: lease expired, marked failed", stale.pk)
         try:
             with transaction.atomic():
                 run = TrainingRun.objects.create(
-                    status=TrainingRun.Status.RUNNING, trigger=trigger, parameters=parameters or {},
-                    lease_expires_at=lease_until(), code_version=code_version())
+                    status=TrainingRun.Status.RUNNING,
+                    trigger=trigger,
+                    parameters=parameters or {},
+                    lease_expires_at=lease_until(),
+                    code_version=code_version(),
+                )
         except IntegrityError:
-            running = (TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
-                       .values_list("pk", "started_at").first()) or (None, None)
+            running = (
+                TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
+                .values_list("pk", "started_at")
+                .first()
+            ) or (None, None)
             raise TrainingAlreadyRunning(*running) from None
     for run_id in dead:  # its partial rows were never visible; drop them now
         _run_rows_delete(run_id)
@@ -102,7 +123,8 @@ def training_run_fail(*, run_id: int, error: str) -> None:
     """Mark a run failed with its error; the active run keeps serving, partial rows are dropped."""
     with transaction.atomic():
         updated = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
-            status=TrainingRun.Status.FAILED, finished_at=timezone.now(), error=error[:10000])
+            status=TrainingRun.Status.FAILED, finished_at=timezone.now(), error=error[:10000]
+        )
     if updated:
         _run_rows_delete(run_id)
         engine.artifact_delete(run_id)
@@ -120,8 +142,11 @@ def training_run_cancel(*, run_id: int, cancelled_by: str = "") -> TrainingRun:
         except TrainingRun.DoesNotExist:
             raise DomainError(_("训练记录 #%(id)s 不存在。") % {"id": run_id}, code="not_found") from None
         if run.status != TrainingRun.Status.RUNNING:
-            raise DomainError(_("训练 #%(id)s 已结束（%(status)s），无需取消。") % {
-                "id": run.pk, "status": run.get_status_display()}, code="not_running")
+            raise DomainError(
+                _("训练 #%(id)s 已结束（%(status)s），无需取消。")
+                % {"id": run.pk, "status": run.get_status_display()},
+                code="not_running",
+            )
         run.status = TrainingRun.Status.CANCELLED
         run.finished_at = timezone.now()
         run.error = f"cancelled by {cancelled_by or 'staff'}"
@@ -132,8 +157,13 @@ def training_run_cancel(*, run_id: int, cancelled_by: str = "") -> TrainingRun:
 
 
 def _run_rows_delete(run_id: int) -> None:
-    for model in (MemberRecommendation, ProductSimilarity, BoughtTogetherRule, PopularProduct,
-                  MemberCategoryPrediction):
+    for model in (
+        MemberRecommendation,
+        ProductSimilarity,
+        BoughtTogetherRule,
+        PopularProduct,
+        MemberCategoryPrediction,
+    ):
         model.objects.filter(run_id=run_id).delete()
 
 
@@ -173,8 +203,12 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
     with _stage(run_id, timings, "load", progress):
         interactions = interactions_frame()
         items = items_frame()
-    sizes = {"events": int(len(interactions)), "members": int(interactions["user_id"].nunique()),
-             "products": int(len(items)), "products_with_events": int(interactions["item_id"].nunique())}
+    sizes = {
+        "events": int(len(interactions)),
+        "members": int(interactions["user_id"].nunique()),
+        "products": int(len(items)),
+        "products_with_events": int(interactions["item_id"].nunique()),
+    }
     metrics: dict = {}
     evaluated: dict = {}
     if len(interactions):
@@ -182,8 +216,15 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
             metrics, evaluated = engine.models_evaluate(interactions, items, names)
     serving = engine.serving_model_choose(metrics, names) if len(interactions) else "popularity"
     passed, reason = _gate(metrics, serving)
-    outcome = dict(data_sizes=sizes, metrics=metrics, serving_model=serving, gate_passed=passed,
-                   gate_reason=reason, timings=timings, lease_expires_at=lease_until())
+    outcome = dict(
+        data_sizes=sizes,
+        metrics=metrics,
+        serving_model=serving,
+        gate_passed=passed,
+        gate_reason=reason,
+        timings=timings,
+        lease_expires_at=lease_until(),
+    )
     if not passed:
         _run_update(run_id, status=TrainingRun.Status.REJECTED, finished_at=timezone.now(), **outcome)
         logger.warning("training run %s rejected: %s", run_id, reason)
@@ -202,12 +243,25 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
     shards = min(settings.RECOMMENDER_SHARDS, max(1, len(member_ids) // 200)) if member_ids else 0
     with _stage(run_id, timings, "persist", progress):
         if fitted:
-            engine.artifact_save(run_id, {
-                "models": fitted, "member_ids": member_ids, "serving": serving,
-                "item_category": dict(zip(items["item_id"].astype(int), items["category_id"].astype(int)))})
-    _run_update(run_id, parameters={**run.parameters, "models": names, "list_models": list_models},
-                data_sizes={**sizes, "lists_for_members": len(member_ids)}, shards_total=shards,
-                timings=timings, lease_expires_at=lease_until())
+            engine.artifact_save(
+                run_id,
+                {
+                    "models": fitted,
+                    "member_ids": member_ids,
+                    "serving": serving,
+                    "item_category": dict(
+                        zip(items["item_id"].astype(int), items["category_id"].astype(int))
+                    ),
+                },
+            )
+    _run_update(
+        run_id,
+        parameters={**run.parameters, "models": names, "list_models": list_models},
+        data_sizes={**sizes, "lists_for_members": len(member_ids)},
+        shards_total=shards,
+        timings=timings,
+        lease_expires_at=lease_until(),
+    )
     return True
 
 
@@ -224,8 +278,10 @@ def _gate(metrics: dict, serving: str) -> tuple[bool, str]:
         return False, f"no {key} for {serving}; active run #{active.pk} has {old:.4f}"
     floor = old * (1 - drop)
     if new < floor:
-        return False, (f"{serving} {key}={new:.4f} is below {floor:.4f} (active run #{active.pk}: "
-                       f"{old:.4f}, allowed drop {drop:.0%})")
+        return False, (
+            f"{serving} {key}={new:.4f} is below {floor:.4f} (active run #{active.pk}: "
+            f"{old:.4f}, allowed drop {drop:.0%})"
+        )
     return True, f"{serving} {key}={new:.4f} vs active run #{active.pk} {old:.4f} (allowed drop {drop:.0%})"
 
 
@@ -314,15 +370,18 @@ def training_runs_prune(*, keep: int | None = None) -> int:
 
 
 # -- the whole run in this process ---------------------------------------------------------------
-def training_run_execute(*, trigger: str = "manual", model_names=None, progress=None,
-                         shard_runner=None) -> TrainingRun:
+def training_run_execute(
+    *, trigger: str = "manual", model_names=None, progress=None, shard_runner=None
+) -> TrainingRun:
     """Start, prepare and score (in-process unless `shard_runner(run_id, shards)` fans out).
 
     A heartbeat keeps the run's short lease alive while it works. Any error marks the run failed
     with its traceback and re-raises; a run cancelled meanwhile stops and is returned as it is.
     The active run keeps serving either way.
     """
-    run = training_run_start(trigger=trigger, parameters={"models": list(model_names or engine.DEFAULT_MODELS)})
+    run = training_run_start(
+        trigger=trigger, parameters={"models": list(model_names or engine.DEFAULT_MODELS)}
+    )
     try:
         with lease_heartbeat(run.pk):
             if not training_run_prepare(run_id=run.pk, model_names=model_names, progress=progress):

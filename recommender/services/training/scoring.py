@@ -1,4 +1,5 @@
 """Member scoring, one shard at a time: each member's top-N lists and predicted next category."""
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,7 @@ def member_shard_score(*, run_id: int, shard: int) -> bool:
         return False
     with lease_heartbeat(run_id):
         payload = engine.artifact_load(run_id)
-        member_ids = payload["member_ids"][shard::run.shards_total]
+        member_ids = payload["member_ids"][shard :: run.shards_total]
         item_category = payload["item_category"]
         # A redelivered shard (acks_late after a crash) starts from a clean slate.
         MemberRecommendation.objects.filter(run_id=run_id, user_id__in=member_ids).delete()
@@ -43,21 +44,29 @@ def member_shard_score(*, run_id: int, shard: int) -> bool:
             return False
         if shard not in run.shards_completed:
             run.shards_completed = sorted([*run.shards_completed, shard])
-        run.timings = {**run.timings,
-                       f"score_shard_{shard}": round(time.perf_counter() - started, 3)}
+        run.timings = {**run.timings, f"score_shard_{shard}": round(time.perf_counter() - started, 3)}
         run.lease_expires_at = lease_until()
         run.save(update_fields=["shards_completed", "timings", "lease_expires_at"])
         return len(run.shards_completed) >= run.shards_total
 
 
 def _recommendation_rows(run_id, model_name, recs: pd.DataFrame):
-    reason_items = recs["reason_item_id"] if "reason_item_id" in recs.columns else pd.Series(pd.NA, index=recs.index)
+    reason_items = (
+        recs["reason_item_id"] if "reason_item_id" in recs.columns else pd.Series(pd.NA, index=recs.index)
+    )
     for user_id, item_id, score, rank, reason, reason_item in zip(
-            recs["user_id"], recs["item_id"], recs["score"], recs["rank"], recs["reason"], reason_items):
+        recs["user_id"], recs["item_id"], recs["score"], recs["rank"], recs["reason"], reason_items
+    ):
         yield MemberRecommendation(
-            run_id=run_id, user_id=int(user_id), product_id=int(item_id), model=model_name,
-            score=float(score), rank=int(rank), reason=str(reason or "")[:40],
-            reason_product_id=None if pd.isna(reason_item) else int(reason_item))
+            run_id=run_id,
+            user_id=int(user_id),
+            product_id=int(item_id),
+            model=model_name,
+            score=float(score),
+            rank=int(rank),
+            reason=str(reason or "")[:40],
+            reason_product_id=None if pd.isna(reason_item) else int(reason_item),
+        )
 
 
 def _category_rows(run_id, recs: pd.DataFrame, item_category: dict):
@@ -70,5 +79,9 @@ def _category_rows(run_id, recs: pd.DataFrame, item_category: dict):
     totals["share"] = totals["score"] / totals.groupby("user_id")["score"].transform("sum")
     best = totals.sort_values(["user_id", "score"], ascending=[True, False]).drop_duplicates("user_id")
     for r in best.itertuples(index=False):
-        yield MemberCategoryPrediction(run_id=run_id, user_id=int(r.user_id), category_id=int(r.category_id),
-                                       score=float(r.share) if np.isfinite(r.share) else 0.0)
+        yield MemberCategoryPrediction(
+            run_id=run_id,
+            user_id=int(r.user_id),
+            category_id=int(r.category_id),
+            score=float(r.share) if np.isfinite(r.share) else 0.0,
+        )

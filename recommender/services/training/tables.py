@@ -1,4 +1,5 @@
 """The product-level top-N tables a run writes: similar products, bought-together rules, popular lists."""
+
 from __future__ import annotations
 
 import logging
@@ -10,8 +11,8 @@ from django.utils import timezone
 from members.models import Profile
 from recommender import engine
 from recommender.models import BoughtTogetherRule, PopularProduct, ProductSimilarity
-from recommender.serving import profile_segment
 from recommender.services.training.bulk import rows_write
+from recommender.serving import profile_segment
 from shop.models import Event, Product
 
 logger = logging.getLogger(__name__)
@@ -39,15 +40,26 @@ def similarities_write(run_id, interactions, items) -> None:
         frames.append(_similar_frame(model, model.item_ids_).assign(kind=kind.value))
     if len(items):
         try:
-            content = engine.TfidfContent().fit(
-                interactions[["user_id", "item_id", "weight"]], items=items)
-            frames.append(_similar_frame(content, items["item_id"]).assign(
-                kind=ProductSimilarity.Kind.SIMILAR_CONTENT.value))
+            content = engine.TfidfContent().fit(interactions[["user_id", "item_id", "weight"]], items=items)
+            frames.append(
+                _similar_frame(content, items["item_id"]).assign(
+                    kind=ProductSimilarity.Kind.SIMILAR_CONTENT.value
+                )
+            )
         except ValueError as exc:  # ModelUnavailable: no product text
             logger.warning("content similarity skipped: %s", exc)
-    rows = (ProductSimilarity(run_id=run_id, product_id=int(r.item_id), similar_product_id=int(r.similar_item_id),
-                              kind=r.kind, score=float(r.score), rank=int(r.rank))
-            for frame in frames for r in frame.itertuples(index=False))
+    rows = (
+        ProductSimilarity(
+            run_id=run_id,
+            product_id=int(r.item_id),
+            similar_product_id=int(r.similar_item_id),
+            kind=r.kind,
+            score=float(r.score),
+            rank=int(r.rank),
+        )
+        for frame in frames
+        for r in frame.itertuples(index=False)
+    )
     rows_write(ProductSimilarity, rows)
 
 
@@ -57,9 +69,17 @@ def rules_write(run_id, interactions) -> None:
         return
     model = engine.AssociationRules(min_count=2, max_rules_per_item=engine.SIMILAR_LENGTH)
     model.fit(baskets.astype({"basket_id": "int64"}))
-    rows = (BoughtTogetherRule(run_id=run_id, antecedent_id=int(r.antecedent), consequent_id=int(r.consequent),
-                               support=float(r.support), confidence=float(r.confidence), lift=float(r.lift))
-            for r in model.rules_.itertuples(index=False))
+    rows = (
+        BoughtTogetherRule(
+            run_id=run_id,
+            antecedent_id=int(r.antecedent),
+            consequent_id=int(r.consequent),
+            support=float(r.support),
+            confidence=float(r.confidence),
+            lift=float(r.lift),
+        )
+        for r in model.rules_.itertuples(index=False)
+    )
     rows_write(BoughtTogetherRule, rows)
 
 
@@ -78,28 +98,51 @@ def popular_write(run_id, interactions, items) -> None:
         weighted = interactions.assign(weight=interactions["weight"] * np.power(0.5, age_days / 30.0))
         weighted = weighted[["user_id", "item_id", "weight"]]
     else:  # no behaviour yet: best sellers, then newest
-        ranked = list(Product.objects.filter(is_active=True).order_by("-sales_count", "-created_at")
-                      .values_list("id", flat=True)[:500])
-        weighted = pd.DataFrame({"user_id": 0, "item_id": ranked,
-                                 "weight": np.linspace(1.0, 0.5, num=len(ranked)) if ranked else []})
+        ranked = list(
+            Product.objects.filter(is_active=True)
+            .order_by("-sales_count", "-created_at")
+            .values_list("id", flat=True)[:500]
+        )
+        weighted = pd.DataFrame(
+            {
+                "user_id": 0,
+                "item_id": ranked,
+                "weight": np.linspace(1.0, 0.5, num=len(ranked)) if ranked else [],
+            }
+        )
     category = items.set_index("item_id")["category_id"]
     parts = [weighted.assign(segment="all")]
-    with_cat = weighted.assign(segment="category:" + weighted["item_id"].map(category).astype("Int64").astype(str))
+    with_cat = weighted.assign(
+        segment="category:" + weighted["item_id"].map(category).astype("Int64").astype(str)
+    )
     parts.append(with_cat[with_cat["segment"] != "category:<NA>"])
     profiles = pd.DataFrame.from_records(
         list(Profile.objects.values_list("user_id", "gender", "birth_date")),
-        columns=["user_id", "gender", "birth_date"])
+        columns=["user_id", "gender", "birth_date"],
+    )
     if len(profiles) and len(interactions):
         today = timezone.localdate()
-        profiles["segment"] = [profile_segment(gender, birth_date, today)
-                               for gender, birth_date in zip(profiles["gender"], profiles["birth_date"])]
+        profiles["segment"] = [
+            profile_segment(gender, birth_date, today)
+            for gender, birth_date in zip(profiles["gender"], profiles["birth_date"])
+        ]
         profiles = profiles[profiles["segment"].notna()]
         parts.append(weighted.merge(profiles[["user_id", "segment"]], on="user_id"))
     frame = pd.concat(parts, ignore_index=True)
-    top = pd.concat([
-        _top_by_segment(frame[frame["segment"] == "all"], POPULAR_LENGTH),
-        _top_by_segment(frame[frame["segment"] != "all"], SEGMENT_LENGTH),
-    ])
-    rows = (PopularProduct(run_id=run_id, segment=r.segment, product_id=int(r.item_id),
-                           score=float(r.weight), rank=int(r.rank)) for r in top.itertuples(index=False))
+    top = pd.concat(
+        [
+            _top_by_segment(frame[frame["segment"] == "all"], POPULAR_LENGTH),
+            _top_by_segment(frame[frame["segment"] != "all"], SEGMENT_LENGTH),
+        ]
+    )
+    rows = (
+        PopularProduct(
+            run_id=run_id,
+            segment=r.segment,
+            product_id=int(r.item_id),
+            score=float(r.weight),
+            rank=int(r.rank),
+        )
+        for r in top.itertuples(index=False)
+    )
     rows_write(PopularProduct, rows)
