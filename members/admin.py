@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.masking import mask_email
 from members.masking import (
     PERSONAL_DATA_HELP,
     PersonalDataAdminMixin,
@@ -212,9 +213,15 @@ class PointsAccountAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
                 self.message_user(request, _("积分已调整。"), messages.SUCCESS)
                 return redirect("admin:members_pointsaccount_changelist")
         account = PointsAccount.objects.filter(user=member).first()
+        if can_view_personal_data(request.user):
+            email = member.email
+            self._record_access(request, [member.pk], "adjust")
+        else:
+            email = mask_email(member.email)
         return render(request, "members/admin/points_adjust.html", {
             **self.admin_site.each_context(request), "title": _("调整积分"), "form": form,
-            "member_id": member.pk, "account": account, "opts": self.model._meta,
+            "member_id": member.pk, "member_name": f"{member_label(member.pk)}（{email}）", "account": account,
+            "opts": self.model._meta,
         })
 
 

@@ -29,6 +29,11 @@ def member_label(pk) -> str:
     return str(_("会员 #%(number)s") % {"number": pk}) if pk else str(_("新会员"))
 
 
+def member_display(user) -> str:
+    """How allauth names a member to themselves ("signed in as …"): their own e-mail, not a number."""
+    return user.email
+
+
 class User(AbstractUser):
     email = models.EmailField(_("邮箱"), unique=True)
 

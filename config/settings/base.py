@@ -121,6 +121,7 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "members.models.member_display"  # User.__str__ is a member number, for staff screens
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

@@ -155,3 +155,9 @@ def test_masked_views_are_not_logged_and_the_log_is_for_superusers_only(client, 
     assert response.status_code == 200 and f"会员 #{member.pk} {SECRET}" in body(response)
     access = PersonalDataAccess.objects.first()
     assert client.post(reverse("admin:members_personaldataaccess_delete", args=[access.pk])).status_code == 403
+
+
+def test_points_adjust_page_says_whose_points_masked_without_the_permission(client, member):
+    client.force_login(staff_with("members.view_pointsaccount", "members.add_pointsentry"))
+    page = body(client.get(reverse("admin:members_points_adjust", args=[member.pk])))
+    assert f"会员 #{member.pk}（h***@example.com）" in page and "hidden.person" not in page
