@@ -77,7 +77,8 @@ def may_change_account(request, account) -> bool:
 class MemberAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
     list_display = ("email", "tier", "points_available", "points_pending", "is_active", "date_joined")
     list_filter = ("is_staff", "is_active", "points_account__tier")
-    search_fields = ("email", "username")
+    # By member number too: the one way staff without the personal-data permission can find a member.
+    search_fields = ("id__exact", "email", "username")
     ordering = ("-date_joined",)
     list_select_related = ("points_account__tier",)
     inlines = [ProfileInline]

@@ -161,3 +161,10 @@ def test_points_adjust_page_says_whose_points_masked_without_the_permission(clie
     client.force_login(staff_with("members.view_pointsaccount", "members.add_pointsentry"))
     page = body(client.get(reverse("admin:members_points_adjust", args=[member.pk])))
     assert f"会员 #{member.pk}（h***@example.com）" in page and "hidden.person" not in page
+
+
+def test_masked_staff_find_a_member_by_number_not_by_email(client, member):
+    client.force_login(staff_with("members.view_user"))
+    url = reverse("admin:members_user_changelist")
+    assert list(client.get(url, {"q": str(member.pk)}).context_data["cl"].result_list) == [member]
+    assert client.get(url, {"q": SECRET}).context_data["cl"].result_count == 0
