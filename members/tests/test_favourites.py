@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 
 from core.errors import DomainError
+from core.testing import run_concurrently
 from members.models import Favourite
 from members.services import accounts
 from members.services.favourites import favourite_add, favourite_remove, favourite_toggle
@@ -77,3 +78,12 @@ def test_api_token_issue_applies_the_login_rules(settings):
                                              password="secret-pass-123")
     accounts.api_token_revoke(user=member)
     assert not Token.objects.filter(user=member).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_saves_make_one_favourite():
+    member, product = UserFactory(), ProductFactory()
+    outcomes = run_concurrently(*[lambda: favourite_add(user=member, product=product).pk] * 10)
+    assert len(set(outcomes)) == 1 and Favourite.objects.filter(user=member).count() == 1
+    assert Event.objects.filter(kind="favourite", user=member).count() == 1
