@@ -1,4 +1,5 @@
 """The demo app: `manage.py seed_demo`, seeding shop, membership and so on in order."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """Seeding the whole demo site: each app's steps in order (shop, then membership), reset and logins."""
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -52,6 +53,7 @@ def demo_logins_ensure() -> list[tuple[str, str]]:
         user.is_staff = user.is_superuser = staff
         user.is_active = True
         user.save()
-        EmailAddress.objects.update_or_create(user=user, email=email,
-                                              defaults={"verified": True, "primary": True})
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
     return [login for login, _staff in logins]

@@ -4,6 +4,7 @@ Receivers only call membership's services (members.services.checkout_hooks, look
 tests may replace them). The shop sends these inside its transaction: what they write commits with
 the payment, the cancellation or the refund, and a refusal rolls it back.
 """
+
 from django.dispatch import receiver
 
 from members.services import checkout_hooks

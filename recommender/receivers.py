@@ -1,4 +1,5 @@
 """The recommender listens to the shop: a member's new behaviour schedules a refresh of their list."""
+
 from django.dispatch import receiver
 
 from recommender import tasks

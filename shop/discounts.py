@@ -3,6 +3,7 @@
 Shop defines the interface and a policy that gives nothing; the setting SHOP_DISCOUNT_POLICY names the
 implementation (membership's coupons and points), so checkout imports nothing above the shop.
 """
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache

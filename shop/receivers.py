@@ -1,4 +1,5 @@
 """Signal receivers of the shop: entry points only; the rules live in the services they call."""
+
 import logging
 
 from django.contrib.auth.signals import user_logged_in

@@ -7,6 +7,7 @@ order_cancelled, order_refunded, review_approved, review_rejected. Every order s
 Sent robustly (a receiver's failure is logged, never raised): behaviour_recorded, carrying `event`;
 its receivers put slow work after the commit (transaction.on_commit).
 """
+
 from django.dispatch import Signal
 
 order_placed = Signal()

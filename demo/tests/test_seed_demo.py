@@ -1,4 +1,5 @@
 """seed_demo: the small size seeds quickly, deterministically, with the logins it promises."""
+
 from io import StringIO
 
 import pytest
@@ -15,8 +16,11 @@ pytestmark = pytest.mark.django_db
 def _fingerprint():
     return {
         "products": list(Product.objects.order_by("slug").values_list("slug", "name", "price", "stock")),
-        "lines": list(OrderLine.objects.order_by("order__number", "sku")
-                      .values_list("order__number", "sku", "quantity", "order__status")),
+        "lines": list(
+            OrderLine.objects.order_by("order__number", "sku").values_list(
+                "order__number", "sku", "quantity", "order__status"
+            )
+        ),
         "reviews": sorted(Review.objects.values_list("user__email", "product__slug", "rating")),
         "events": Event.objects.count(),
     }
@@ -51,8 +55,11 @@ def test_popularity_is_long_tailed_and_members_stick_to_favourites():
     top_tenth = sum(counts[: max(1, len(counts) // 10)])
     assert top_tenth / len(views) > 0.25  # the top 10% of products draw far more than 10%
     member = User.objects.filter(email="member0001@example.com").get()
-    categories = Counter(Event.objects.filter(user=member, product__isnull=False)
-                         .values_list("product__category_id", flat=True))
+    categories = Counter(
+        Event.objects.filter(user=member, product__isnull=False).values_list(
+            "product__category_id", flat=True
+        )
+    )
     top3 = sum(n for _c, n in categories.most_common(3))
     assert top3 / sum(categories.values()) > 0.7
 

@@ -4,9 +4,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from core.masking import public_member_name
 from rest_framework import serializers
 
+from core.masking import public_member_name
 from shop.models import Brand, Category, Event, Order, OrderLine, Product, ProductImage, Review
 from shop.selectors import SORTS
 

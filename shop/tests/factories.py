@@ -8,8 +8,19 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from members.models import User
-from shop.models import (Brand, Cart, CartItem, Category, Event, Order, OrderLine, Product,
-                         ProductImage, Review, Tag)
+from shop.models import (
+    Brand,
+    Cart,
+    CartItem,
+    Category,
+    Event,
+    Order,
+    OrderLine,
+    Product,
+    ProductImage,
+    Review,
+    Tag,
+)
 
 
 def image_bytes(color=(228, 57, 60), size=(40, 40), image_format="JPEG") -> bytes:

@@ -5,9 +5,19 @@ from django.urls import reverse
 
 from shop.models import Order, OrderStatusChange, Product, Review
 from shop.services.orders import order_mark_paid
-from shop.tests.factories import (CategoryFactory, EventFactory, OrderFactory, OrderLineFactory,
-                                  ProductFactory, ProductImageFactory, ReviewFactory, StaffFactory,
-                                  UserFactory, bought, image_bytes)
+from shop.tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    ProductImageFactory,
+    ReviewFactory,
+    StaffFactory,
+    UserFactory,
+    bought,
+    image_bytes,
+)
 from shop.validators import validate_product_image
 
 pytestmark = pytest.mark.django_db

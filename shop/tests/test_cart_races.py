@@ -1,4 +1,5 @@
 """Concurrent first adds of one product to one cart: one line, no 500, limits still hold (PostgreSQL)."""
+
 import functools
 
 import pytest
@@ -34,8 +35,9 @@ def test_concurrent_adds_still_stop_at_the_stock():
     cart = cart_get_or_create(user=UserFactory())
     product = ProductFactory(stock=4)
 
-    results = run_concurrently(*[functools.partial(cart_add, cart=cart, product_id=product.pk)] * THREADS,
-                               catch=(DomainError,))
+    results = run_concurrently(
+        *[functools.partial(cart_add, cart=cart, product_id=product.pk)] * THREADS, catch=(DomainError,)
+    )
 
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(refused) == THREADS - 4
@@ -47,8 +49,10 @@ def test_concurrent_adds_still_stop_at_the_line_limit():
     cart = cart_get_or_create(user=UserFactory())
     product = ProductFactory(stock=500)
 
-    results = run_concurrently(*[functools.partial(cart_add, cart=cart, product_id=product.pk, quantity=30)]
-                               * THREADS, catch=(DomainError,))
+    results = run_concurrently(
+        *[functools.partial(cart_add, cart=cart, product_id=product.pk, quantity=30)] * THREADS,
+        catch=(DomainError,),
+    )
 
     assert sum(isinstance(r, DomainError) for r in results) == THREADS - MAX_QUANTITY_PER_LINE // 30
     assert CartItem.objects.get(cart=cart).quantity == 30 * (MAX_QUANTITY_PER_LINE // 30)

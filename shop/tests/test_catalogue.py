@@ -5,8 +5,15 @@ import pytest
 from django.urls import reverse
 
 from shop.models import Event
-from shop.tests.factories import (BrandFactory, CategoryFactory, ProductFactory,
-                                  ProductImageFactory, ReviewFactory, TagFactory, UserFactory)
+from shop.tests.factories import (
+    BrandFactory,
+    CategoryFactory,
+    ProductFactory,
+    ProductImageFactory,
+    ReviewFactory,
+    TagFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 12

@@ -1,4 +1,5 @@
 """A cart becomes one order: many checkout pages submitted at once, and double submits of one page."""
+
 import functools
 
 import pytest
@@ -11,8 +12,15 @@ from shop.services.cart import cart_add, cart_get_or_create
 from shop.services.checkout import order_place
 from shop.tests.factories import ProductFactory, UserFactory
 
-ADDRESS = {"recipient_name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-           "district": "西湖区", "address_line": "文三路 1 号", "postcode": "310000"}
+ADDRESS = {
+    "recipient_name": "张三",
+    "phone": "13800138000",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "address_line": "文三路 1 号",
+    "postcode": "310000",
+}
 
 
 def _cart_with(user, product, quantity=1):
@@ -33,8 +41,9 @@ def test_ten_checkout_pages_of_one_cart_make_one_order():
     cart = _cart_with(user, product)
 
     # when ten checkout pages (ten idempotency keys) submit it at the same moment
-    results = run_concurrently(*[functools.partial(_place, user, cart, f"page-{i}") for i in range(10)],
-                               catch=(DomainError,))
+    results = run_concurrently(
+        *[functools.partial(_place, user, cart, f"page-{i}") for i in range(10)], catch=(DomainError,)
+    )
 
     # then one order took one unit, and the other nine were told the cart is empty
     assert Order.objects.count() == 1

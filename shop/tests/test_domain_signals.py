@@ -1,4 +1,5 @@
 """Shop tells what happened by signal and asks for discounts through a policy: it imports nothing above it."""
+
 import ast
 from decimal import Decimal
 from pathlib import Path
@@ -30,10 +31,18 @@ def test_shop_domain_modules_import_neither_members_nor_recommender():
         if any(part in WEB for part in path.relative_to(SHOP).parts):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            offenders += [f"{path.relative_to(SHOP)}: {n}" for n in names
-                          if n.split(".")[0] in ("members", "recommender", "demo")]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{path.relative_to(SHOP)}: {n}"
+                for n in names
+                if n.split(".")[0] in ("members", "recommender", "demo")
+            ]
     assert offenders == []
 
 

@@ -10,8 +10,14 @@ from core.errors import DomainError
 from shop.models import Order, OrderStatusChange, Payment, Product
 from shop.services.cart import cart_add, cart_get_or_create
 from shop.services.checkout import order_place
-from shop.services.orders import (order_cancel, order_complete, order_mark_paid, order_refund,
-                                  order_ship, orders_cancel_unpaid)
+from shop.services.orders import (
+    order_cancel,
+    order_complete,
+    order_mark_paid,
+    order_refund,
+    order_ship,
+    orders_cancel_unpaid,
+)
 from shop.tasks import cancel_unpaid_orders
 from shop.tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory
 

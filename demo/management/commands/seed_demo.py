@@ -1,4 +1,5 @@
 """seed_demo: fill the database with deterministic demo data (see demo.seeding) and print the logins."""
+
 import sys
 import time
 
@@ -13,17 +14,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--size", choices=sorted(demo.SIZES), default="medium")
         parser.add_argument("--seed", type=int, default=42)
-        parser.add_argument("--if-empty", action="store_true",
-                            help="skip seeding when products already exist (logins are still ensured)")
-        parser.add_argument("--reset", action="store_true",
-                            help="delete existing shop data and demo members first")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="skip seeding when products already exist (logins are still ensured)",
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="delete existing shop data and demo members first"
+        )
 
     def handle(self, *args, size, seed, if_empty, reset, verbosity, **options):
         started = time.monotonic()
         if demo.demo_has_data() and not reset:
             if not if_empty:
-                raise CommandError("The database already has products: use --if-empty to keep them "
-                                   "or --reset to replace them.")
+                raise CommandError(
+                    "The database already has products: use --if-empty to keep them "
+                    "or --reset to replace them."
+                )
             if verbosity:
                 self.stdout.write("Products exist already: seeding skipped.")
         else:
@@ -32,8 +39,7 @@ class Command(BaseCommand):
             progress = verbosity > 0 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
             if verbosity:
                 self.stdout.write(f"Seeding {size} demo data (seed {seed})…")
-            demo.demo_seed(size=size, seed=seed, stdout=self.stdout, verbosity=verbosity,
-                           progress=progress)
+            demo.demo_seed(size=size, seed=seed, stdout=self.stdout, verbosity=verbosity, progress=progress)
             if verbosity:
                 self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))
         logins = demo.demo_logins_ensure()
