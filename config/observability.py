@@ -23,8 +23,9 @@ class RequestIdFilter(logging.Filter):
 
 
 class ShopJsonFormatter(JsonFormatter):
-    """One JSON object a line: time, level, logger, message, request id and any `extra` fields."""
+    """One JSON object a line: time (ISO 8601, UTC), level, logger, message, request id and any `extra`."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
-        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s", *args, **kwargs)
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        kwargs.setdefault("timestamp", "time")
+        super().__init__("%(levelname)s %(name)s %(message)s %(request_id)s", *args, **kwargs)

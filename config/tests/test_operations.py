@@ -220,7 +220,8 @@ def test_json_log_lines_are_objects_with_the_request_id():
     record.request_id = "abc12345"
     line = json.loads(ShopJsonFormatter().format(record))
     assert line["message"] == "订单 A1 已取消" and line["level"] == "WARNING"
-    assert line["logger"] == "shop.orders" and line["request_id"] == "abc12345" and "time" in line
+    assert line["logger"] == "shop.orders" and line["request_id"] == "abc12345"
+    assert line["time"].endswith("+00:00")
 
 
 # ---- metrics ------------------------------------------------------------------------------------------
@@ -263,3 +264,41 @@ def test_celery_tasks_are_counted():
     before = celery_tasks.labels(task=Task.name, state="SUCCESS")._value.get()
     celery_task_finished(sender=Task(), state="SUCCESS")
     assert celery_tasks.labels(task=Task.name, state="SUCCESS")._value.get() == before + 1
+
+
+# ---- production: no demo staff login (item 8) ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(DEMO_STAFF_LOGIN=False)
+def test_seed_demo_creates_no_staff_login_under_production_settings():
+    from django.contrib.auth import get_user_model
+
+    from demo.seeding import DEMO_SHOPPER, demo_logins_ensure
+
+    assert demo_logins_ensure() == [DEMO_SHOPPER]
+    assert not get_user_model().objects.filter(email="admin@example.com").exists()
+
+
+def test_production_settings_forbid_the_demo_staff_login_and_trust_only_the_local_proxy():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from django.conf import settings as s; print(s.DEMO_STAFF_LOGIN, s.TRUSTED_PROXIES)"
+    env = {k: v for k, v in os.environ.items() if k not in ("DEMO_STAFF_LOGIN", "TRUSTED_PROXIES")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="k" * 20 + "abcdefghijklmnopqrstuvwxyz0123",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False ['127.0.0.1/32', '::1/128']"
