@@ -1,6 +1,7 @@
-"""The shared model contract: fit / recommend / similar_items, batch scoring and explanations."""
+"""The shared model contract: fit / recommend / recommend_histories / similar_items, batch scoring and explanations."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,12 +68,15 @@ def id_array(ids_index: pd.Index, cols: np.ndarray):
 
 @dataclass
 class BatchScores:
-    """What scoring one batch of known users returns: the ranking scores and, for a blend, the
-    weighted share of each component (``parts``), from which the explanation is computed."""
+    """What scoring one batch returns: the ranking scores, the history matrix they were computed
+    from (``x``: rows = the batch, columns = the model's items) and, for a blend, the weighted share
+    of each component (``parts``); the explanation is computed from these. ``rows`` are training
+    rows, or None for folded-in histories."""
 
-    rows: np.ndarray
-    scores: np.ndarray | sp.spmatrix
+    rows: np.ndarray | None
+    scores: np.ndarray | sp.spmatrix | None
     parts: dict = field(default_factory=dict)
+    x: sp.csr_matrix | None = None
 
 
 class ScoreCache:
@@ -94,7 +98,13 @@ class ScoreCache:
 
 
 class Recommender(BaseEstimator):
-    """Base class. Subclasses implement ``_fit`` and ``_scores`` (and optionally the rest).
+    """Base class. Subclasses implement ``_fit`` and ``_scores_x`` (and optionally the rest).
+
+    One scoring path: ``_scores_x(x)`` scores a sparse history matrix (rows = histories, columns =
+    the model's items); a training user is scored as the fold-in of their training row
+    (``_scores(rows)`` = ``_scores_x(data_.matrix[rows])``) unless the model keeps learned per-user
+    state (UserKNN's neighbours, matrix factorisation's user factors). ``recommend`` ranks training
+    users, ``recommend_histories`` fresh histories (a member's current one, a guest's session).
 
     A scikit-learn estimator: the constructor stores its parameters unchanged (so ``get_params``,
     ``set_params`` and ``sklearn.base.clone`` work), and everything learned ends with ``_``:
@@ -106,7 +116,6 @@ class Recommender(BaseEstimator):
     reason_code = "similar_to_seen"
     positive_only = True     # candidates scoring <= 0 are not recommendations
     batch_size = 1000
-    max_reason_items = 10    # seen items considered when explaining a recommendation
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, interactions: pd.DataFrame, items: pd.DataFrame | None = None):
@@ -128,9 +137,13 @@ class Recommender(BaseEstimator):
         raise NotImplementedError
 
     # -- scoring hooks -----------------------------------------------------------------------
-    def _scores(self, rows: np.ndarray) -> np.ndarray:
-        """Dense float32 scores (len(rows) x n_items) for known user rows."""
+    def _scores_x(self, x: sp.csr_matrix) -> np.ndarray | sp.spmatrix:
+        """Scores (dense float32 or CSR, len(x) x n_items) for the histories in ``x``."""
         raise NotImplementedError
+
+    def _scores(self, rows: np.ndarray) -> np.ndarray | sp.spmatrix:
+        """Scores for known user rows: their training rows folded in."""
+        return self._scores_x(self.data_.matrix[rows])
 
     def _unknown_scores(self) -> np.ndarray | None:
         """One score row for users without training history, or None (no recommendations)."""
@@ -141,7 +154,15 @@ class Recommender(BaseEstimator):
         scores = self._scores(rows)
         if cache is not None:
             cache.put(self, rows, scores)
-        return BatchScores(rows, scores)
+        return BatchScores(rows, scores, x=self.data_.matrix[rows])
+
+    def _score_histories(self, x: sp.csr_matrix) -> BatchScores:
+        """Scores of one batch of folded-in histories."""
+        return BatchScores(None, self._scores_x(x), x=x)
+
+    def _history(self, scored: BatchScores) -> sp.csr_matrix:
+        """The history matrix a batch was scored from."""
+        return scored.x if scored.x is not None else self.data_.matrix[scored.rows]
 
     def _explain(self, scored: BatchScores, cands: np.ndarray):
         """(reason codes, reason item columns) for candidate columns (rows x n, -1 = empty) of a scored batch."""
@@ -160,9 +181,7 @@ class Recommender(BaseEstimator):
                                   "or similar_items().")
 
     def _seen_mask_apply(self, scores: np.ndarray, rows: np.ndarray):
-        x = self.data_.matrix[rows]
-        r = np.repeat(np.arange(len(rows)), np.diff(x.indptr))
-        scores[r, x.indices] = -np.inf
+        _mask_dense(scores, self.data_.matrix[rows])
 
     def recommend(self, user_ids=None, n: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
         """Top-n items per user: columns user_id, item_id, score, rank, reason, reason_item_id.
@@ -181,24 +200,8 @@ class Recommender(BaseEstimator):
         known = np.flatnonzero(rows >= 0)
         for s in range(0, len(known), self.batch_size):
             pos = known[s:s + self.batch_size]
-            r = rows[pos]
-            scored = self._score_batch(r, cache)
-            scores = scored.scores
-            if sp.issparse(scores):
-                scores = scores.tocsr()
-                if exclude_seen and self.positive_only:
-                    seen = self.data_.matrix[r]
-                    seen.data = np.ones_like(seen.data)
-                    scores = scores - scores.multiply(seen)  # seen entries become 0, below min_value
-                elif exclude_seen:
-                    _drop_seen_sparse(scores, self.data_.matrix[r])
-                cols, vals = top_n_sparse(scores, n, 0.0 if self.positive_only else -np.inf)
-                parts.append(self._finish_block(pos, scored, cols, vals))
-                continue
-            if exclude_seen:
-                self._seen_mask_apply(scores, r)
-            cols, vals = top_n_per_row(scores, n)
-            parts.append(self._finish_block(pos, scored, cols, vals))
+            scored = self._score_batch(rows[pos], cache)
+            parts.append(self._rank_batch(pos, scored, scored.x if exclude_seen else None, n))
         unknown = np.flatnonzero(rows < 0)
         if len(unknown):
             row = self._unknown_scores()
@@ -211,6 +214,81 @@ class Recommender(BaseEstimator):
                     parts.append((np.repeat(unknown, k), np.tile(c, len(unknown)), np.tile(v, len(unknown)),
                                   np.tile(rk, len(unknown)), np.tile(codes, len(unknown)), np.tile(rc, len(unknown))))
         return self._frame(ids, parts)
+
+    def _rank_batch(self, pos, scored: BatchScores, excluded: sp.csr_matrix | None, n: int):
+        """Top-n of a scored batch with the stored entries of ``excluded`` (rows as the batch) left out."""
+        scores = scored.scores
+        if sp.issparse(scores):
+            scores = scores.tocsr()
+            if excluded is not None and self.positive_only:
+                seen = excluded.copy()
+                seen.data = np.ones_like(seen.data)
+                scores = scores - scores.multiply(seen)  # seen entries become 0, below min_value
+            elif excluded is not None:
+                _drop_seen_sparse(scores, excluded)
+            cols, vals = top_n_sparse(scores, n, 0.0 if self.positive_only else -np.inf)
+            return self._finish_block(pos, scored, cols, vals)
+        if excluded is not None:
+            _mask_dense(scores, excluded)
+        cols, vals = top_n_per_row(scores, n)
+        return self._finish_block(pos, scored, cols, vals)
+
+    def recommend_histories(self, histories: Mapping, n: int = 10, exclude: Mapping | None = None) -> pd.DataFrame:
+        """Top-n items for fresh histories, scored by this fitted model as it scores a training user.
+
+        ``histories``: mapping key -> {item_id: weight} (a member's or a guest session's current
+        history; a plain list of item ids means weight 1 each). Item ids not in the model and
+        weights <= 0 are ignored. ``exclude``: optional mapping key -> item ids also left out.
+        Returns the columns of ``recommend`` with ``user_id`` = the key; the history's items and
+        ``exclude[key]`` are never recommended. A history with no known item gets what an unknown
+        user gets (popular items for Popularity / Hybrid, nothing for the others).
+        """
+        self._check_fitted()
+        keys = pd.Series(list(histories), dtype=object if not len(histories) else None).to_numpy()
+        x = self._history_matrix([histories[k] for k in keys])
+        excluded = x.copy()
+        if exclude:
+            extra = self._history_matrix([exclude.get(k, ()) for k in keys], weights=False)
+            excluded = (excluded + extra).tocsr()
+        excluded.data = np.ones_like(excluded.data)
+        parts = []
+        has = np.diff(x.indptr) > 0
+        known = np.flatnonzero(has)
+        for s in range(0, len(known), self.batch_size):
+            pos = known[s:s + self.batch_size]
+            scored = self._score_histories(x[pos])
+            parts.append(self._rank_batch(pos, scored, excluded[pos], n))
+        empty = np.flatnonzero(~has)
+        row = self._unknown_scores() if len(empty) else None
+        if row is not None:
+            for s in range(0, len(empty), self.batch_size):
+                pos = empty[s:s + self.batch_size]
+                scores = np.repeat(np.asarray(row, dtype=np.float32)[None, :], len(pos), axis=0)
+                _mask_dense(scores, excluded[pos])
+                cols, vals = top_n_per_row(scores, n)
+                parts.append(self._finish_block(pos, None, cols, vals, unknown_reason=True))
+        return self._frame(keys, parts)
+
+    def _history_matrix(self, histories: list, weights: bool = True) -> sp.csr_matrix:
+        """CSR (len(histories) x n_items) of {item_id: weight} mappings (or id lists, weight 1)."""
+        rows, items, wts = [], [], []
+        for r, h in enumerate(histories):
+            if isinstance(h, Mapping) and weights:
+                ids, w = list(h.keys()), list(h.values())
+            else:
+                ids = list(h.keys()) if isinstance(h, Mapping) else ([h] if np.isscalar(h) else list(h))
+                w = [1.0] * len(ids)
+            rows.extend([r] * len(ids))
+            items.extend(ids)
+            wts.extend(w)
+        cols = self.data_.item_cols(pd.Index(items, dtype=object)) if items else np.empty(0, np.int64)
+        w = pd.to_numeric(pd.Series(wts, dtype=object), errors="coerce").to_numpy(np.float64)
+        ok = (cols >= 0) & np.isfinite(w) & (w > 0)
+        m = sp.csr_matrix((w[ok].astype(np.float32), (np.asarray(rows, np.int64)[ok], cols[ok])),
+                          shape=(len(histories), len(self.item_ids_)), dtype=np.float32)
+        m.sum_duplicates()
+        m.sort_indices()
+        return m
 
     def _finish_block(self, pos, scored: BatchScores | None, cols, vals, unknown_reason=False):
         valid = np.isfinite(vals)
@@ -287,6 +365,12 @@ class Recommender(BaseEstimator):
         })
 
 
+def _mask_dense(scores: np.ndarray, excluded: sp.csr_matrix):
+    """Set the (row, item) cells stored in ``excluded`` to -inf in place."""
+    r = np.repeat(np.arange(excluded.shape[0]), np.diff(excluded.indptr))
+    scores[r, excluded.indices] = -np.inf
+
+
 def dense(scores) -> np.ndarray:
     """Scores as a dense float32 array (models may return CSR when scores are sparse)."""
     if sp.issparse(scores):
@@ -307,43 +391,61 @@ def _drop_seen_sparse(scores: sp.csr_matrix, seen: sp.csr_matrix):
     scores.data[seen_keys[pos] == keys] = -np.inf
 
 
-def seen_top(x: sp.csr_matrix, m: int):
-    """Per row, up to m stored columns with the largest values: (cols, weights), -1/0 padded."""
-    b = x.shape[0]
-    counts = np.diff(x.indptr)
-    rows = np.repeat(np.arange(b), counts)
-    order = np.lexsort((x.indices, -x.data, rows))
-    rank_in_row = np.arange(len(order)) - np.repeat(x.indptr[:-1], counts)
-    keep = rank_in_row < m
-    cols = np.full((b, m), -1, dtype=np.int64)
-    wts = np.zeros((b, m), dtype=np.float32)
-    sel = order[keep]
-    cols[rows[keep], rank_in_row[keep]] = x.indices[sel]
-    wts[rows[keep], rank_in_row[keep]] = x.data[sel]
-    return cols, wts
+# Seen x candidate pairs looked at in one go when explaining (bounds memory for long histories).
+EXPLAIN_PAIRS = 2_000_000
 
 
-def explain_by_pairs(x: sp.csr_matrix, cands: np.ndarray, contrib, max_seen: int = 10) -> np.ndarray:
-    """Column of the seen item contributing most to each candidate (-1 if none).
+def explain_by_pairs(x: sp.csr_matrix, cands: np.ndarray, contrib) -> np.ndarray:
+    """Column of the seen item contributing most to each candidate (-1 if none), over ALL of the history.
 
-    ``contrib(seen_cols, cand_cols)`` gives the similarity-like weight of each seen item
-    towards each candidate; it is multiplied by the user's weight on the seen item.
+    ``contrib(seen_cols, cand_cols)`` gives the similarity-like weight of each seen item towards
+    each candidate; it is multiplied by the row's weight on the seen item (``x``), which is that
+    item's additive share of the score for the linear models. Ties go to the larger history
+    weight, then the lower column.
     """
-    seen, wts = seen_top(x, max_seen)
+    x = x.tocsr()
     b, n = cands.shape
-    if b == 0 or n == 0:
-        return np.full(cands.shape, -1, dtype=np.int64)
-    J = np.broadcast_to(seen[:, :, None], (b, seen.shape[1], n))
-    I = np.broadcast_to(cands[:, None, :], (b, seen.shape[1], n))
-    W = np.broadcast_to(wts[:, :, None], J.shape)
-    valid = (J >= 0) & (I >= 0)
-    vals = np.full(J.shape, -np.inf, dtype=np.float32)
-    if valid.any():
-        vals[valid] = W[valid] * contrib(J[valid], I[valid])
-    best = np.argmax(vals, axis=1)
-    bestval = np.take_along_axis(vals, best[:, None, :], axis=1)[:, 0, :]
-    out = np.take_along_axis(seen, best, axis=1)
-    return np.where(bestval > 0, out, -1)
+    out = np.full(cands.shape, -1, dtype=np.int64)
+    if b == 0 or n == 0 or x.nnz == 0:
+        return out
+    counts = np.diff(x.indptr)
+    per_row = np.maximum(counts, 1) * n
+    start = 0
+    while start < b:
+        # rows [start, stop) hold at most EXPLAIN_PAIRS pairs (at least one row)
+        stop = start + max(1, int(np.searchsorted(np.cumsum(per_row[start:]), EXPLAIN_PAIRS, side="right")))
+        _explain_rows(x, cands, contrib, start, min(stop, b), out)
+        start = stop
+    return out
+
+
+def _explain_rows(x, cands, contrib, start, stop, out):
+    n = cands.shape[1]
+    lo, hi = x.indptr[start], x.indptr[stop]
+    if hi == lo:
+        return
+    erow = np.repeat(np.arange(start, stop), np.diff(x.indptr[start:stop + 1]))
+    R = np.repeat(erow, n)
+    J = np.repeat(x.indices[lo:hi].astype(np.int64), n)
+    W = np.repeat(x.data[lo:hi].astype(np.float32), n)
+    slot = np.tile(np.arange(n), hi - lo)
+    I = cands[R, slot]
+    ok = I >= 0
+    R, J, W, slot, I = R[ok], J[ok], W[ok], slot[ok], I[ok]
+    if not len(I):
+        return
+    vals = W * np.asarray(contrib(J, I), dtype=np.float32)
+    pos = vals > 0
+    R, J, W, slot, vals = R[pos], J[pos], W[pos], slot[pos], vals[pos]
+    if not len(vals):
+        return
+    key = R * n + slot
+    order = np.lexsort((J, -W, -vals, key))
+    k = key[order]
+    first = np.ones(len(k), dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    best = order[first]
+    out.reshape(-1)[key[best]] = J[best]
 
 
 class SparseLookup:

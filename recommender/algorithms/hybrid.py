@@ -11,29 +11,34 @@ from sklearn.utils.validation import check_is_fitted
 
 from .base import BatchScores, Recommender, ScoreCache, TrainingData, _as_id_array, dense
 from .evaluation import metrics_from_hits, random_split
+from .factorization import ALS, BPR
 from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
                      UserKNN)
 from .similarity import top_n_per_row
 
 # Untuned blend: the components that carried weight on validation splits of both benchmark data
-# sets. UserKNN and AssociationRules start at 0 (not fitted) unless tune=True finds them useful.
+# sets. UserKNN, AssociationRules, ALS and BPR start at 0 (not fitted) unless tune=True finds them useful.
 DEFAULT_WEIGHTS = {"ease": 1.0, "svd": 1.0, "itemknn": 0.5, "userknn": 0.0, "content": 0.5, "rules": 0.0,
-                   "popularity": 0.05}
+                   "als": 0.0, "bpr": 0.0, "popularity": 0.05}
 DEFAULT_GRID = {
     "itemknn": {"k": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0]},
     "userknn": {"k": [50, 100, 200], "shrinkage": [0.0, 10.0]},
     "ease": {"l2": [150.0, 300.0, 600.0, 1000.0, 2000.0]},
     "svd": {"factors": [8, 16, 32, 64]},
+    "als": {"factors": [32, 64, 128], "regularization": [0.05, 1.0]},
+    "bpr": {"factors": [32, 64], "learning_rate": [0.01, 0.05]},
     "popularity": {"half_life_days": [None, 30.0, 120.0]},
 }
 # A cheaper grid for scheduled training: on the medium demo data it finds the same parameters and
 # blend as DEFAULT_GRID in ~3/4 of the time (docs/BENCHMARKS_ENGINE.md).
-NIGHTLY_GRID = {"itemknn": {"k": [200, 400], "shrinkage": [10.0, 50.0]}, "ease": {"l2": [500.0, 2000.0]}}
+# ALS gets two sizes (a fit is ~1 s on the medium demo); BPR, weaker on both benchmarks, its defaults only.
+NIGHTLY_GRID = {"itemknn": {"k": [200, 400], "shrinkage": [10.0, 50.0]}, "ease": {"l2": [500.0, 2000.0]},
+                "als": {"factors": [64, 128]}}
 WEIGHT_STEPS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
 # Order in which components are summed (float32 sums depend on it): default_components' order.
-COMPONENT_ORDER = ("popularity", "itemknn", "userknn", "ease", "svd", "rules", "content")
+COMPONENT_ORDER = ("popularity", "itemknn", "userknn", "ease", "svd", "als", "bpr", "rules", "content")
 
 
 def _component_order(names) -> list:
@@ -45,7 +50,7 @@ def _component_order(names) -> list:
 
 def default_components(items: pd.DataFrame | None = None) -> dict:
     comps = {"popularity": Popularity(), "itemknn": ItemKNN(), "userknn": UserKNN(), "ease": EASE(),
-             "svd": PureSVD(), "rules": AssociationRules()}
+             "svd": PureSVD(), "als": ALS(), "bpr": BPR(), "rules": AssociationRules()}
     if items is not None:
         comps["content"] = TfidfContent()
     return comps
@@ -350,12 +355,27 @@ class Hybrid(Recommender):
     def _scores(self, rows):
         return self._score_batch(rows).scores
 
+    def _scores_x(self, x):
+        return self._score_histories(x).scores
+
     def _score_batch(self, rows, cache: ScoreCache | None = None) -> BatchScores:
-        """The blend for a batch, with each component's weighted share in ``parts`` (what ``_explain``
-        needs); component scores already computed for these rows are taken from ``cache``."""
-        hist = self.n_seen_[rows]
+        """The blend for a batch of training users; component scores already computed for these
+        rows are taken from ``cache``."""
+        def raw_scores(model):
+            raw = cache.take(model, rows) if cache is not None else None
+            return model._scores(rows) if raw is None else raw
+
+        return self._blend(rows, self.data_.matrix[rows], self.n_seen_[rows], raw_scores)
+
+    def _score_histories(self, x) -> BatchScores:
+        """The blend for folded-in histories: each component's fold-in, the same weights, normalisation
+        and cold-start rule (history length = its items known to the model)."""
+        return self._blend(None, x, np.diff(x.indptr), lambda model: model._scores_x(x))
+
+    def _blend(self, rows, x, hist, raw_scores) -> BatchScores:
+        """The blend with each component's weighted share in ``parts`` (what ``_explain`` needs)."""
         cold = hist < self.cold_threshold
-        b = len(rows)
+        b = x.shape[0]
         total = np.zeros((b, len(self.item_ids_)), dtype=np.float32)
         parts = {}
         for name, model in self.components_.items():
@@ -364,9 +384,7 @@ class Hybrid(Recommender):
                 w[cold] = np.maximum(w[cold] * self.cold_content_boost, self.cold_content_weight)
             if not np.any(w > 0):
                 continue
-            raw = cache.take(model, rows) if cache is not None else None
-            if raw is None:
-                raw = model._scores(rows)
+            raw = raw_scores(model)
             if self.fusion == "score":
                 if sp.issparse(raw):
                     # normalise the stored entries only, then densify once (C loop)
@@ -385,7 +403,7 @@ class Hybrid(Recommender):
                 part = _rank_scores(dense(raw)) * w[:, None]
             total += part
             parts[name] = part
-        return BatchScores(rows, total, parts)
+        return BatchScores(rows, total, parts, x=x)
 
     def _unknown_scores(self):
         return self.components_["popularity"]._unknown_scores()
@@ -405,7 +423,8 @@ class Hybrid(Recommender):
             mask = (winner == idx) & (cands >= 0)
             if not mask.any():
                 continue
-            c, r = self.components_[name]._explain(BatchScores(scored.rows, None), np.where(mask, cands, -1))
+            c, r = self.components_[name]._explain(BatchScores(scored.rows, None, x=self._history(scored)),
+                                                   np.where(mask, cands, -1))
             codes[mask] = c[mask]
             rcols[mask] = r[mask]
         return codes, rcols

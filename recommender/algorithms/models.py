@@ -1,4 +1,4 @@
-"""The single models: Popularity, UserKNN, ItemKNN, TfidfContent, AssociationRules, EASE."""
+"""The single models: Popularity, UserKNN, ItemKNN, TfidfContent, AssociationRules, EASE, PureSVD."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +15,7 @@ from sklearn.utils.extmath import randomized_svd
 
 from .base import Recommender, SparseLookup, TrainingData, explain_by_pairs
 from .data import basket_matrix
-from .similarity import blockwise_top_k, center_rows, cosine_top_k, pearson_top_k
+from .similarity import blockwise_top_k, center_rows, cosine_top_k, pearson_top_k, top_n_sparse
 
 
 class ModelUnavailable(ValueError):
@@ -54,8 +54,8 @@ class Popularity(Recommender):
         pop = np.bincount(cols, weights=w, minlength=len(data.items)).astype(np.float32)
         self.popularity_ = pop
 
-    def _scores(self, rows):
-        return np.repeat(self.popularity_[None, :], len(rows), axis=0)
+    def _scores_x(self, x):
+        return np.repeat(self.popularity_[None, :], x.shape[0], axis=0)
 
     def _unknown_scores(self):
         return self.popularity_
@@ -91,12 +91,12 @@ class ItemKNN(Recommender):
         self.scoring_ = self.similarity_.T.tocsr()   # seen item -> target item, for x_u @ scoring_
         self.similarity_lookup_ = SparseLookup(self.similarity_)
 
-    def _scores(self, rows):
-        return (self.data_.matrix[rows] @ self.scoring_).astype(np.float32, copy=False)
+    def _scores_x(self, x):
+        return (x @ self.scoring_).astype(np.float32, copy=False)
 
     def _explain(self, scored, cands):
         contrib = lambda j, i: self.similarity_lookup_(i, j)  # noqa: E731  sim(i, j) as kept for target i
-        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, contrib, self.max_reason_items)
+        rc = explain_by_pairs(self._history(scored), cands, contrib)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
@@ -165,9 +165,44 @@ class UserKNN(Recommender):
         norms = np.sqrt(np.asarray(xt.multiply(xt).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         self.item_unit_ = sp.diags(1.0 / norms).astype(np.float32) @ xt   # unit-length item rows
+        # what a folded-in history is compared with: the rows the neighbours were computed from
+        xs = xs.astype(np.float32)
+        self.neighbour_rows_t_ = xs.T.tocsr()
+        self.user_norms_ = _row_norms(x)
+        n = xs.shape[1]
+        self.user_means_ = (np.asarray(xs.sum(axis=1)).ravel() / max(n, 1)).astype(np.float32)
+        sq = np.asarray(xs.multiply(xs).sum(axis=1)).ravel()
+        self.user_sds_ = np.sqrt(np.clip(sq - n * self.user_means_.astype(np.float64) ** 2, 0.0, None)).astype(np.float32)
 
     def _scores(self, rows):
         return (self.similarity_[rows] @ self.data_.matrix).astype(np.float32, copy=False)
+
+    def _scores_x(self, x):
+        """Neighbours of fresh histories among the training users, by the similarity used in fit
+        (a training row folded in finds itself as its first neighbour; its own items are seen anyway)."""
+        return (self._neighbours(x) @ self.data_.matrix).astype(np.float32, copy=False)
+
+    def _neighbours(self, x) -> sp.csr_matrix:
+        x = x.tocsr().astype(np.float32)
+        dots = (x @ self.neighbour_rows_t_).tocsr()
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(dots.indptr))
+        if self.similarity == "cosine":
+            denom = _row_norms(x)[rows] * self.user_norms_[dots.indices] + np.float32(self.shrinkage)
+            denom[denom == 0] = 1.0
+        else:  # pearson, centred over all items as in pearson_top_k
+            n = x.shape[1]
+            xm = (np.asarray(x.sum(axis=1)).ravel() / max(n, 1)).astype(np.float32)
+            sq = np.asarray(x.multiply(x).sum(axis=1)).ravel()
+            xsd = np.sqrt(np.clip(sq - n * xm.astype(np.float64) ** 2, 0.0, None)).astype(np.float32)
+            dots.data = dots.data - np.float32(n) * xm[rows] * self.user_means_[dots.indices]
+            denom = xsd[rows] * self.user_sds_[dots.indices] + np.float32(self.shrinkage)
+            denom[denom == 0] = np.inf
+        dots.data = (dots.data / denom).astype(np.float32)
+        cols, vals = top_n_sparse(dots, self.k, 0.0)
+        keep = cols >= 0
+        r = np.repeat(np.arange(x.shape[0]), keep.sum(axis=1))
+        return sp.csr_matrix((vals[keep], (r, cols[keep])), shape=(x.shape[0], len(self.user_ids_)),
+                             dtype=np.float32)
 
     def _similar_scores(self, cols):
         return (self.item_unit_[cols] @ self.item_unit_.T).toarray()
@@ -288,8 +323,8 @@ class TfidfContent(Recommender):
         self.item_vectors_ = v.tocsr()
         self.item_vectors_t_ = self.item_vectors_.T.tocsr()
 
-    def _scores(self, rows):
-        prof = self.data_.matrix[rows] @ self.item_vectors_
+    def _scores_x(self, x):
+        prof = x @ self.item_vectors_
         norms = np.sqrt(np.asarray(prof.multiply(prof).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         prof = sp.diags(1.0 / norms).astype(np.float32) @ prof
@@ -300,7 +335,7 @@ class TfidfContent(Recommender):
         return np.asarray(v[j].multiply(v[i]).sum(axis=1)).ravel()
 
     def _explain(self, scored, cands):
-        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, self._pair_cosine, self.max_reason_items)
+        rc = explain_by_pairs(self._history(scored), cands, self._pair_cosine)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
@@ -363,12 +398,11 @@ class AssociationRules(Recommender):
         self.n_baskets_ = int(b.shape[0])
         self.confidence_lookup_ = SparseLookup(r)
 
-    def _scores(self, rows):
-        return (_binarize(self.data_.matrix[rows]) @ self.confidence_).astype(np.float32, copy=False)
+    def _scores_x(self, x):
+        return (_binarize(x) @ self.confidence_).astype(np.float32, copy=False)
 
     def _explain(self, scored, cands):
-        rc = explain_by_pairs(_binarize(self.data_.matrix[scored.rows]), cands, self.confidence_lookup_,
-                              self.max_reason_items)
+        rc = explain_by_pairs(_binarize(self._history(scored)), cands, self.confidence_lookup_)
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
@@ -417,12 +451,12 @@ class EASE(Recommender):
         p[np.diag_indices(n)] = 0.0
         self.weights_ = np.ascontiguousarray(p)
 
-    def _scores(self, rows):
-        return np.asarray(self.data_.matrix[rows] @ self.weights_, dtype=np.float32)
+    def _scores_x(self, x):
+        return np.asarray(x @ self.weights_, dtype=np.float32)
 
     def _explain(self, scored, cands):
         w = self.weights_
-        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, lambda j, i: w[j, i], self.max_reason_items)
+        rc = explain_by_pairs(self._history(scored), cands, lambda j, i: w[j, i])
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
@@ -450,14 +484,13 @@ class PureSVD(Recommender):
         self.item_factors_ = np.ascontiguousarray(vt.T, dtype=np.float32)
         self.singular_values_ = s
 
-    def _scores(self, rows):
+    def _scores_x(self, x):
         v = self.item_factors_
-        return np.asarray((self.data_.matrix[rows] @ v) @ v.T, dtype=np.float32)
+        return np.asarray((x @ v) @ v.T, dtype=np.float32)
 
     def _explain(self, scored, cands):
         v = self.item_factors_
-        rc = explain_by_pairs(self.data_.matrix[scored.rows], cands, lambda j, i: np.einsum("ij,ij->i", v[j], v[i]),
-                              self.max_reason_items)
+        rc = explain_by_pairs(self._history(scored), cands, lambda j, i: np.einsum("ij,ij->i", v[j], v[i]))
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):

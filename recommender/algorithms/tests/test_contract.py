@@ -9,8 +9,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
 import recommender.algorithms as engine
-from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD, TfidfContent,
-                                    UserKNN)
+from recommender.algorithms import (ALS, BPR, EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD,
+                                    TfidfContent, UserKNN)
 from recommender.algorithms.base import Recommender
 
 MODELS = {
@@ -21,6 +21,8 @@ MODELS = {
     "rules": lambda: AssociationRules(min_count=1),
     "ease": lambda: EASE(l2=10.0),
     "svd": lambda: PureSVD(factors=4),
+    "als": lambda: ALS(factors=8, iterations=10),
+    "bpr": lambda: BPR(factors=8, iterations=50),
     "hybrid": lambda: Hybrid(),
 }
 REC_COLUMNS = ["user_id", "item_id", "score", "rank", "reason", "reason_item_id"]
@@ -141,7 +143,8 @@ def test_models_are_scikit_learn_estimators(name, small_world):
 NOT_PERSONALISED = {"popularity": "recommends the same most-popular list to every user"}
 # Settings that differ from MODELS for this data: ten items in two tastes have rank 2 at heart; PureSVD
 # with more factors than that fits the exact rows back (who lacks which item) and loses the groups.
-FOR_TWO_TASTES = {"svd": lambda: PureSVD(factors=2)}
+# ALS likewise with 8 factors (fit's conjugate-gradient factors then over-fit one group's newcomer).
+FOR_TWO_TASTES = {"svd": lambda: PureSVD(factors=2), "als": lambda: ALS(factors=2, regularization=1.0)}
 
 
 @pytest.fixture
