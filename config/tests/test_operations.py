@@ -302,3 +302,31 @@ def test_production_settings_forbid_the_demo_staff_login_and_trust_only_the_loca
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False ['127.0.0.1/32', '::1/128']"
+
+
+def test_sentry_reports_errors_only_when_a_dsn_is_configured():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sentry_sdk; c = sentry_sdk.get_client(); print(c.is_active(), c.options['send_default_pii'])"
+    )
+
+    def run(**extra):
+        env = {k: v for k, v in os.environ.items() if k != "SENTRY_DSN"}
+        env.update(DJANGO_SETTINGS_MODULE="config.settings.test", **extra)
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {code}"],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert run().startswith("False")
+    assert run(SENTRY_DSN="https://public@sentry.invalid/1") == "True False"
