@@ -93,13 +93,14 @@ spawn() {  # spawn NAME COMMAND...: in its own session, output to logs/NAME.log,
 }
 
 wait_ready() {
-  for _ in $(seq 1 60); do
+  # Generous: on a busy machine gunicorn's workers take a while to import everything.
+  for _ in $(seq 1 ${READY_TIMEOUT:-180}); do
     if [ "$(curl -sk -o /dev/null -w '%{http_code}' "$BASE_URL/readyz")" = 200 ]; then return 0; fi
     for name in web worker beat; do running "$name" || die "$name exited: see $LOGS/$name.log"; done
     sleep 1
   done
   curl -sk "$BASE_URL/readyz" || true; echo
-  die "not ready after 60 s"
+  die "not ready after ${READY_TIMEOUT:-180} s"
 }
 
 start() {
