@@ -1,10 +1,16 @@
 """Staff admin for membership: members with points and tier, the read-only ledger with adjustments,
 coupon templates with counts and bulk issue, tiers and the earning rules."""
+from allauth.account.models import EmailAddress
+from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
+from auditlog.filters import ResourceTypeFilter
+from auditlog.models import LogEntry as AuditLogEntry
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -32,8 +38,11 @@ from members.models import (
     Profile,
     Tier,
     User,
+    coupon_template_targets_validate,
     member_label,
 )
+from members.roles import staff_roles_overview
+from members.services.accounts import member_onboard
 from members.services.coupons import coupons_issue_to_segment
 from members.services.points import points_staff_adjust
 
@@ -110,6 +119,21 @@ class MemberAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
         if not can_view_personal_data(request.user):
             self.message_user(request, PERSONAL_DATA_HELP, messages.INFO)
         return super().changelist_view(request, extra_context)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # the profile is made by onboarding, below
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # An account added here is the one signup makes: username, profile, points account, signup gifts,
+        # and the allauth address (verified: staff typed it) so the member can sign in at once.
+        obj.username = obj.username or obj.email
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            member_onboard(user=obj)
+            EmailAddress.objects.update_or_create(user=obj, email=obj.email,
+                                                  defaults={"verified": True, "primary": True})
 
     # --- Who may change staff accounts (the password view asks has_change_permission too) ------------
 
@@ -268,8 +292,28 @@ class CouponIssueForm(forms.Form):
         return cleaned
 
 
+class CouponTemplateForm(forms.ModelForm):
+    """The model's clean() checks the fields; the scope's targets are many-to-many, so checked here."""
+
+    class Meta:
+        model = CouponTemplate
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if "scope" in cleaned and "categories" in self.fields and "products" in self.fields:
+            try:
+                coupon_template_targets_validate(scope=cleaned["scope"], categories=cleaned.get("categories"),
+                                                 products=cleaned.get("products"))
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    self.add_error(field, problems)
+        return cleaned
+
+
 @admin.register(CouponTemplate)
 class CouponTemplateAdmin(admin.ModelAdmin):
+    form = CouponTemplateForm
     list_display = ("name", "label_display", "code", "scope", "min_tier", "valid_until", "total_quantity",
                     "issued", "redeemed", "is_active")
     list_filter = ("is_active", "kind", "scope", "is_claimable", "is_signup_gift", "is_birthday_gift",
@@ -395,6 +439,23 @@ class StaffGroupAdmin(DjangoGroupAdmin):
     def has_delete_permission(self, request, obj=None):
         return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
 
+    def get_urls(self):
+        return [path("who-has-what/", self.admin_site.admin_view(self.who_has_what_view),
+                     name="auth_group_who_has_what")] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "show_who_has_what": request.user.is_superuser}
+        return super().changelist_view(request, extra_context)
+
+    def who_has_what_view(self, request):
+        """Superusers only: every group's permissions and staff, and each staff member's direct grants."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return render(request, "admin/auth/group/who_has_what.html", {
+            **self.admin_site.each_context(request), "title": _("员工权限一览"), "opts": self.model._meta,
+            **staff_roles_overview(),
+        })
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "permissions" and not request.user.is_superuser:
             kwargs["queryset"] = held_permissions(request.user).select_related("content_type")
@@ -434,3 +495,27 @@ class PersonalDataAccessAdmin(ReadOnlyModelAdmin):
     @admin.display(description=_("会员"), ordering="member_number")
     def member_display(self, access):
         return f"{member_label(access.member_number)} {access.member.email if access.member else ''}".strip()
+
+
+# --- The audit trail (django-auditlog): read-only, actors named by number, personal values never stored ---
+
+admin.site.unregister(AuditLogEntry)
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(AuditlogLogEntryAdmin):
+    """Who changed what in the admin (and through the services it calls): read-only for everybody."""
+
+    list_display = ["created", "resource_url", "action", "changed_fields", "user_url"]
+    list_filter = ["action", ResourceTypeFilter]
+    # Not by the changes' text or the actor's e-mail: a search would be a lookup on personal data.
+    search_fields = ["object_repr", "=object_pk", "=actor__id"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the trail stays, also when its subject is deleted
+
+    @admin.display(description=_("变更的字段"))
+    def changed_fields(self, entry):
+        if entry.action == AuditLogEntry.Action.DELETE:
+            return "—"
+        return "、".join(str(name) for name in entry.changes_dict)

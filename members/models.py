@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -155,6 +156,28 @@ class Tier(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # Field errors here keep Django's raw "constraint … is violated" messages off the form.
+        errors = {}
+        if self.min_spend is not None and self.min_spend < 0:
+            errors["min_spend"] = _("消费门槛不能为负数。")
+        if self.points_multiplier is not None and self.points_multiplier < 0:
+            errors["points_multiplier"] = _("积分倍数不能为负数。")
+        if "min_spend" not in errors and self.min_spend is not None and self.position is not None:
+            others = Tier.objects.exclude(pk=self.pk)
+            lower = others.filter(position__lt=self.position, min_spend__gte=self.min_spend).order_by(
+                "-position").first()
+            higher = others.filter(position__gt=self.position, min_spend__lte=self.min_spend).order_by(
+                "position").first()
+            if lower is not None:
+                errors["min_spend"] = _("等级顺序不对：消费门槛必须高于较低等级“%(name)s”的 %(spend)s 元。") % {
+                    "name": lower.name, "spend": lower.min_spend}
+            elif higher is not None:
+                errors["min_spend"] = _("等级顺序不对：消费门槛必须低于较高等级“%(name)s”的 %(spend)s 元。") % {
+                    "name": higher.name, "spend": higher.min_spend}
+        if errors:
+            raise ValidationError(errors)
+
 
 class EarningRules(models.Model):
     """The one row of loyalty settings staff edit in the admin (see EarningRules.current())."""
@@ -181,6 +204,15 @@ class EarningRules(models.Model):
 
     def __str__(self):
         return str(_("积分规则"))
+
+    def clean(self):
+        errors = {}
+        if self.points_per_yuan is not None and self.points_per_yuan < 0:
+            errors["points_per_yuan"] = _("每消费1元得积分不能为负数。")
+        if self.expiry_days == 0:
+            errors["expiry_days"] = _("积分有效期至少 1 天；为 0 时积分一到账就过期。")
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def current(cls):
@@ -341,6 +373,35 @@ class CouponTemplate(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """Readable field errors for staff; targets of a scope are many-to-many, checked by
+        coupon_template_targets_validate once the form has them."""
+        errors = {}
+        amount, min_spend, cap = self.amount, self.min_spend, self.max_discount
+        if min_spend is not None and min_spend < 0:
+            errors["min_spend"] = _("最低消费不能为负数。")
+        if cap is not None and cap <= 0:
+            errors["max_discount"] = _("最高优惠必须大于 0；不限请留空。")
+        if amount is not None and amount > 0:
+            if self.kind == self.Kind.PERCENT and amount > 100:
+                errors["amount"] = _("折扣百分比不能超过 100（例如 10 表示打 9 折）。")
+            elif self.kind == self.Kind.FIXED and min_spend and amount > min_spend:
+                errors["amount"] = _("优惠金额 %(amount)s 元高于最低消费 %(min)s 元：请提高门槛或降低面额。") % {
+                    "amount": amount, "min": min_spend}
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            errors["valid_until"] = _("截止时间必须晚于生效时间。")
+        if self.valid_days == 0:
+            errors["valid_days"] = _("领取后有效天数至少为 1；按模板截止时间请留空。")
+        if self.total_quantity is not None:
+            if self.total_quantity == 0:
+                errors["total_quantity"] = _("发放总量不能为 0；不限量请留空。")
+            elif self.total_quantity < (self.issued_count or 0):
+                errors["total_quantity"] = _("发放总量不能少于已发放的 %(n)s 张。") % {"n": self.issued_count}
+        if self.per_member_limit == 0:
+            errors["per_member_limit"] = _("每人限领至少 1 张。")
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def label(self):
         """What the coupon is worth, e.g. "满100减10" or "9折"."""
@@ -351,6 +412,14 @@ class CouponTemplate(models.Model):
             return _("满%(min)s减%(amount)s") % {"min": f"{self.min_spend.normalize():f}",
                                                 "amount": f"{self.amount.normalize():f}"}
         return _("立减%(amount)s元") % {"amount": f"{self.amount.normalize():f}"}
+
+
+def coupon_template_targets_validate(*, scope, categories, products) -> None:
+    """A scope needs its targets: "指定分类" without categories would apply to nothing."""
+    if scope == CouponTemplate.Scope.CATEGORIES and not categories:
+        raise ValidationError({"categories": _("适用范围为“指定分类”时，请至少选择一个分类。")})
+    if scope == CouponTemplate.Scope.PRODUCTS and not products:
+        raise ValidationError({"products": _("适用范围为“指定商品”时，请至少选择一个商品。")})
 
 
 class Coupon(models.Model):

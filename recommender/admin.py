@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -16,13 +17,17 @@ from members.masking import can_view_personal_data
 from members.models import User
 from members.services.personal_data import personal_data_access_record
 from recommender import stats
-from recommender.models import Experiment, TrainingRun
+from recommender.models import (BoughtTogetherRule, Experiment, MemberCategoryPrediction, MemberRecommendation,
+                                PopularProduct, ProductSimilarity, TrainingRun)
 from recommender.selectors import member_recommendation_explain
 from recommender.services.experiments import experiment_delete, experiment_save, experiment_validate
 from recommender.services.training import training_run_cancel
+from recommender.services.training.runs import training_run_delete
 from recommender.tasks import retrain_enqueue
 
 CHART_WIDTH, CHART_HEIGHT = 600, 160
+RUN_ROW_MODELS = (MemberRecommendation, ProductSimilarity, BoughtTogetherRule, PopularProduct,
+                  MemberCategoryPrediction)
 
 
 def bar_chart(values, *, labels, max_value=None):
@@ -101,6 +106,50 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # --- Deleting: never the active or a running run; an old one's rows go in bulk (training_run_delete) ---
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.is_active or obj.status == TrainingRun.Status.RUNNING):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # Counts per table, not one line per row: listing a run's 100,000 rows took seconds per page.
+        runs = list(objs)
+        ids = [run.pk for run in runs]
+        summary = [f"{model._meta.verbose_name}: {model.objects.filter(run_id__in=ids).count()}"
+                   for model in RUN_ROW_MODELS]
+        perms_needed = set() if self.has_delete_permission(request) else {str(self.opts.verbose_name)}
+        return [str(run) for run in runs] + [summary], {str(self.opts.verbose_name_plural): len(runs)}, \
+            perms_needed, []
+
+    def delete_model(self, request, obj):
+        training_run_delete(run_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for run_id in queryset.order_by("pk").values_list("pk", flat=True):
+            training_run_delete(run_id=run_id)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            func, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (self._deletable_only(func), name, description)
+        return actions
+
+    def _deletable_only(self, delete_selected):
+        def action(modeladmin, request, queryset):
+            kept = queryset.filter(Q(is_active=True) | Q(status=TrainingRun.Status.RUNNING))
+            for run in kept.order_by("pk"):
+                reason = (_("训练 #%(id)s 正在使用中，不能删除；先启用另一次训练。") if run.is_active
+                          else _("训练 #%(id)s 正在进行，不能删除；请先取消它。"))
+                messages.warning(request, reason % {"id": run.pk})
+            rest = queryset.exclude(pk__in=kept.values("pk"))
+            if not rest.exists():
+                return None
+            return delete_selected(modeladmin, request, rest)
+        return action
 
     @admin.action(description=gettext_lazy("取消所选的进行中训练"))
     def cancel_runs(self, request, queryset):

@@ -1,9 +1,11 @@
 """Staff admin for the shop: catalogue, orders (state changes through the services), reviews, events."""
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from members.audit import audit_bulk_update
 from members.masking import PersonalDataAdminMixin
 from core.errors import DomainError
 from shop.models import (Brand, Category, Event, Order, OrderLine, OrderStatusChange, Payment,
@@ -69,14 +71,24 @@ class ProductAdmin(admin.ModelAdmin):
             return "—"
         return format_html('<img src="{}" alt="" width="48" height="48">', images[0].image.url)
 
-    @admin.action(description=_("上架所选商品"))
+    def _set_active(self, queryset, active: bool) -> int:
+        # One UPDATE for the page, and one audit entry per product that really changed (update() sends no
+        # signals, so auditlog would not see it).
+        with transaction.atomic():
+            changed = list(queryset.exclude(is_active=active).order_by("pk"))
+            count = queryset.filter(pk__in=[p.pk for p in changed]).update(is_active=active)
+            audit_bulk_update(changed, lambda product: {"is_active": (product.is_active, active)})
+        catalogue_caches_forget()
+        return count
+
+    @admin.action(description=_("上架所选商品"), permissions=["change"])
     def activate(self, request, queryset):
-        count = queryset.update(is_active=True)
+        count = self._set_active(queryset, True)
         self.message_user(request, _("已上架 %(n)s 件商品。") % {"n": count}, messages.SUCCESS)
 
-    @admin.action(description=_("下架所选商品"))
+    @admin.action(description=_("下架所选商品"), permissions=["change"])
     def deactivate(self, request, queryset):
-        count = queryset.update(is_active=False)
+        count = self._set_active(queryset, False)
         self.message_user(request, _("已下架 %(n)s 件商品。") % {"n": count}, messages.SUCCESS)
 
 
@@ -184,13 +196,17 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the audit trail stays
 
-    mark_shipped = admin.action(description=_("标记为已发货"))(
+    def has_ship_permission(self, request):
+        # The warehouse ships without the right to change anything else on an order (members.roles).
+        return request.user.has_perm("shop.ship_order") or request.user.has_perm("shop.change_order")
+
+    mark_shipped = admin.action(description=_("标记为已发货"), permissions=["ship"])(
         _order_action(order_ship, _("%(n)s 个订单已标记为已发货。")))
-    mark_completed = admin.action(description=_("标记为已完成"))(
+    mark_completed = admin.action(description=_("标记为已完成"), permissions=["change"])(
         _order_action(order_complete, _("%(n)s 个订单已标记为已完成。")))
-    cancel = admin.action(description=_("取消订单（未付款）"))(
+    cancel = admin.action(description=_("取消订单（未付款）"), permissions=["change"])(
         _order_action(order_cancel, _("%(n)s 个订单已取消。")))
-    refund = admin.action(description=_("退款"))(
+    refund = admin.action(description=_("退款"), permissions=["change"])(
         _order_action(order_refund, _("%(n)s 个订单已退款。")))
 
 
@@ -207,13 +223,13 @@ class ReviewAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("通过所选评价"))
+    @admin.action(description=_("通过所选评价"), permissions=["change"])
     def approve(self, request, queryset):
         for review in queryset.select_related("product"):
             review_approve(review=review, by=request.user)
         self.message_user(request, _("评价已通过。"), messages.SUCCESS)
 
-    @admin.action(description=_("拒绝所选评价"))
+    @admin.action(description=_("拒绝所选评价"), permissions=["change"])
     def reject(self, request, queryset):
         for review in queryset.select_related("product"):
             review_reject(review=review, by=request.user)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "members",
     "recommender",
     "demo",
+    "auditlog",  # last: it registers the models named in AUDITLOG_INCLUDE_TRACKING_MODELS
 ]
 
 MIDDLEWARE = [
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",  # records the staff member behind each audited change
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -195,6 +197,10 @@ RECOMMENDER_GATE_MAX_DROP = env.float("RECOMMENDER_GATE_MAX_DROP", default=0.2) 
 RECOMMENDER_LOCK_TTL = env.int("RECOMMENDER_LOCK_TTL", default=120)
 RECOMMENDER_SHARDS = env.int("RECOMMENDER_SHARDS", default=4)
 RECOMMENDER_ARTIFACT_DIR = env.path("RECOMMENDER_ARTIFACT_DIR", default=VAR_DIR / "recommender")
+
+# Audit trail of staff changes (django-auditlog): the models and what each entry keeps (members.audit).
+from members.audit import AUDITLOG_INCLUDE_TRACKING_MODELS  # noqa: E402
+AUDITLOG_MASK_CALLABLE = "members.audit.audit_mask"  # personal values are never stored in the trail
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
