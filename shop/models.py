@@ -354,6 +354,8 @@ class Event(models.Model):
         UNFAVOURITE = "unfavourite", _("取消收藏")
         REC_IMPRESSION = "rec_impression", _("推荐曝光")
         REC_CLICK = "rec_click", _("推荐点击")
+        # A shopper's "不感兴趣" on a recommended card: hidden from their lists, never learned as interest.
+        NOT_INTERESTED = "not_interested", _("不感兴趣")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="events",
                              on_delete=models.CASCADE, verbose_name=_("会员"))
