@@ -10,3 +10,6 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members import receivers  # noqa: F401  (listens to the shop's order and review signals)
+        from members.audit import audit_receivers_connect
+
+        audit_receivers_connect()

@@ -48,3 +48,26 @@ def audit_bulk_update(instances, changes_of, *, actor=None):
             entries.append(LogEntry.objects.log_create(instance, action=LogEntry.Action.UPDATE,
                                                        changes=changes, **extra))
     return entries
+
+
+def audit_receivers_connect():
+    """Called from MembersConfig.ready(): keep members' e-mails and deleted accounts out of the trail."""
+    from auditlog.signals import post_log
+
+    post_log.connect(_entry_tidy, dispatch_uid="members.audit.entry_tidy")
+
+
+def _entry_tidy(sender, instance, action, log_entry=None, **kwargs):
+    """auditlog copies the actor's e-mail into each entry: for a member (not staff) that is personal data
+    kept past their account; and a member deleting their own account would leave an entry pointing at it."""
+    if log_entry is None or log_entry.actor_id is None:
+        return
+    from django.contrib.auth import get_user_model
+
+    fields = {}
+    if isinstance(instance, get_user_model()) and instance.pk == log_entry.actor_id and action == 2:
+        fields = {"actor": None, "actor_email": None}  # 2: LogEntry.Action.DELETE
+    elif log_entry.actor_email and not getattr(log_entry.actor, "is_staff", False):
+        fields = {"actor_email": None}
+    if fields:
+        type(log_entry).objects.filter(pk=log_entry.pk).update(**fields)
