@@ -169,9 +169,10 @@ def test_a_member_who_deletes_their_account_leaves_no_e_mail_or_dangling_actor_i
     from auditlog.context import set_actor
 
     member = UserFactory(email="leaving@example.com")
+    member_pk = member.pk
     with set_actor(member):
         member.first_name = "走"
         member.save()
         member.delete()
     assert LogEntry.objects.filter(actor_email="leaving@example.com").count() == 0
-    assert LogEntry.objects.filter(object_pk=str(member.pk), action=LogEntry.Action.DELETE, actor=None).exists()
+    assert LogEntry.objects.filter(object_pk=str(member_pk), action=LogEntry.Action.DELETE, actor=None).exists()
