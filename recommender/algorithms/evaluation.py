@@ -48,8 +48,12 @@ def random_split(interactions: pd.DataFrame, test_size: float = 0.25, random_sta
     return _rows_of_pairs(interactions, pairs, is_test)
 
 
-def temporal_split(interactions: pd.DataFrame, n_last: int = 1):
-    """Leave-last-out: each user's latest ``n_last`` items (by ``timestamp``) go to test."""
+def temporal_split(interactions: pd.DataFrame, n_last: int = 1, test_size: float | None = None):
+    """Leave-last-out: each user's latest ``n_last`` items (by ``timestamp``) go to test.
+
+    With ``test_size`` the latest ``round(n * test_size)`` of each user's n items go instead (at
+    least one when n > 1), the "what next" question with as many test pairs as a random split.
+    Users with one item stay in train only either way."""
     if "timestamp" not in interactions.columns:
         raise ValueError("temporal_split needs a timestamp column")
     df = interactions.dropna(subset=["user_id", "item_id"])
@@ -61,6 +65,8 @@ def temporal_split(interactions: pd.DataFrame, n_last: int = 1):
     last = last.sort_values(["user_id", "t", "o"], ascending=[True, False, False])
     rank = last.groupby("user_id", sort=False).cumcount().to_numpy()
     sizes = last.groupby("user_id", sort=False)["item_id"].transform("size").to_numpy()
+    if test_size is not None:
+        n_last = np.maximum(np.floor(sizes * test_size + 0.5).astype(np.int64), 1)
     is_test = (rank < n_last) & (rank < sizes - 1)
     pairs = last[["user_id", "item_id"]].reset_index(drop=True)
     return _rows_of_pairs(interactions, pairs, is_test)
@@ -111,6 +117,28 @@ def metrics_from_hits(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> dict:
         "map": float(np.mean(ap)),
         "hit_rate": float(np.mean(n_hit > 0)),
     }
+
+
+def split_by(protocol: str, interactions: pd.DataFrame, test_size: float = 0.2, random_state: int = 42):
+    """(train, test) by protocol: ``temporal`` (each user's latest ``test_size`` share; random when
+    there are no timestamps) or ``random`` (per-user random share)."""
+    if protocol == "temporal" and "timestamp" in interactions.columns:
+        return temporal_split(interactions, test_size=test_size)
+    if protocol not in ("temporal", "random"):
+        raise ValueError("protocol must be 'temporal' or 'random'")
+    return random_split(interactions, test_size, random_state)
+
+
+def per_user_precision(recs: pd.DataFrame, relevant: pd.DataFrame, k: int = 10, users=None) -> pd.Series:
+    """Precision@k of each user (index ``users``, default the users in ``relevant``): hits in the
+    top k / k. A user without recommendations scores 0. The per-user figures paired bootstrap
+    intervals resample (their mean is ``ranking_metrics``' precision over the same users)."""
+    users = pd.Index(pd.unique(relevant["user_id"]) if users is None else pd.unique(pd.Series(list(users))))
+    r = recs[(recs["rank"] <= k) & recs["user_id"].isin(users)]
+    rel_keys = pd.MultiIndex.from_frame(relevant[["user_id", "item_id"]])
+    is_hit = pd.MultiIndex.from_frame(r[["user_id", "item_id"]]).isin(rel_keys)
+    hits = np.bincount(users.get_indexer(r["user_id"][is_hit]), minlength=len(users))
+    return pd.Series(hits / k, index=users, name="precision")
 
 
 def ranking_metrics(recs: pd.DataFrame, relevant: pd.DataFrame, k: int = 10, n_items: int | None = None) -> dict:

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from .base import BatchScores, Recommender, ScoreCache, TrainingData, _as_id_array, dense
-from .evaluation import metrics_from_hits, random_split
+from .evaluation import metrics_from_hits, split_by
 from .factorization import ALS, BPR
 from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
                      UserKNN)
@@ -109,7 +109,7 @@ class Hybrid(Recommender):
                  tune: bool = False, validation_size: float = 0.2, tune_metric: str = "ndcg", k: int = 10,
                  param_grid: dict | None = None, max_tune_users: int = 5000, cold_threshold: int = 3,
                  cold_content_boost: float = 3.0, cold_content_weight: float = 0.3, random_state: int = 42,
-                 n_jobs: int = 2, verbose: bool = False):
+                 n_jobs: int = 2, verbose: bool = False, validation: str = "random"):
         self.models = models
         self.weights = weights
         self.fusion = fusion
@@ -125,6 +125,7 @@ class Hybrid(Recommender):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.validation = validation  # "random" | "temporal" (each user's latest share; needs timestamps)
 
     # -- fitting -----------------------------------------------------------------------------------
     def _templates(self, items) -> dict:
@@ -235,7 +236,7 @@ class Hybrid(Recommender):
     # -- tuning ------------------------------------------------------------------------------------
     def _tune(self, data, items, templates, weights):
         rng = np.random.default_rng(self.random_state)
-        fit_pairs, val_pairs = random_split(data.pairs, self.validation_size, self.random_state)
+        fit_pairs, val_pairs = split_by(self.validation, data.pairs, self.validation_size, self.random_state)
         sub = data.subset(fit_pairs)
         val_users = pd.unique(val_pairs["user_id"])
         cap = int(min(self.max_tune_users, max(200, 2e7 // max(len(data.items), 1))))

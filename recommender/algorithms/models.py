@@ -429,15 +429,16 @@ class EASE(Recommender):
 
     reason_code = "similar_to_seen"
 
-    def __init__(self, l2: float = 500.0, max_items: int = 20_000):
+    def __init__(self, l2: float = 500.0, max_items: int = 20_000, binary: bool = False):
         self.l2 = l2
         self.max_items = max_items
+        self.binary = binary  # every interaction 1 (training and scoring) instead of its event weight
 
     def _fit(self, data, items):
         n = data.matrix.shape[1]
         if n > self.max_items:
             raise ModelUnavailable(f"EASE needs a dense {n} x {n} matrix; max_items is {self.max_items}")
-        x = data.matrix.astype(np.float32)
+        x = self._input(data.matrix)
         g = (x.T @ x).toarray().astype(np.float32)
         g[np.diag_indices(n)] += np.float32(self.l2)
         c, info = lapack.spotrf(g, lower=1, overwrite_a=1)
@@ -451,12 +452,18 @@ class EASE(Recommender):
         p[np.diag_indices(n)] = 0.0
         self.weights_ = np.ascontiguousarray(p)
 
+    def _input(self, x):
+        x = x.astype(np.float32)  # a copy
+        if self.binary:
+            x.data[:] = 1.0
+        return x
+
     def _scores_x(self, x):
-        return np.asarray(x @ self.weights_, dtype=np.float32)
+        return np.asarray(self._input(x) @ self.weights_, dtype=np.float32)
 
     def _explain(self, scored, cands):
         w = self.weights_
-        rc = explain_by_pairs(self._history(scored), cands, lambda j, i: w[j, i])
+        rc = explain_by_pairs(self._input(self._history(scored)), cands, lambda j, i: w[j, i])
         return np.full(cands.shape, self.reason_code, dtype=object), rc
 
     def _similar_scores(self, cols):
