@@ -7,15 +7,20 @@ free of repeats), and a constant number of queries whatever `n` is.
 """
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+import pandas as pd
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Prefetch, Value, When, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from members.models import Profile
+from recommender.algorithms.diversity import rerank_category_cap
 from recommender.experiments import arm_for
 from recommender.models import (
     BoughtTogetherRule,
@@ -24,8 +29,29 @@ from recommender.models import (
     ProductSimilarity,
     TrainingRun,
 )
-from recommender.serving import REALTIME_MODEL, bought_product_ids, profile_segment, serving_state
-from shop.models import Order, OrderLine, ProductImage
+from recommender.serving import (
+    EVENT_ACTIONS,
+    HISTORY_KINDS,
+    REALTIME_MODEL,
+    SESSION_HISTORY_EVENTS,
+    actions_read,
+    bought_product_ids,
+    category_cap,
+    fitted_model,
+    fold_in,
+    generic_reason,
+    guest_version,
+    history_weights,
+    not_interested_product_ids,
+    profile_segment,
+    segment_chain,
+    segment_level,
+    serving_state,
+    strongest_action,
+)
+from shop.models import Event, Order, OrderLine, Product, ProductImage
+
+logger = logging.getLogger(__name__)
 
 # Blocks (what staff compare click-through by).
 HOME = "home"
@@ -56,6 +82,8 @@ class Recommendation:
     model: str
     arm: str = ""
     reason_code: str = field(default="", repr=False)
+    # The product a personal reason names (checked against the shopper's own behaviour when read).
+    reason_product_id: int | None = field(default=None, repr=False)
 
     @property
     def click_url(self) -> str:
@@ -104,44 +132,135 @@ def _pick_ids(rows, n, exclude, product_id=lambda row: row[0]):
     return out
 
 
-def _reason_for_code(code: str, name: str | None = None) -> str:
-    """The sentence shown under a card for an engine reason code and the product behind it."""
-    name = name or ""
-    if code in ("similar_to_seen", "similar_to_recent", "content_match") and name:
-        return _("因为你浏览了 %(name)s") % {"name": name}
-    if code == "bought_together" and name:
-        return _("因为你购买了 %(name)s") % {"name": name}
-    if code == "neighbours_liked":
-        return _("和你口味相似的顾客也喜欢")
-    if code in ("similar_to_seen", "similar_to_recent", "content_match"):
-        return _("根据你的浏览记录")
+ACTION_REASONS = {
+    "bought": gettext_noop("因为你购买了 %(name)s"),
+    "reviewed": gettext_noop("因为你评价了 %(name)s"),
+    "favourited": gettext_noop("因为你收藏了 %(name)s"),
+    "carted": gettext_noop("因为你加购了 %(name)s"),
+    "viewed": gettext_noop("因为你浏览了 %(name)s"),
+}
+GENERIC_REASON_TEXTS = {
+    "history": gettext_noop("根据你的浏览记录"),
+    "neighbours_liked": gettext_noop("和你口味相似的顾客也喜欢"),
+    "popular": gettext_noop("热门商品"),
+    "for_you": gettext_noop("猜你喜欢"),
+}
+# A segment list aggregates at least RECOMMENDER_SEGMENT_MIN_MEMBERS members: its reason says which
+# group, never "members like you" (which reads as a person).
+SEGMENT_REASONS = {
+    "profile": gettext_noop("同年龄段、同性别的会员喜欢"),
+    "age": gettext_noop("同年龄段会员喜欢"),
+    "gender": gettext_noop("同性别会员喜欢"),
+}
+GUEST_LIST_SECONDS = 120
+
+
+@dataclass
+class _Candidate:
+    """A product on its way into a block: personal (reason to verify) or popular (reason final)."""
+
+    product: object
+    model: str
+    code: str
+    reason_product_id: int | None = None
+    reason_name: str = ""
+    reason: str = ""
+
+
+def _personal_reason(candidate, actions: dict, viewed: bool) -> tuple[str, str, int | None]:
+    """(sentence, code, named product id): the strongest thing the shopper really did with the reason
+    product (checked now: events may have been deleted since the list was written), else a generic one."""
+    action = actions.get(candidate.reason_product_id) if candidate.reason_product_id else None
+    if action and candidate.reason_name:
+        return _(ACTION_REASONS[action]) % {"name": candidate.reason_name}, action, candidate.reason_product_id
+    code = generic_reason(candidate.code, viewed)
+    return _(GENERIC_REASON_TEXTS[code]), code, None
+
+
+def _popular_reason(segment: str, product) -> str:
+    level = segment_level(segment)
+    if level:
+        return _(SEGMENT_REASONS[level])
+    if segment.startswith("category:"):
+        return _("%(category)s热销") % {"category": product.category.name}
     return _("热门商品")
 
 
-def _popular(*, segments, n, exclude, block, arm="", user=None):
-    """Popular products of the first segment that has them, then the next ones.
+def _popular_candidates(*, segments, limit, user=None, session_key=""):
+    """Popular products of the first segment that has them, then the next ones (products joined).
 
     For a member, never a non-consumable they already bought (the lists are the same for everyone,
-    so this is filtered here). Products come in the same query; images are loaded by the caller.
+    so this is filtered here), nor what they marked "不感兴趣" (a guest: in this session).
     """
     priority = Case(*[When(segment=s, then=Value(i)) for i, s in enumerate(segments)],
                     output_field=IntegerField())
     rows = PopularProduct.objects.filter(run__is_active=True, segment__in=segments,
                                          product__is_active=True, product__stock__gt=0)
     if getattr(user, "is_authenticated", False):
-        rows = rows.exclude(product_id__in=bought_product_ids(user.pk))
-    rows = (_with_product(rows, "product").annotate(priority=priority)
-            .order_by("priority", "rank")[: (n + OVERFETCH) * len(segments)])
+        rows = (rows.exclude(product_id__in=bought_product_ids(user.pk))
+                .exclude(product_id__in=not_interested_product_ids(user_id=user.pk)))
+    elif session_key:
+        rows = rows.exclude(product_id__in=not_interested_product_ids(session_key=session_key))
+    rows = _with_product(rows, "product").annotate(priority=priority).order_by("priority", "rank")[:limit]
+    return [_Candidate(row.product, "popular", "popular", reason=_popular_reason(row.segment, row.product))
+            for row in rows]
+
+
+def _popular(*, segments, n, exclude, block, arm="", user=None, session_key=""):
+    """Popular products of the first segment that has them, then the next ones; images loaded by the caller."""
+    rows = _popular_candidates(segments=segments, limit=(n + OVERFETCH) * len(segments), user=user,
+                               session_key=session_key)
+    return [Recommendation(c.product, c.reason, block, c.model, arm, c.code)
+            for c in _pick_ids(rows, n, exclude, product_id=lambda c: c.product.pk)]
+
+
+def _capped(candidates, n):
+    """The first n candidates with at most RECOMMENDER_CATEGORY_CAP of one category per block of 12
+    (diversity.rerank_category_cap, as the stored lists were written); over the cap only when nothing
+    else is left."""
+    if not candidates:
+        return []
+    frame = pd.DataFrame({"user_id": 0, "item_id": range(len(candidates)), "rank": range(1, len(candidates) + 1)})
+    categories = {i: c.product.category_id for i, c in enumerate(candidates)}
+    kept = rerank_category_cap(frame, categories, n=n, cap=category_cap() or None)
+    return [candidates[i] for i in kept["item_id"]]
+
+
+def _over_cap(picked) -> bool:
+    cap = category_cap()
+    counts = Counter(c.product.category_id for c in picked)
+    return bool(cap) and bool(counts) and max(counts.values()) > cap
+
+
+def _top_up(candidates, *, n, exclude, segments, user=None, session_key=""):
+    """Capped candidates, topped up with popular products when they run short or cannot keep the cap."""
+    picked = _capped(candidates, n)
+    if len(picked) < n or _over_cap(picked):
+        taken = {c.product.pk for c in candidates}
+        popular = [c for c in _popular_candidates(segments=segments, limit=(n + OVERFETCH) * len(segments),
+                                                  user=user, session_key=session_key)
+                   if c.product.pk not in exclude and c.product.pk not in taken and not taken.add(c.product.pk)]
+        picked = _capped(candidates + popular, n)
+    return picked
+
+
+def _finish(picked, *, block, arm, exclude, user_id=None, session_key=""):
+    """Recommendations of the picked candidates; personal reasons verified in one query for the block."""
+    personal = [c for c in picked if c.model != "popular"]
+    actions, viewed = {}, False
+    if personal:
+        actions, viewed = actions_read(product_ids=[c.reason_product_id for c in personal],
+                                       user_id=user_id, session_key=session_key)
     out = []
-    for row in _pick_ids(rows, n, exclude, product_id=lambda r: r.product_id):
-        product = row.product
-        if row.segment.startswith("profile:"):
-            reason = _("与你相似的会员喜欢")
-        elif row.segment.startswith("category:"):
-            reason = _("%(category)s热销") % {"category": product.category.name}
+    for c in picked:
+        if c.model == "popular":
+            text, code, named = c.reason, c.code, None
         else:
-            reason = _("热门商品")
-        out.append(Recommendation(product, reason, block, "popular", arm, "popular"))
+            text, code, named = _personal_reason(c, actions, viewed)
+        exclude.add(c.product.pk)
+        out.append(Recommendation(c.product, text, "", c.model, arm, code, reason_product_id=named))
+    for rec in out:
+        rec.block = block
     return out
 
 
@@ -174,8 +293,11 @@ def _experiment_arm(user, state=None):
 
 
 def _for_member(*, user, n, block, exclude, session_key=""):
-    """The member's list, topped up with popular products; images not loaded yet (images_load)."""
+    """The shopper's list (a member's stored one, or a guest session's fold-in), capped for variety and
+    topped up with popular products; reasons verified; images not loaded yet (images_load)."""
     exclude = set() if exclude is None else exclude
+    if not getattr(user, "is_authenticated", False):
+        return _for_guest(session_key=session_key, n=n, block=block, exclude=exclude)
     allowed, segment = member_context(user)
     if not allowed:
         return _popular(segments=["all"], n=n, exclude=exclude, block=block)
@@ -185,7 +307,7 @@ def _for_member(*, user, n, block, exclude, session_key=""):
     # An arm is served only when the run stored lists for its model (else everyone gets the same).
     if arm is not None and state["run_id"] and arm.model in state["list_models"]:
         serving, arm_name = arm.model, arm.name
-    picked = []
+    candidates = []
     if serving and state["run_id"]:
         # Lists refreshed after today's events come first, then the nightly list; each candidate
         # brings its product (brand, category) so the block needs no second product query.
@@ -193,19 +315,96 @@ def _for_member(*, user, n, block, exclude, session_key=""):
                     run_id=state["run_id"], user_id=user.pk, model__in=[REALTIME_MODEL, serving],
                     product__is_active=True, product__stock__gt=0)
                 .exclude(product_id__in=bought_product_ids(user.pk))
+                .exclude(product_id__in=not_interested_product_ids(user_id=user.pk))
                 .annotate(fresh_first=Case(When(model=REALTIME_MODEL, then=Value(0)), default=Value(1),
                                            output_field=IntegerField()))
                 .order_by("fresh_first", "rank"))
-        rows = _with_product(rows, "product", named="reason_product")[: 2 * n + OVERFETCH]
-        picked = [Recommendation(row.product, _reason_for_code(
-                      row.reason, row.reason_product.name if row.reason_product_id else None),
-                      block, row.model, arm_name, row.reason)
-                  for row in _pick_ids(rows, n, exclude, product_id=lambda r: r.product_id)]
-    if len(picked) < n:
-        segments = [segment, "all"] if segment else ["all"]
-        picked += _popular(segments=segments, n=n - len(picked), exclude=exclude, block=block, arm=arm_name,
-                           user=user)
-    return picked
+        # Overfetched: read-time filters (stock, bought, not interested) must not break the variety cap.
+        rows = _with_product(rows, "product", named="reason_product")[: 3 * n + OVERFETCH]
+        taken = set(exclude)
+        for row in rows:
+            if row.product_id in taken:
+                continue
+            taken.add(row.product_id)
+            candidates.append(_Candidate(row.product, row.model, row.reason, row.reason_product_id,
+                                         row.reason_product.name if row.reason_product_id else ""))
+    picked = _top_up(candidates, n=n, exclude=exclude, segments=segment_chain(segment) + ["all"], user=user)
+    return _finish(picked, block=block, arm=arm_name, exclude=exclude, user_id=user.pk)
+
+
+def _for_guest(*, session_key, n, block, exclude):
+    """A guest: the session's history (views, cart) folded into the serving model, else popular."""
+    state = serving_state()
+    candidates = []
+    version = guest_version(session_key)
+    if version is not None and state["run_id"] and state["serving_model"]:
+        candidates = [c for c in _guest_candidates(session_key=session_key, state=state, version=version)
+                      if c.product.pk not in exclude]
+    picked = _top_up(candidates, n=n, exclude=exclude, segments=["all"], session_key=session_key)
+    return _finish(picked, block=block, arm="", exclude=exclude, session_key=session_key)
+
+
+def _guest_candidates(*, session_key, state, version):
+    """The session's fold-in list, computed once per session history version and cached briefly."""
+    key = f"recommender:guest-list:{state['run_id']}:{session_key}:{version}"
+    try:
+        listed = cache.get(key)
+    except Exception:
+        listed = None
+    if listed is None:
+        listed = _guest_fold_in(session_key=session_key, run_id=state["run_id"], model_name=state["serving_model"])
+        try:
+            cache.set(key, listed, GUEST_LIST_SECONDS)
+        except Exception:
+            pass
+    if not listed:
+        return []
+    products = (Product.objects.filter(pk__in=[row[0] for row in listed], is_active=True, stock__gt=0)
+                .exclude(pk__in=not_interested_product_ids(session_key=session_key))
+                .select_related("brand", "category").defer(*CARD_DEFERRED))
+    by_id = {p.pk: p for p in products}
+    return [_Candidate(by_id[pid], REALTIME_MODEL, code, named, name)
+            for pid, code, named, name in listed if pid in by_id]
+
+
+def _guest_fold_in(*, session_key, run_id, model_name) -> list:
+    """[(product id, reason code, named product id, its name)] for a guest session; [] (logged) when
+    the session has no usable history or the run's model cannot be loaded."""
+    rows = list(Event.objects.filter(user__isnull=True, session_key=session_key, product__isnull=False,
+                                     kind__in=[*HISTORY_KINDS, Event.Kind.NOT_INTERESTED])
+                .order_by("-created_at", "-id").values_list("product_id", "kind", "value")[:SESSION_HISTORY_EVENTS])
+    hidden = {pid for pid, kind, _value in rows if kind == Event.Kind.NOT_INTERESTED}
+    history = history_weights([row for row in rows if row[1] != Event.Kind.NOT_INTERESTED])
+    if not history:
+        return []
+    loaded = fitted_model(run_id, model_name)
+    if loaded is None:
+        return []
+    model, item_category = loaded
+    try:
+        recs = fold_in(model=model, item_category=item_category, key=session_key, history=history, exclude=hidden)
+    except Exception:
+        logger.exception("guest session fold-in failed (run %s): popular list instead", run_id)
+        return []
+    if recs.empty:
+        logger.info("guest session history (%s products) unknown to run %s: popular list", len(history), run_id)
+        return []
+    found: dict = {}
+    for pid, kind, _value in rows:
+        if kind in EVENT_ACTIONS:
+            found.setdefault(pid, []).append(EVENT_ACTIONS[kind])
+    actions = {pid: strongest_action(kinds) for pid, kinds in found.items()}
+    viewed = any(kind == Event.Kind.VIEW for _pid, kind, _value in rows)
+    named_ids = {int(i) for i in recs["reason_item_id"].dropna() if actions.get(int(i))}
+    names = dict(Product.objects.filter(pk__in=named_ids).values_list("pk", "name")) if named_ids else {}
+    listed = []
+    for item, code, named in zip(recs["item_id"], recs["reason"], recs["reason_item_id"]):
+        named = None if pd.isna(named) else int(named)
+        if named is not None and actions.get(named) and named in names:
+            listed.append((int(item), actions[named], named, names[named]))
+        else:
+            listed.append((int(item), generic_reason(code, viewed), None, ""))
+    return listed
 
 
 def recommendations_for_home(*, user, session_key="", n=12, exclude=None) -> list[Recommendation]:

@@ -7,14 +7,21 @@ serving path has one home and no import circle.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import defaultdict
 from datetime import date
 
+import pandas as pd
+from django.conf import settings
 from django.core.cache import cache
-from django.db.models import JSONField, Subquery
+from django.db.models import CharField, IntegerField, JSONField, Subquery, Value
 
+from recommender import engine
+from recommender.algorithms.data import EVENT_WEIGHTS
+from recommender.algorithms.diversity import DEFAULT_CAP, rerank_category_cap
 from recommender.models import Experiment, TrainingRun
-from shop.models import OrderLine
+from shop.models import Event, OrderLine, Product
 
 logger = logging.getLogger(__name__)
 
@@ -115,3 +122,282 @@ def member_blocks_forget(user_id) -> None:
         cache.set(member_version_key(user_id), time.time_ns(), timeout=None)
     except Exception:
         logger.warning("cache unavailable: member %s blocks stay cached until they expire", user_id)
+
+
+
+# A guest session's lists follow its events the same way: the receiver bumps this on each event.
+def guest_version_key(session_key) -> str:
+    return f"recommender:guest-version:{session_key}"
+
+
+def guest_version(session_key):
+    """The version of a guest session's history (None until it has events: the shared popular list)."""
+    if not session_key:
+        return None
+    try:
+        return cache.get(guest_version_key(session_key))
+    except Exception:
+        return None
+
+
+def guest_blocks_forget(session_key) -> None:
+    try:
+        cache.set(guest_version_key(session_key), time.time_ns(), timeout=24 * 3600)
+    except Exception:
+        logger.warning("cache unavailable: guest session blocks stay as they were")
+
+# == the one serving path's shared steps: segments, exclusions, variety, reasons, fold-in ==========
+# Nightly tables, the refresh after events, guest sessions and the page reads all use these, so what
+# is stored, measured and shown is built the same way (ARCHITECTURE.md "one serving path").
+
+# The variety cap counts per block of this many items ("at most 4 of 12 from one category").
+BLOCK_SIZE = 12
+
+
+def category_cap() -> int:
+    """Most items of one category in a block of BLOCK_SIZE (RECOMMENDER_CATEGORY_CAP; 0 turns it off)."""
+    return int(getattr(settings, "RECOMMENDER_CATEGORY_CAP", DEFAULT_CAP))
+
+
+def segment_min_members() -> int:
+    """Members a profile segment must aggregate before its list is shown to anyone (k-anonymity)."""
+    return int(getattr(settings, "RECOMMENDER_SEGMENT_MIN_MEMBERS", 20))
+
+
+def segment_chain(segment: str | None) -> list[str]:
+    """The member's profile segment, then the broader ones: age band only, then gender only.
+
+    A segment list exists only when enough members are in it (tables.popular_write), so the first
+    segment of the chain that has rows is the narrowest one that is safe to show.
+    """
+    if not segment or not segment.startswith("profile:"):
+        return []
+    _prefix, band, gender = (segment.split(":", 2) + ["", ""])[:3]
+    chain = [segment] if band and gender else []
+    if band:
+        chain.append(f"profile:{band}:")
+    if gender:
+        chain.append(f"profile::{gender}")
+    return chain
+
+
+def segment_level(segment: str) -> str:
+    """"profile" (age band and gender), "age", "gender", or "" for a segment that is not a profile."""
+    if not segment.startswith("profile:"):
+        return ""
+    _prefix, band, gender = (segment.split(":", 2) + ["", ""])[:3]
+    return "profile" if band and gender else ("age" if band else ("gender" if gender else ""))
+
+
+def not_interested_product_ids(*, user_id=None, session_key: str = ""):
+    """Products the shopper marked "不感兴趣": a subquery, excluded from every list they see."""
+    events = Event.objects.filter(kind=Event.Kind.NOT_INTERESTED, product__isnull=False)
+    if user_id:
+        events = events.filter(user_id=user_id)
+    else:
+        events = events.filter(user__isnull=True, session_key=session_key or "-")
+    return events.values("product_id")
+
+
+def variety_rerank(recs: pd.DataFrame, item_category, *, length: int, cap: int | None = None,
+                   page: int = BLOCK_SIZE) -> pd.DataFrame:
+    """Each user's best `length` candidates with at most `cap` of one category in every block of `page`.
+
+    Every page is re-ranked by diversity.rerank_category_cap over the candidates not yet placed, so
+    the first 12 are capped and so are the next 12 that read-time filters (stock, bought) fall back
+    on. Ranks are renumbered 1..length; rows keep their other columns.
+    """
+    cap = category_cap() if cap is None else cap
+    if recs.empty or not cap:
+        return rerank_category_cap(recs, item_category, n=length, cap=None)
+    remaining, pages, offset = recs, [], 0
+    while offset < length and not remaining.empty:
+        size = min(page, length - offset)
+        top = rerank_category_cap(remaining, item_category, n=size, cap=cap)
+        top["rank"] = top["rank"] + offset
+        pages.append(top)
+        placed = pd.MultiIndex.from_frame(top[["user_id", "item_id"]])
+        remaining = remaining[~pd.MultiIndex.from_frame(remaining[["user_id", "item_id"]]).isin(placed)]
+        offset += size
+    out = pd.concat(pages, ignore_index=True)
+    first_seen = {u: i for i, u in enumerate(pd.unique(recs["user_id"]))}
+    out = out.assign(_user_order=out["user_id"].map(first_seen))
+    return out.sort_values(["_user_order", "rank"], kind="stable").drop(columns="_user_order").reset_index(drop=True)
+
+
+# -- reasons: a named reason is a claim about what the shopper did, so it is checked ------------------
+# Actions a reason may name, strongest first: 购买 > 评价 > 收藏 > 加购 > 浏览. "bought" is a paid
+# order line only (a purchase event alone does not make it so).
+ACTION_ORDER = ("bought", "reviewed", "favourited", "carted", "viewed")
+EVENT_ACTIONS = {Event.Kind.VIEW: "viewed", Event.Kind.CART_ADD: "carted", Event.Kind.FAVOURITE: "favourited",
+                 Event.Kind.RATING: "reviewed"}
+ACTION_RANK = {action: i for i, action in enumerate(ACTION_ORDER)}
+# Generic reason codes (no product named): "history" ("根据你的浏览记录") only for someone who viewed
+# something; "neighbours_liked" and "popular" say how the item was found; "for_you" claims nothing.
+GENERIC_REASONS = ("history", "neighbours_liked", "popular", "for_you")
+ANY_VIEW = "any_view"  # the marker row of actions_read: the shopper viewed something
+
+
+def strongest_action(actions) -> str | None:
+    actions = [a for a in actions if a in ACTION_RANK]
+    return min(actions, key=ACTION_RANK.__getitem__) if actions else None
+
+
+def generic_reason(engine_code, viewed_something: bool) -> str:
+    """The truthful generic code for an item whose evidence is not (or no longer) in the history."""
+    if engine_code in ("popular", "neighbours_liked"):
+        return engine_code
+    return "history" if viewed_something else "for_you"
+
+
+def actions_read(*, product_ids, user_id=None, session_key: str = "") -> tuple[dict, bool]:
+    """({product id: strongest action}, viewed anything) of one shopper, in one query.
+
+    Events (views, cart adds, favourites, ratings) and paid order lines on `product_ids`, plus one
+    marker row when the shopper viewed anything at all (UNION drops the duplicates).
+    """
+    ids = [pid for pid in set(product_ids) if pid]
+    events = Event.objects.filter(kind__in=list(EVENT_ACTIONS)).order_by()
+    if user_id:
+        events = events.filter(user_id=user_id)
+    elif session_key:
+        events = events.filter(user__isnull=True, session_key=session_key)
+    else:
+        return {}, False
+    parts = [events.filter(kind=Event.Kind.VIEW).values_list(Value(0, output_field=IntegerField()),
+                                                              Value(ANY_VIEW, output_field=CharField()))]
+    if ids:
+        parts.append(events.filter(product_id__in=ids).values_list("product_id", "kind"))
+        if user_id:
+            parts.append(OrderLine.objects.filter(order__user_id=user_id, order__paid_at__isnull=False,
+                                                  product_id__in=ids)
+                         .values_list("product_id", Value("bought", output_field=CharField())).order_by())
+    found: dict = defaultdict(list)
+    viewed = False
+    for product_id, kind in parts[0].union(*parts[1:]):
+        if kind == ANY_VIEW:
+            viewed = True
+        else:
+            found[product_id].append(EVENT_ACTIONS.get(kind, kind))
+    return {pid: strongest_action(actions) for pid, actions in found.items()}, viewed
+
+
+def members_actions(user_ids) -> tuple[dict, set]:
+    """({(user id, product id): strongest action}, ids of members who viewed anything) for many members."""
+    user_ids = [int(u) for u in user_ids]
+    found: dict = defaultdict(list)
+    viewers = set()
+    events = (Event.objects.filter(user_id__in=user_ids, kind__in=list(EVENT_ACTIONS), product__isnull=False)
+              .values_list("user_id", "product_id", "kind").order_by().distinct())
+    for user_id, product_id, kind in events.iterator(chunk_size=20_000):
+        found[(user_id, product_id)].append(EVENT_ACTIONS[kind])
+        if kind == Event.Kind.VIEW:
+            viewers.add(user_id)
+    lines = (OrderLine.objects.filter(order__user_id__in=user_ids, order__paid_at__isnull=False,
+                                      product__isnull=False)
+             .values_list("order__user_id", "product_id").order_by().distinct())
+    for user_id, product_id in lines.iterator(chunk_size=20_000):
+        found[(user_id, product_id)].append("bought")
+    return {key: strongest_action(actions) for key, actions in found.items()}, viewers
+
+
+def reasons_apply(recs: pd.DataFrame, actions: dict, viewers) -> pd.DataFrame:
+    """Stored reasons: the engine's reason item (the seen item contributing most) named by the strongest
+    thing the member did with it, or a truthful generic code when they did nothing with it."""
+    if recs.empty:
+        return recs.assign(reason=pd.Series(dtype=object), reason_item_id=pd.Series(dtype=object))
+    reason_items = recs["reason_item_id"] if "reason_item_id" in recs.columns else pd.Series(pd.NA, index=recs.index)
+    codes, items = [], []
+    for user_id, item, engine_code in zip(recs["user_id"], reason_items, recs["reason"]):
+        action = None if pd.isna(item) else actions.get((int(user_id), int(item)))
+        if action:
+            codes.append(action)
+            items.append(int(item))
+        else:
+            codes.append(generic_reason(engine_code, int(user_id) in viewers))
+            items.append(None)
+    return recs.assign(reason=codes, reason_item_id=pd.Series(items, index=recs.index, dtype=object))
+
+
+# -- histories and the fold-in: the active run's fitted model scores a fresh history -----------------
+HISTORY_KINDS = (Event.Kind.VIEW, Event.Kind.CART_ADD, Event.Kind.FAVOURITE, Event.Kind.PURCHASE,
+                 Event.Kind.RATING)
+MEMBER_HISTORY_EVENTS = 1000  # a member's latest events folded in (the nightly model saw them all)
+SESSION_HISTORY_EVENTS = 100
+MODEL_RETRY_SECONDS = 60  # a missing artifact is looked for again after this long
+
+_models_lock = threading.Lock()
+_models: dict = {}  # (run id, model name) -> (model or None, item_category, loaded at): this process's cache
+
+
+def fitted_model(run_id: int, name: str):
+    """(model, {item id: category id}) of the run's artifact, loaded once per process; None when the
+    artifact is missing, unreadable or from older code (logged; callers fall back to popular lists)."""
+    key = (run_id, name)
+    with _models_lock:
+        cached = _models.get(key)
+    if cached is not None and (cached[0] is not None or time.monotonic() - cached[2] < MODEL_RETRY_SECONDS):
+        return None if cached[0] is None else (cached[0], cached[1])
+    model, item_category = None, {}
+    try:
+        payload = engine.artifact_load(run_id)
+        model = payload["models"].get(name)
+        item_category = payload.get("item_category", {})
+        if model is None:
+            logger.warning("run %s artifact has no %s model: popular lists instead", run_id, name)
+        elif not hasattr(model, "recommend_histories"):
+            logger.warning("run %s artifact's %s model is from older code (no fold-in): popular lists instead",
+                           run_id, name)
+            model = None
+    except FileNotFoundError:
+        logger.warning("run %s has no model artifact: popular lists instead of a fold-in", run_id)
+    except Exception:
+        logger.exception("run %s model artifact unreadable: popular lists instead of a fold-in", run_id)
+        model = None
+    with _models_lock:
+        for old in [k for k in _models if k[0] != run_id]:  # one run's models in memory at a time
+            del _models[old]
+        _models[key] = (model, item_category, time.monotonic())
+    return None if model is None else (model, item_category)
+
+
+def fitted_models_forget() -> None:
+    with _models_lock:
+        _models.clear()
+
+
+def history_weights(rows) -> dict:
+    """{product id: weight} from (product id, kind, value) rows, by the engine's one weight table
+    (a rating by its stars); each product keeps its strongest behaviour, as the training frames do."""
+    history: dict = {}
+    for product_id, kind, value in rows:
+        if not product_id:
+            continue
+        weight = (float(value) if value is not None else 3.0) if kind == Event.Kind.RATING \
+            else EVENT_WEIGHTS.get(kind)
+        if weight and weight > 0:
+            history[product_id] = max(history.get(product_id, 0.0), weight)
+    return history
+
+
+def member_history_rows(user_id: int) -> list:
+    """(product id, kind, value) of the member's latest behaviour events and paid order lines."""
+    events = list(Event.objects.filter(user_id=user_id, kind__in=list(HISTORY_KINDS), product__isnull=False)
+                  .order_by("-created_at", "-id").values_list("product_id", "kind", "value")[:MEMBER_HISTORY_EVENTS])
+    lines = OrderLine.objects.filter(order__user_id=user_id, order__paid_at__isnull=False, product__isnull=False)
+    return events + [(pid, Event.Kind.PURCHASE.value, None) for pid in lines.values_list("product_id", flat=True)]
+
+
+def fold_in(*, model, item_category, key, history: dict, exclude=(), length: int | None = None) -> pd.DataFrame:
+    """One history folded into the fitted model: candidates, active products only, variety re-ranked.
+
+    Columns of Recommender.recommend (user_id = `key`); the history's items and `exclude` never appear.
+    """
+    length = length or engine.LIST_LENGTH
+    recs = model.recommend_histories({key: history}, n=2 * length, exclude={key: list(exclude)})
+    if recs.empty:
+        return recs
+    active = set(Product.objects.filter(pk__in=[int(i) for i in recs["item_id"]], is_active=True)
+                 .values_list("pk", flat=True))
+    recs = recs[recs["item_id"].isin(active)]
+    return variety_rerank(recs, item_category, length=length)

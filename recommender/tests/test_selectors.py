@@ -33,6 +33,7 @@ def test_home_serves_the_members_list_with_reasons_and_only_buyable_products():
     good, inactive, sold_out = ProductFactory(), ProductFactory(is_active=False), ProductFactory(stock=0)
     run = active_run()
     member_rows(run, member, [inactive, good, sold_out], reason_product=seen)
+    Event.objects.create(user=member, product=seen, kind=Event.Kind.VIEW)  # a named reason must be true
 
     # when the home block is read
     items = selectors.recommendations_for_home(user=member, n=3)
