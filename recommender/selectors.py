@@ -34,7 +34,9 @@ from recommender.serving import (
     HISTORY_KINDS,
     REALTIME_MODEL,
     SESSION_HISTORY_EVENTS,
+    action_annotations,
     actions_read,
+    annotated_action,
     bought_product_ids,
     category_cap,
     fitted_model,
@@ -165,12 +167,17 @@ class _Candidate:
     reason_product_id: int | None = None
     reason_name: str = ""
     reason: str = ""
+    # (strongest action on the reason product, viewed anything) when read with the list itself.
+    verified: tuple | None = None
 
 
 def _personal_reason(candidate, actions: dict, viewed: bool) -> tuple[str, str, int | None]:
     """(sentence, code, named product id): the strongest thing the shopper really did with the reason
     product (checked now: events may have been deleted since the list was written), else a generic one."""
-    action = actions.get(candidate.reason_product_id) if candidate.reason_product_id else None
+    if candidate.verified is not None:
+        action, viewed = candidate.verified
+    else:
+        action = actions.get(candidate.reason_product_id) if candidate.reason_product_id else None
     if action and candidate.reason_name:
         return _(ACTION_REASONS[action]) % {"name": candidate.reason_name}, action, candidate.reason_product_id
     code = generic_reason(candidate.code, viewed)
@@ -227,9 +234,13 @@ def _capped(candidates, n):
 
 
 def _over_cap(picked) -> bool:
+    """True when a category is over the cap and the catalogue has a category the list does not use."""
     cap = category_cap()
     counts = Counter(c.product.category_id for c in picked)
-    return bool(cap) and bool(counts) and max(counts.values()) > cap
+    if not cap or not counts or max(counts.values()) <= cap:
+        return False
+    buyable = serving_state().get("categories")
+    return buyable is None or buyable > len(counts)
 
 
 def _top_up(candidates, *, n, exclude, segments, user=None, session_key=""):
@@ -246,7 +257,7 @@ def _top_up(candidates, *, n, exclude, segments, user=None, session_key=""):
 
 def _finish(picked, *, block, arm, exclude, user_id=None, session_key=""):
     """Recommendations of the picked candidates; personal reasons verified in one query for the block."""
-    personal = [c for c in picked if c.model != "popular"]
+    personal = [c for c in picked if c.model != "popular" and c.verified is None]
     actions, viewed = {}, False
     if personal:
         actions, viewed = actions_read(product_ids=[c.reason_product_id for c in personal],
@@ -317,7 +328,8 @@ def _for_member(*, user, n, block, exclude, session_key=""):
                 .exclude(product_id__in=bought_product_ids(user.pk))
                 .exclude(product_id__in=not_interested_product_ids(user_id=user.pk))
                 .annotate(fresh_first=Case(When(model=REALTIME_MODEL, then=Value(0)), default=Value(1),
-                                           output_field=IntegerField()))
+                                           output_field=IntegerField()),
+                          **action_annotations(user_id=user.pk, product_ref="reason_product_id"))
                 .order_by("fresh_first", "rank"))
         # Overfetched: read-time filters (stock, bought, not interested) must not break the variety cap.
         rows = _with_product(rows, "product", named="reason_product")[: 3 * n + OVERFETCH]
@@ -327,7 +339,8 @@ def _for_member(*, user, n, block, exclude, session_key=""):
                 continue
             taken.add(row.product_id)
             candidates.append(_Candidate(row.product, row.model, row.reason, row.reason_product_id,
-                                         row.reason_product.name if row.reason_product_id else ""))
+                                         row.reason_product.name if row.reason_product_id else "",
+                                         verified=(annotated_action(row), row.did_view_anything)))
     picked = _top_up(candidates, n=n, exclude=exclude, segments=segment_chain(segment) + ["all"], user=user)
     return _finish(picked, block=block, arm=arm_name, exclude=exclude, user_id=user.pk)
 

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import CharField, IntegerField, JSONField, Subquery, Value
+from django.db.models import CharField, Count, Exists, IntegerField, JSONField, OuterRef, Subquery, Value
 
 from recommender import engine
 from recommender.algorithms.data import EVENT_WEIGHTS
@@ -73,24 +73,31 @@ def serving_state() -> dict:
     if state is not None:
         return state
     running = Experiment.objects.filter(is_running=True).order_by("-created_at")
+    # How many categories have buyable products: the variety cap tops a list up with popular products
+    # only while the catalogue has a category the list does not use yet.
+    categories = (Product.objects.filter(is_active=True, stock__gt=0).order_by().annotate(one=Value(1))
+                  .values("one").annotate(n=Count("category_id", distinct=True)).values("n"))
     row = (
         TrainingRun.objects.filter(is_active=True)
         .annotate(
             experiment_name=Subquery(running.values("name")[:1]),
             experiment_arms=Subquery(running.values("arms")[:1], output_field=JSONField()),
+            buyable_categories=Subquery(categories[:1]),
         )
-        .values_list("pk", "serving_model", "parameters", "experiment_name", "experiment_arms")
+        .values_list("pk", "serving_model", "parameters", "experiment_name", "experiment_arms",
+                     "buyable_categories")
         .first()
     )
     if row is None:
-        state = {"run_id": None, "serving_model": None, "list_models": [], "experiment": None}
+        state = {"run_id": None, "serving_model": None, "list_models": [], "experiment": None, "categories": None}
     else:
-        run_id, serving, parameters, experiment_name, arms = row
+        run_id, serving, parameters, experiment_name, arms, categories = row
         state = {
             "run_id": run_id,
             "serving_model": serving or None,
             "list_models": list((parameters or {}).get("list_models", [])),
             "experiment": {"name": experiment_name, "arms": arms or []} if experiment_name else None,
+            "categories": categories,
         }
     try:
         cache.set(SERVING_STATE_CACHE_KEY, state, SERVING_STATE_SECONDS)
@@ -280,6 +287,22 @@ def actions_read(*, product_ids, user_id=None, session_key: str = "") -> tuple[d
         else:
             found[product_id].append(EVENT_ACTIONS.get(kind, kind))
     return {pid: strongest_action(actions) for pid, actions in found.items()}, viewed
+
+
+def action_annotations(*, user_id: int, product_ref: str) -> dict:
+    """Exists() annotations saying what the member did with the product in column `product_ref`, and
+    whether they viewed anything: a reason is verified in the same query that reads the list."""
+    events = Event.objects.filter(user_id=user_id, product_id=OuterRef(product_ref))
+    annotations = {f"did_{action}": Exists(events.filter(kind=kind)) for kind, action in EVENT_ACTIONS.items()}
+    annotations["did_bought"] = Exists(OrderLine.objects.filter(
+        order__user_id=user_id, order__paid_at__isnull=False, product_id=OuterRef(product_ref)))
+    annotations["did_view_anything"] = Exists(Event.objects.filter(user_id=user_id, kind=Event.Kind.VIEW))
+    return annotations
+
+
+def annotated_action(row) -> str | None:
+    """The strongest action read by action_annotations from an annotated row."""
+    return next((action for action in ACTION_ORDER if getattr(row, f"did_{action}", False)), None)
 
 
 def members_actions(user_ids) -> tuple[dict, set]:
