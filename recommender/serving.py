@@ -345,6 +345,7 @@ def reasons_apply(recs: pd.DataFrame, actions: dict, viewers) -> pd.DataFrame:
 # -- histories and the fold-in: the active run's fitted model scores a fresh history -----------------
 HISTORY_KINDS = (Event.Kind.VIEW, Event.Kind.CART_ADD, Event.Kind.FAVOURITE, Event.Kind.PURCHASE,
                  Event.Kind.RATING)
+PAID_LINE = "paid_line"  # a history row from a paid order line: weighs as a purchase, proves "bought"
 MEMBER_HISTORY_EVENTS = 1000  # a member's latest events folded in (the nightly model saw them all)
 SESSION_HISTORY_EVENTS = 100
 MODEL_RETRY_SECONDS = 60  # a missing artifact is looked for again after this long
@@ -396,19 +397,21 @@ def history_weights(rows) -> dict:
     for product_id, kind, value in rows:
         if not product_id:
             continue
-        weight = (float(value) if value is not None else 3.0) if kind == Event.Kind.RATING \
-            else EVENT_WEIGHTS.get(kind)
+        if kind == Event.Kind.RATING:
+            weight = float(value) if value is not None else 3.0
+        else:
+            weight = EVENT_WEIGHTS.get(Event.Kind.PURCHASE if kind == PAID_LINE else kind)
         if weight and weight > 0:
             history[product_id] = max(history.get(product_id, 0.0), weight)
     return history
 
 
 def member_history_rows(user_id: int) -> list:
-    """(product id, kind, value) of the member's latest behaviour events and paid order lines."""
+    """(product id, kind, value) of the member's latest behaviour events and paid order lines (kind PAID_LINE)."""
     events = list(Event.objects.filter(user_id=user_id, kind__in=list(HISTORY_KINDS), product__isnull=False)
                   .order_by("-created_at", "-id").values_list("product_id", "kind", "value")[:MEMBER_HISTORY_EVENTS])
     lines = OrderLine.objects.filter(order__user_id=user_id, order__paid_at__isnull=False, product__isnull=False)
-    return events + [(pid, Event.Kind.PURCHASE.value, None) for pid in lines.values_list("product_id", flat=True)]
+    return events + [(pid, PAID_LINE, None) for pid in lines.values_list("product_id", flat=True)]
 
 
 def fold_in(*, model, item_category, key, history: dict, exclude=(), length: int | None = None) -> pd.DataFrame:

@@ -15,3 +15,13 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_loaded_models():
+    # Loaded models are cached per process by run id, and test databases reuse run ids.
+    from recommender.serving import fitted_models_forget
+
+    fitted_models_forget()
+    yield
+    fitted_models_forget()

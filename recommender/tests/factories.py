@@ -102,3 +102,21 @@ def similar_rows(run, product, similar, kind=ProductSimilarity.Kind.ALSO_VIEWED)
     ProductSimilarity.objects.bulk_create(
         ProductSimilarity(run=run, product=product, similar_product=p, kind=kind, score=1 - i * 0.01, rank=i + 1)
         for i, p in enumerate(similar))
+
+
+def model_artifact(run, baskets, model="itemknn", serving=None):
+    """Fit `model` on `baskets` (lists of products seen together by one made-up shopper each) and store
+    it as `run`'s artifact, as the nightly run does: the refresh and guest lists fold histories into it."""
+    import pandas as pd
+
+    from recommender import engine
+    from recommender.serving import fitted_models_forget
+
+    rows = [(900_000 + i, p.pk, 1.0) for i, basket in enumerate(baskets) for p in basket]
+    interactions = pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
+    products = {p.pk: p for basket in baskets for p in basket}
+    fitted = engine.model_build(model).fit(interactions)
+    engine.artifact_save(run.pk, {"models": {model: fitted}, "member_ids": [], "serving": serving or model,
+                                  "item_category": {pk: p.category_id for pk, p in products.items()}})
+    fitted_models_forget()
+    return fitted

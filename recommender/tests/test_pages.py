@@ -5,13 +5,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from recommender.models import MemberRecommendation, ProductSimilarity
+from recommender.models import MemberRecommendation
 from recommender.services.realtime import member_recommendations_refresh
 from recommender.tests.factories import (
     ProductFactory,
     UserFactory,
     active_run,
     member_rows,
+    model_artifact,
     order_paid_for,
     popular_rows,
     similar_rows,
@@ -90,10 +91,11 @@ def test_product_page_and_member_centre_show_their_blocks(client):
 
 
 def test_a_few_views_refresh_the_members_list_from_similar_products(django_capture_on_commit_callbacks):
-    # given an active run where the viewed product has a similar product
+    # given an active run whose serving model saw the viewed product with another one (the refresh
+    # folds the member's history into that model, not into the similarity tables)
     run = active_run()
     viewed, similar, nightly = ProductFactory(name="跑鞋"), ProductFactory(), ProductFactory()
-    similar_rows(run, viewed, [similar], kind=ProductSimilarity.Kind.ALSO_VIEWED)
+    model_artifact(run, [[viewed, similar], [viewed, similar], [nightly]])
     member = UserFactory()
     member_rows(run, member, [nightly])
 
@@ -113,7 +115,7 @@ def test_refresh_leaves_out_bought_products_and_opted_out_members():
 
     run = active_run()
     seed, bought, other = ProductFactory(), ProductFactory(), ProductFactory()
-    similar_rows(run, seed, [bought, other])
+    model_artifact(run, [[seed, bought, other], [seed, bought, other]])
     member = UserFactory()
     order_paid_for(member, [bought])
     Event.objects.create(user=member, product=seed, kind=Event.Kind.CART_ADD)
@@ -167,7 +169,7 @@ def test_cached_home_block_follows_a_refresh_and_the_privacy_switch(client, djan
     run = active_run()
     nightly, viewed, similar, popular = (ProductFactory(name="夜间推荐"), ProductFactory(),
                                          ProductFactory(name="刚刚相似"), ProductFactory(name="大众热门"))
-    similar_rows(run, viewed, [similar])
+    model_artifact(run, [[viewed, similar], [viewed, similar]])
     popular_rows(run, [popular])
     member = UserFactory()
     member_rows(run, member, [nightly])
