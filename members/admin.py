@@ -297,7 +297,10 @@ class CouponTemplateForm(forms.ModelForm):
 
     class Meta:
         model = CouponTemplate
-        fields = "__all__"
+        fields = ("name", "description", "is_active", "kind", "amount", "max_discount", "min_spend",
+                  "stackable_with_points", "valid_from", "valid_until", "valid_days", "scope", "categories",
+                  "products", "min_tier", "total_quantity", "per_member_limit", "code", "is_claimable",
+                  "is_signup_gift", "is_birthday_gift", "is_personalised")
 
     def clean(self):
         cleaned = super().clean()

@@ -5,23 +5,44 @@ Imported by the settings (AUDITLOG_INCLUDE_TRACKING_MODELS), so the module level
 
 # Personal data is masked in the trail itself: an entry is read by staff who may not see it, and a value
 # once written into a log cannot be un-shown (PIPL). Bookkeeping fields that change on their own are left out.
-PERSONAL = ["email", "username", "first_name", "last_name", "recipient_name", "phone", "district",
-            "address_line", "postcode"]
+PERSONAL = [
+    "email",
+    "username",
+    "first_name",
+    "last_name",
+    "recipient_name",
+    "phone",
+    "district",
+    "address_line",
+    "postcode",
+]
 
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
-    {"model": "shop.product", "exclude_fields": ["sales_count", "rating_avg", "rating_count", "updated_at"],
-     "m2m_fields": ["tags"]},
+    {
+        "model": "shop.product",
+        "exclude_fields": ["sales_count", "rating_avg", "rating_count", "updated_at"],
+        "m2m_fields": ["tags"],
+    },
     {"model": "shop.category"},
-    {"model": "shop.order", "mask_fields": [f for f in PERSONAL if f != "email"],
-     "exclude_fields": ["idempotency_key", "updated_at"]},
+    {
+        "model": "shop.order",
+        "mask_fields": [f for f in PERSONAL if f != "email"],
+        "exclude_fields": ["idempotency_key", "updated_at"],
+    },
     {"model": "shop.review"},
-    {"model": "members.coupontemplate", "exclude_fields": ["issued_count", "redeemed_count"],
-     "m2m_fields": ["categories", "products"]},
+    {
+        "model": "members.coupontemplate",
+        "exclude_fields": ["issued_count", "redeemed_count"],
+        "m2m_fields": ["categories", "products"],
+    },
     {"model": "members.earningrules", "exclude_fields": ["updated_at"]},
     {"model": "members.tier"},
-    {"model": "members.user", "exclude_fields": ["password", "last_login"],
-     "mask_fields": ["email", "username", "first_name", "last_name"],
-     "m2m_fields": ["groups", "user_permissions"]},
+    {
+        "model": "members.user",
+        "exclude_fields": ["password", "last_login"],
+        "mask_fields": ["email", "username", "first_name", "last_name"],
+        "m2m_fields": ["groups", "user_permissions"],
+    },
     {"model": "recommender.experiment"},
     # A run's lease and shard counters change every few seconds while it works: only what staff decide.
     {"model": "recommender.trainingrun", "include_fields": ["status", "is_active", "error"]},
@@ -42,11 +63,14 @@ def audit_bulk_update(instances, changes_of, *, actor=None):
 
     entries = []
     for instance in instances:
-        changes = {name: [str(old), str(new)] for name, (old, new) in changes_of(instance).items() if old != new}
+        changes = {
+            name: [str(old), str(new)] for name, (old, new) in changes_of(instance).items() if old != new
+        }
         if changes:
             extra = {"actor": actor} if actor is not None else {}
-            entries.append(LogEntry.objects.log_create(instance, action=LogEntry.Action.UPDATE,
-                                                       changes=changes, **extra))
+            entries.append(
+                LogEntry.objects.log_create(instance, action=LogEntry.Action.UPDATE, changes=changes, **extra)
+            )
     return entries
 
 

@@ -17,8 +17,15 @@ from members.masking import can_view_personal_data
 from members.models import User
 from members.services.personal_data import personal_data_access_record
 from recommender import stats
-from recommender.models import (BoughtTogetherRule, Experiment, MemberCategoryPrediction, MemberRecommendation,
-                                PopularProduct, ProductSimilarity, TrainingRun)
+from recommender.models import (
+    BoughtTogetherRule,
+    Experiment,
+    MemberCategoryPrediction,
+    MemberRecommendation,
+    PopularProduct,
+    ProductSimilarity,
+    TrainingRun,
+)
 from recommender.selectors import member_recommendation_explain
 from recommender.services.experiments import experiment_delete, experiment_save, experiment_validate
 from recommender.services.training import training_run_cancel

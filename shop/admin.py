@@ -5,11 +5,22 @@ from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from members.audit import audit_bulk_update
 from members.masking import PersonalDataAdminMixin
-from core.errors import DomainError
-from shop.models import (Brand, Category, Event, Order, OrderLine, OrderStatusChange, Payment,
-                         Product, ProductImage, Review, Tag)
+from shop.models import (
+    Brand,
+    Category,
+    Event,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Payment,
+    Product,
+    ProductImage,
+    Review,
+    Tag,
+)
 from shop.selectors import catalogue_caches_forget
 from shop.services.orders import order_cancel, order_complete, order_refund, order_ship
 from shop.services.reviews import review_approve, review_reject

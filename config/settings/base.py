@@ -199,7 +199,7 @@ RECOMMENDER_SHARDS = env.int("RECOMMENDER_SHARDS", default=4)
 RECOMMENDER_ARTIFACT_DIR = env.path("RECOMMENDER_ARTIFACT_DIR", default=VAR_DIR / "recommender")
 
 # Audit trail of staff changes (django-auditlog): the models and what each entry keeps (members.audit).
-from members.audit import AUDITLOG_INCLUDE_TRACKING_MODELS  # noqa: E402
+from members.audit import AUDITLOG_INCLUDE_TRACKING_MODELS as AUDITLOG_INCLUDE_TRACKING_MODELS  # noqa: E402, I001
 AUDITLOG_MASK_CALLABLE = "members.audit.audit_mask"  # personal values are never stored in the trail
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,4 +1,5 @@
 """Staff roles (issue 12, staff work): seeded groups with least privilege, as each role sees the admin."""
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -26,7 +27,11 @@ def test_roles_are_created_idempotently_and_a_stray_permission_is_removed():
     call_command("staff_roles_sync", verbosity=0)
     assert Group.objects.filter(name__in=[CUSTOMER_SERVICE, OPERATIONS, WAREHOUSE, ANALYST]).count() == 4
     assert sorted(p.codename for p in warehouse.permissions.all()) == [
-        "ship_order", "view_order", "view_orderline", "view_orderstatuschange"]
+        "ship_order",
+        "view_order",
+        "view_orderline",
+        "view_orderstatuschange",
+    ]
     assert not Group.objects.filter(permissions__codename__in=["view_personal_data", "manage_staff"]).exists()
 
 
@@ -37,11 +42,14 @@ def test_warehouse_sees_orders_and_can_ship_only(client):
     assert page.status_code == 200
     actions = [value for value, _label in page.context["action_form"].fields["action"].choices if value]
     assert actions == ["mark_shipped"]
-    client.post(reverse("admin:shop_order_changelist"), {"action": "mark_shipped", "_selected_action": [order.pk]})
+    client.post(
+        reverse("admin:shop_order_changelist"), {"action": "mark_shipped", "_selected_action": [order.pk]}
+    )
     order.refresh_from_db()
     assert order.status == Order.Status.SHIPPED
-    refused = client.post(reverse("admin:shop_order_changelist"), {"action": "refund",
-                                                                   "_selected_action": [order.pk]})
+    refused = client.post(
+        reverse("admin:shop_order_changelist"), {"action": "refund", "_selected_action": [order.pk]}
+    )
     order.refresh_from_db()
     assert order.status == Order.Status.SHIPPED and refused.status_code == 302  # not one of their actions
     assert client.get(reverse("admin:members_user_changelist")).status_code == 403

@@ -1,4 +1,5 @@
 """Create or update the staff role groups (客服, 运营, 仓库, 分析) with exactly their permissions."""
+
 from django.core.management.base import BaseCommand
 
 from members.roles import staff_roles_sync
