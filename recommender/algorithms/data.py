@@ -160,10 +160,15 @@ def build_matrix(prepared: pd.DataFrame, item_ids=None, dtype=np.float32, item_i
 
 
 def basket_matrix(prepared_raw: pd.DataFrame, items: pd.Index) -> sp.csr_matrix:
-    """Binary basket x item matrix; baskets come from ``basket_id`` or, if absent, the user."""
+    """Binary basket x item matrix; baskets come from ``basket_id`` (rows without one are left out) or,
+    when no row has a basket id, the user."""
     key = "basket_id" if "basket_id" in prepared_raw.columns and prepared_raw["basket_id"].notna().any() else "user_id"
     df = prepared_raw[["user_id", "item_id"] + ([key] if key != "user_id" else [])]
-    bkey = df[key].where(df[key].notna(), df["user_id"].astype(str) + "\x00u") if key != "user_id" else df["user_id"]
+    if key != "user_id":
+        # Rows without a basket (views, cart adds beside the orders) are no basket: a member's whole
+        # history as one basket made "bought together" rules out of things never bought together.
+        df = df[df[key].notna()]
+    bkey = df[key]
     codes, _ = pd.factorize(bkey)
     cols = items.get_indexer(df["item_id"])
     ok = cols >= 0

@@ -14,6 +14,8 @@ from recommender import engine
 from recommender.models import MemberCategoryPrediction, MemberRecommendation, TrainingRun
 from recommender.services.training.bulk import rows_write
 from recommender.services.training.lease import lease_heartbeat, lease_until
+from recommender.serving import members_actions, reasons_apply, variety_rerank
+from shop.models import Event, Product
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +34,14 @@ def member_shard_score(*, run_id: int, shard: int) -> bool:
         # A redelivered shard (acks_late after a crash) starts from a clean slate.
         MemberRecommendation.objects.filter(run_id=run_id, user_id__in=member_ids).delete()
         MemberCategoryPrediction.objects.filter(run_id=run_id, user_id__in=member_ids).delete()
+        finish = _list_finisher(member_ids, item_category)
         for name, model in payload["models"].items():
-            recs = model.recommend(member_ids, n=engine.LIST_LENGTH, exclude_seen=True)
-            rows_write(MemberRecommendation, _recommendation_rows(run_id, name, recs))
+            # Twice the stored length: the variety cap needs other categories to choose from.
+            candidates = model.recommend(member_ids, n=2 * engine.LIST_LENGTH, exclude_seen=True)
+            rows_write(MemberRecommendation, _recommendation_rows(run_id, name, finish(candidates)))
             if name == payload["serving"]:
-                rows_write(MemberCategoryPrediction, _category_rows(run_id, recs, item_category))
+                top = candidates[candidates["rank"] <= engine.LIST_LENGTH]
+                rows_write(MemberCategoryPrediction, _category_rows(run_id, top, item_category))
     with transaction.atomic():
         run = lock_row(TrainingRun.objects.all(), run_id)
         if run.status != TrainingRun.Status.RUNNING:  # cancelled while this shard worked
@@ -48,6 +53,31 @@ def member_shard_score(*, run_id: int, shard: int) -> bool:
         run.lease_expires_at = lease_until()
         run.save(update_fields=["shards_completed", "timings", "lease_expires_at"])
         return len(run.shards_completed) >= run.shards_total
+
+
+def _list_finisher(member_ids, item_category):
+    """What turns a model's candidates into the stored lists, as the refresh does (serving.py): active
+    products only, nothing the member marked "不感兴趣", the variety cap, and reasons naming the
+    strongest thing the member really did with the reason product (read once for the shard)."""
+    actions, viewers = members_actions(member_ids)
+    active = set(Product.objects.filter(is_active=True).values_list("pk", flat=True))
+    hidden = set(
+        Event.objects.filter(user_id__in=member_ids, kind=Event.Kind.NOT_INTERESTED, product__isnull=False)
+        .values_list("user_id", "product_id")
+        .distinct()
+    )
+
+    def finish(candidates: pd.DataFrame) -> pd.DataFrame:
+        if candidates.empty:
+            return candidates
+        keep = candidates["item_id"].isin(active)
+        if hidden:
+            pairs = pd.MultiIndex.from_arrays([candidates["user_id"], candidates["item_id"]])
+            keep &= ~pairs.isin(list(hidden))
+        ranked = variety_rerank(candidates[keep], item_category, length=engine.LIST_LENGTH)
+        return reasons_apply(ranked, actions, viewers)
+
+    return finish
 
 
 def _recommendation_rows(run_id, model_name, recs: pd.DataFrame):

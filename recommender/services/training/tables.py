@@ -12,7 +12,7 @@ from members.models import Profile
 from recommender import engine
 from recommender.models import BoughtTogetherRule, PopularProduct, ProductSimilarity
 from recommender.services.training.bulk import rows_write
-from recommender.serving import profile_segment
+from recommender.serving import profile_segment, segment_chain, segment_min_members, variety_rerank
 from shop.models import Event, Product
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,35 @@ def _top_by_segment(frame: pd.DataFrame, length: int) -> pd.DataFrame:
     return scores[scores["rank"] <= length]
 
 
+def _profile_segments(profiles: pd.DataFrame, weighted: pd.DataFrame) -> pd.DataFrame:
+    """user_id, segment: each member in their profile segment and the broader ones (age band only,
+    gender only), keeping only segments with at least RECOMMENDER_SEGMENT_MIN_MEMBERS members whose
+    behaviour is in the list (fewer, and a stranger would see one person's purchases)."""
+    today = timezone.localdate()
+    pairs = [
+        (user_id, segment)
+        for user_id, gender, birth_date in zip(profiles["user_id"], profiles["gender"], profiles["birth_date"])
+        for segment in segment_chain(profile_segment(gender, birth_date, today))
+    ]
+    member_segments = pd.DataFrame(pairs, columns=["user_id", "segment"])
+    contributors = member_segments[member_segments["user_id"].isin(pd.unique(weighted["user_id"]))]
+    sizes = contributors.groupby("segment")["user_id"].nunique()
+    allowed = set(sizes[sizes >= segment_min_members()].index)
+    skipped = sorted(set(sizes.index) - allowed)
+    if skipped:
+        logger.info("profile segments under %s members not written: %s", segment_min_members(), ", ".join(skipped))
+    return member_segments[member_segments["segment"].isin(allowed)]
+
+
+def _capped(top: pd.DataFrame, length: int, items: pd.DataFrame) -> pd.DataFrame:
+    """The variety cap over each segment's ranked list (segment in the user column)."""
+    if top.empty:
+        return top
+    category = items.set_index("item_id")["category_id"]
+    ranked = variety_rerank(top.rename(columns={"segment": "user_id"}), category, length=length)
+    return ranked.rename(columns={"user_id": "segment"})
+
+
 def popular_write(run_id, interactions, items) -> None:
     """Cold-start lists: overall, per category, and per profile segment (age band × gender)."""
     if len(interactions):
@@ -121,18 +150,17 @@ def popular_write(run_id, interactions, items) -> None:
         columns=["user_id", "gender", "birth_date"],
     )
     if len(profiles) and len(interactions):
-        today = timezone.localdate()
-        profiles["segment"] = [
-            profile_segment(gender, birth_date, today)
-            for gender, birth_date in zip(profiles["gender"], profiles["birth_date"])
-        ]
-        profiles = profiles[profiles["segment"].notna()]
-        parts.append(weighted.merge(profiles[["user_id", "segment"]], on="user_id"))
+        parts.append(weighted.merge(_profile_segments(profiles, weighted), on="user_id"))
     frame = pd.concat(parts, ignore_index=True)
+    shown_to_members = frame["segment"].eq("all") | frame["segment"].str.startswith("profile:")
+    # Lists members see get the variety cap (their candidates: twice the length); category lists
+    # are one category by definition.
     top = pd.concat(
         [
-            _top_by_segment(frame[frame["segment"] == "all"], POPULAR_LENGTH),
-            _top_by_segment(frame[frame["segment"] != "all"], SEGMENT_LENGTH),
+            _capped(_top_by_segment(frame[frame["segment"] == "all"], 2 * POPULAR_LENGTH), POPULAR_LENGTH, items),
+            _capped(_top_by_segment(frame[shown_to_members & (frame["segment"] != "all")], 2 * SEGMENT_LENGTH),
+                    SEGMENT_LENGTH, items),
+            _top_by_segment(frame[~shown_to_members], SEGMENT_LENGTH),
         ]
     )
     rows = (
