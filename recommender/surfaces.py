@@ -9,13 +9,14 @@ import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from recommender import selectors
 from recommender.services.tracking import impressions_record
-from recommender.serving import member_version, serving_state
+from recommender.serving import guest_version, member_version, serving_state
 from shop.visitor import visitor_key
 
 logger = logging.getLogger(__name__)
@@ -35,11 +36,27 @@ class RenderedBlock:
     arm: str = ""
 
 
+# Cached block HTML must not carry one request's CSRF token (a later login rotates it): the forms get
+# this placeholder, swapped for the serving request's token on the way out.
+CSRF_PLACEHOLDER = "__recommender_csrf__"
+
+
 def _render(request, block, items) -> RenderedBlock:
     title = selectors.block_title(block)
-    html = render_to_string("recommender/_block.html", {"title": title, "items": items}, request=request)
+    html = render_to_string("recommender/_block.html", {"title": title, "items": items,
+                                                         "csrf_value": CSRF_PLACEHOLDER}, request=request)
     return RenderedBlock(block, title, html, [i.model for i in items], [i.product.pk for i in items],
                          items[0].arm if items else "")
+
+
+def _with_token(request, blocks):
+    """Blocks whose forms carry this request's CSRF token."""
+    if not any(CSRF_PLACEHOLDER in b.html for b in blocks):
+        return blocks
+    token = get_token(request)
+    for b in blocks:
+        b.html = mark_safe(str(b.html).replace(CSRF_PLACEHOLDER, token))
+    return blocks
 
 
 def _record(request, blocks):
@@ -65,6 +82,11 @@ def _home_cache_key(request):
     user = request.user
     run_id = serving_state()["run_id"]  # cached: no query on a warm page
     if not getattr(user, "is_authenticated", False):
+        # A guest session with events has its own list (the fold-in), keyed by its history version.
+        session_key = visitor_key(request)
+        version = guest_version(session_key)
+        if version is not None:
+            return f"recommender:home:guest:{run_id}:{session_key}:{version}:{get_language()}"
         return f"recommender:home:guest:{run_id}:{get_language()}"
     allowed, _segment = selectors.member_context(user)  # remembered for the block below
     version = member_version(user.pk) if allowed else "off"
@@ -81,34 +103,35 @@ def recommendation_blocks_for_home(request, *, n=12):
     if cached is not None:
         blocks = [RenderedBlock(**{**b, "html": mark_safe(b["html"])}) for b in cached]
         _record(request, blocks)
-        return blocks
+        return _with_token(request, blocks)
     blocks = _blocks(request, lambda: [(selectors.HOME, selectors.recommendations_for_home(
         user=request.user, session_key=visitor_key(request), n=n))])
     if key is not None and blocks:
         try:
+            # Stored with the CSRF placeholder: the token is this request's, not the next one's.
             cache.set(key, [vars(b) | {"html": str(b.html)} for b in blocks], HOME_CACHE_SECONDS)
         except Exception:
             logger.warning("recommendation cache unavailable", exc_info=True)
-    return blocks
+    return _with_token(request, blocks)
 
 
 def recommendation_blocks_for_product(request, product):
-    return _blocks(request, lambda: list(selectors.recommendations_for_product_page(
-        product=product, user=request.user).items()))
+    return _with_token(request, _blocks(request, lambda: list(selectors.recommendations_for_product_page(
+        product=product, user=request.user).items())))
 
 
 def recommendation_blocks_for_cart(request, cart, *, n=6, product_ids=None):
     """`product_ids`: the cart's products when the page has loaded them (spares a query)."""
     user = request.user if request.user.is_authenticated else None
-    return _blocks(request, lambda: [(selectors.CART, selectors.recommendations_for_cart(
-        cart=cart, n=n, product_ids=product_ids, user=user))])
+    return _with_token(request, _blocks(request, lambda: [(selectors.CART, selectors.recommendations_for_cart(
+        cart=cart, n=n, product_ids=product_ids, user=user))]))
 
 
 def recommendation_blocks_for_order(request, order, *, n=6):
-    return _blocks(request, lambda: [(selectors.AFTER_ORDER, selectors.recommendations_after_order(
-        order=order, n=n))])
+    return _with_token(request, _blocks(request, lambda: [(selectors.AFTER_ORDER,
+                                                           selectors.recommendations_after_order(order=order, n=n))]))
 
 
 def recommendation_blocks_for_member_centre(request, *, n=8):
-    return _blocks(request, lambda: [(selectors.MEMBER_CENTRE, selectors.recommendations_for_member_centre(
-        user=request.user, n=n))])
+    return _with_token(request, _blocks(request, lambda: [(
+        selectors.MEMBER_CENTRE, selectors.recommendations_for_member_centre(user=request.user, n=n))]))

@@ -4,8 +4,9 @@ from collections import Counter
 
 from recommender.experiments import arm_for
 from recommender.models import Experiment
-from recommender.serving import serving_state
+from recommender.serving import guest_blocks_forget, member_blocks_forget, serving_state
 from shop.models import Event
+from shop.services.events import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -55,3 +56,22 @@ def recommendation_click_record(*, user, session_key: str = "", block: str, mode
     return Event.objects.create(
         user=member, session_key=session_key or "", product=product, kind=Event.Kind.REC_CLICK,
         context={"block": block[:40], "model": model[:40], "arm": arm, "experiment": experiment})
+
+
+def recommendation_not_interested(*, user, session_key: str = "", product, block: str = "") -> bool:
+    """A shopper's "不感兴趣" on a recommended card: stored as a negative event (never learned as interest)
+    and the product is hidden from their lists at once. Returns False when it was hidden already."""
+    member = _member(user)
+    hidden = Event.objects.filter(kind=Event.Kind.NOT_INTERESTED, product=product)
+    hidden = hidden.filter(user=member) if member is not None else hidden.filter(user__isnull=True,
+                                                                                 session_key=session_key or "-")
+    if hidden.exists():
+        return False
+    event_record(kind=Event.Kind.NOT_INTERESTED, user=member, session_key=session_key, product=product,
+                 context={"block": (block or "")[:40]})
+    # Cached blocks are keyed by these versions: the next page is read again without the product.
+    if member is not None:
+        member_blocks_forget(member.pk)
+    elif session_key:
+        guest_blocks_forget(session_key)
+    return True

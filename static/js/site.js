@@ -31,6 +31,20 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    // "不感兴趣" on a recommended card: sent in the background and the card removed, no reload. Without
+    // fetch, or when the request fails, the plain form posts and the page comes back without the product.
+    if (form.hasAttribute("data-not-interested") && window.fetch && window.FormData) {
+      event.preventDefault();
+      var card = form.closest(".product-card");
+      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                           headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }
+          if (card) { card.remove(); }
+        })
+        .catch(function () { form.submit(); });
+      return;
+    }
     var question = form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); return; }
     // A second click while the first submit is on its way does nothing (the server is idempotent too).
