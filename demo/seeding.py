@@ -43,6 +43,9 @@ def demo_logins_ensure() -> list[tuple[str, str]]:
     """Make sure the demo shopper and the staff login exist with verified emails; return them."""
     from allauth.account.models import EmailAddress
 
+    from members.roles import staff_roles_sync
+
+    staff_roles_sync()  # the least-privilege staff groups (客服, 运营, 仓库, 分析) exist in every demo shop
     User = get_user_model()
     logins = [(DEMO_SHOPPER, False)]
     if settings.DEMO_STAFF_LOGIN:  # off under production settings: a published staff password is a way in
