@@ -32,6 +32,8 @@ class TrainingRun(models.Model):
     serving_model = models.CharField(_("主推模型"), max_length=40, blank=True)
     gate_passed = models.BooleanField(_("通过质量门槛"), null=True, blank=True)
     gate_reason = models.TextField(_("门槛说明"), blank=True)
+    # The gate's figures: protocol, new and reference precision, the paired bootstrap interval, the verdict.
+    gate = models.JSONField(_("门槛明细"), default=dict, blank=True)
     shards_total = models.PositiveIntegerField(_("分片总数"), default=0)
     # Shard numbers already written: a redelivered shard task is recognised and not counted twice.
     shards_completed = models.JSONField(_("已完成分片"), default=list, blank=True)

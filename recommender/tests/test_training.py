@@ -65,7 +65,7 @@ def test_a_run_worse_than_the_active_one_is_rejected_and_keeps_the_reason(settin
     # given an active run with a precision the new one cannot reach
     settings.RECOMMENDER_GATE_MAX_DROP = 0.1
     behaviour_seed()
-    old = active_run(metrics={"itemknn": {"precision@10": 0.95}})
+    old = active_run(metrics={"itemknn": {"precision@10": 0.95}}, gate={"protocol": "temporal"})
     popular_rows(old, [])
 
     # when a run executes

@@ -29,6 +29,7 @@ from recommender.models import (
 )
 from recommender.services.frames import interactions_frame, items_frame
 from recommender.services.offers import personal_offers_issue
+from recommender.services.training.gate import run_gate
 from recommender.services.training.lease import (
     RunStopped,
     lease_heartbeat,
@@ -209,19 +210,22 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
         "products": int(len(items)),
         "products_with_events": int(interactions["item_id"].nunique()),
     }
-    metrics: dict = {}
-    evaluated: dict = {}
+    evaluation = None
     if len(interactions):
         with _stage(run_id, timings, "evaluate", progress):
-            metrics, evaluated = engine.models_evaluate(interactions, items, names)
+            evaluation = engine.models_evaluate(interactions, items, names)
+    metrics = evaluation.metrics if evaluation is not None else {}
     serving = engine.serving_model_choose(metrics, names) if len(interactions) else "popularity"
-    passed, reason = _gate(metrics, serving)
+    started = time.perf_counter()
+    passed, reason, gate = run_gate(evaluation=evaluation, serving=serving)
+    timings["gate"] = round(time.perf_counter() - started, 3)
     outcome = dict(
         data_sizes=sizes,
         metrics=metrics,
         serving_model=serving,
         gate_passed=passed,
         gate_reason=reason,
+        gate=gate,
         timings=timings,
         lease_expires_at=lease_until(),
     )
@@ -233,7 +237,8 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
 
     list_models = _list_models(serving, names) if len(interactions) else []
     with _stage(run_id, timings, "fit", progress):
-        fitted = engine.models_fit(list_models, interactions, items, tuned=evaluated)
+        fitted = engine.models_fit(list_models, interactions, items, tuned=evaluation.models if evaluation else None,
+                                   params=evaluation.params if evaluation else None)
     with _stage(run_id, timings, "similar", progress):
         similarities_write(run_id, interactions, items)
         rules_write(run_id, interactions)
@@ -263,26 +268,6 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
         lease_expires_at=lease_until(),
     )
     return True
-
-
-def _gate(metrics: dict, serving: str) -> tuple[bool, str]:
-    """Refuse a run whose precision@k fell by more than the allowed share against the active run."""
-    key = f"{engine.GATE_METRIC}@{engine.EVAL_K}"
-    new = metrics.get(serving, {}).get(key)
-    active = TrainingRun.objects.filter(is_active=True).first()
-    old = active.metrics.get(active.serving_model, {}).get(key) if active else None
-    drop = settings.RECOMMENDER_GATE_MAX_DROP
-    if old is None:
-        return True, f"no active run to compare with; {serving} {key}={new}"
-    if new is None:
-        return False, f"no {key} for {serving}; active run #{active.pk} has {old:.4f}"
-    floor = old * (1 - drop)
-    if new < floor:
-        return False, (
-            f"{serving} {key}={new:.4f} is below {floor:.4f} (active run #{active.pk}: "
-            f"{old:.4f}, allowed drop {drop:.0%})"
-        )
-    return True, f"{serving} {key}={new:.4f} vs active run #{active.pk} {old:.4f} (allowed drop {drop:.0%})"
 
 
 def _list_models(serving: str, names) -> list[str]:
