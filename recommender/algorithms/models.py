@@ -454,7 +454,7 @@ class EASE(Recommender):
 
     def _input(self, x):
         x = x.astype(np.float32)  # a copy
-        if self.binary:
+        if getattr(self, "binary", False):  # models pickled before the parameter existed are weighted
             x.data[:] = 1.0
         return x
 
