@@ -8,6 +8,7 @@ then the same exclusions, variety cap and reasons as the nightly lists are appli
 import logging
 from types import SimpleNamespace
 
+import pandas as pd
 from django.core.cache import cache
 from django.db import transaction
 
@@ -103,7 +104,7 @@ def member_recommendations_refresh(*, user_id: int) -> int:
     written = []
     for item, score, rank, code, named in zip(recs["item_id"], recs["score"], recs["rank"], recs["reason"],
                                               recs["reason_item_id"]):
-        named = None if named is None or named != named else int(named)
+        named = None if pd.isna(named) else int(named)
         action = actions.get(named) if named is not None else None
         written.append(MemberRecommendation(
             run_id=run_id, user_id=user_id, product_id=int(item), model=REALTIME_MODEL, score=float(score),

@@ -55,7 +55,7 @@ def test_every_named_reason_on_every_members_home_list_is_true_in_the_seeded_sho
 
     # given the small demo shop, trained by the training service
     demo_seed(size="small")
-    run = training.training_run_execute(trigger="test", model_names=["popularity", "itemknn", "ease", "rules"])
+    run = training.training_run_execute(trigger="test", model_names=["popularity", "itemknn", "ease", "rules", "hybrid"])
     assert run.is_active, run.error or run.gate_reason
 
     # then every stored row that names a product names something the member really did with it
