@@ -99,7 +99,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     list_filter = ("status", "is_active", "trigger")
     change_list_template = "recommender/admin/trainingrun_change_list.html"
     readonly_fields = ("status", "is_active", "started_at", "finished_at", "activated_at", "trigger",
-                       "serving_model", "gate_passed", "gate_reason", "metrics_table", "timings_table",
+                       "serving_model", "gate_passed", "gate_reason", "gate", "metrics_table", "timings_table",
                        "data_sizes", "parameters", "shards_total", "shards_completed", "lease_expires_at",
                        "code_version", "error")
     exclude = ("metrics", "timings")
@@ -182,8 +182,9 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("各模型评估指标"))
     def metrics_table(self, run):
-        names = ["precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10", "coverage@10", "fit_seconds"]
-        header = format_html_join("", "<th>{}</th>", ((n,) for n in ["model", *names]))
+        names = ["precision@10", "precision_purchase@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10",
+                 "coverage@10", "validation_ndcg@10", "fit_seconds"]
+        header = format_html_join("", "<th>{}</th>", ((n.replace("map@", "MAP@"),) for n in ["model", *names]))
         rows = format_html_join("", "<tr><td>{}</td>{}</tr>", (
             (model, format_html_join("", "<td>{}</td>", (
                 (f"{values[n]:.4f}" if isinstance(values.get(n), (int, float)) else values.get("error", "-"),)
@@ -294,7 +295,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     def arm_summary(self, experiment):
         return ", ".join(f"{a.get('name')}: {a.get('model')} ({a.get('share')})" for a in experiment.arms or [])
 
-    @admin.display(description=gettext_lazy("结果（95% Wilson 置信区间）"))
+    @admin.display(description=gettext_lazy("结果（95% 置信区间，按会员计算）"))
     def results(self, experiment):
         if not experiment.pk:
             return "-"

@@ -9,16 +9,29 @@ import pandas as pd
 from .evaluation import METRICS, evaluate_models, random_split, temporal_split
 from .io import load_interactions_csv, load_items_csv
 
-MODEL_NAMES = ["popularity", "itemknn", "userknn", "content", "rules", "ease", "svd", "hybrid"]
+# The same names as the nightly run (recommender.engine.MODEL_FACTORIES), the admin and the dashboard.
+MODEL_NAMES = ["popularity", "itemknn", "userknn", "content", "rules", "ease", "svd", "als", "bpr", "hybrid"]
 
 
 def build_models(names, seed: int = 42, items_given: bool = False, tune: bool = True) -> dict:
     """Default-configured models by name; ``content`` only when items are given."""
-    from . import EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD, TfidfContent, UserKNN
+    from . import (
+        ALS,
+        BPR,
+        EASE,
+        AssociationRules,
+        Hybrid,
+        ItemKNN,
+        Popularity,
+        PureSVD,
+        TfidfContent,
+        UserKNN,
+    )
 
     factories = {
         "popularity": Popularity, "itemknn": ItemKNN, "userknn": UserKNN, "content": TfidfContent,
         "rules": AssociationRules, "ease": EASE, "svd": lambda: PureSVD(random_state=seed),
+        "als": lambda: ALS(random_state=seed), "bpr": lambda: BPR(random_state=seed),
         "hybrid": lambda: Hybrid(tune=tune, random_state=seed),
     }
     unknown = [n for n in names if n not in factories]
@@ -29,7 +42,9 @@ def build_models(names, seed: int = 42, items_given: bool = False, tune: bool = 
 
 def format_table(table: pd.DataFrame, k: int) -> str:
     cols = METRICS + ["fit_seconds", "recommend_seconds"]
-    head = f"{'model':<12}" + "".join(f"{(c + '@' + str(k)) if c in METRICS and c != 'coverage' else c:>18}" for c in cols)
+    # "MAP@k": mean average precision over the top k, divided by min(relevant, k)
+    head = f"{'model':<12}" + "".join(
+        f"{(('MAP' if c == 'map' else c) + '@' + str(k)) if c in METRICS and c != 'coverage' else c:>18}" for c in cols)
     lines = [head]
     for name, row in table.iterrows():
         if isinstance(row.get("error"), str) and row["error"]:

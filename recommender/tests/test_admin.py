@@ -79,7 +79,7 @@ def test_experiment_arms_are_stable_and_results_have_wilson_intervals():
     assert results[arm]["ctr"]["clicks"] == 1 and results[arm]["ctr"]["impressions"] == 10
     assert results[arm]["conversion"]["clicks"] == 1 and results[arm]["conversion"]["rate"] == 1.0
     low, high = wilson_interval(1, 10)
-    assert results[arm]["ctr"]["low"] == pytest.approx(low) and 0 < low < 0.1 < high < 0.5
+    assert results[arm]["ctr"]["per_impression"]["low"] == pytest.approx(low) and 0 < low < 0.1 < high < 0.5
 
 
 def test_experiment_form_refuses_unknown_models(staff_client):

@@ -63,16 +63,23 @@ class Command(BaseCommand):
         out.write("Sizes: " + ", ".join(f"{k}={v}" for k, v in run.data_sizes.items()))
         out.write("Timings (s): " + ", ".join(f"{k}={v}" for k, v in run.timings.items())
                   + f"; total {training.stage_total(run)}")
-        metric_names = ["precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10", "coverage@10"]
-        out.write(f"{'model':<12}" + "".join(f"{m:>14}" for m in metric_names))
+        metric_names = ["precision@10", "precision_purchase@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10",
+                        "coverage@10", "validation_ndcg@10"]
+        out.write(f"Test split: {run.gate.get('protocol', '-')}; MAP@10 = mean average precision over the top 10 "
+                  "(divided by min(relevant, 10)); the serving model is chosen on validation_ndcg@10")
+        out.write(f"{'model':<12}" + "".join(f"{m.replace('map@', 'MAP@'):>22}" for m in metric_names))
         for name, values in run.metrics.items():
             if "error" in values:
                 out.write(f"{name:<12}  {values['error']}")
                 continue
             out.write(f"{name:<12}" + "".join(
-                f"{values[m]:>14.4f}" if m in values else f"{'-':>14}" for m in metric_names))
+                f"{values[m]:>22.4f}" if m in values else f"{'-':>22}" for m in metric_names))
         gate = {True: "passed", False: "rejected", None: "-"}[run.gate_passed]
         out.write(f"Gate: {gate}: {run.gate_reason}")
+        versus = run.gate.get("versus_models") or {}
+        if versus:
+            out.write(f"{run.serving_model} − model, precision@10 on test [95% paired bootstrap CI]: " + "; ".join(
+                f"{name} {v['diff']:+.4f} [{v['low']:+.4f}, {v['high']:+.4f}]" for name, v in versus.items()))
         if run.status == run.Status.RUNNING:
             out.write(f"Scoring {run.shards_total} member shards on the Celery workers; "
                       "the run activates when the last shard is written.")
