@@ -55,6 +55,12 @@ class TrainingRun(models.Model):
         return f"#{self.pk} {self.get_status_display()}"
 
     @property
+    def served_list(self) -> dict:
+        """The served lists' figures (variety, novelty, the re-rank's accuracy cost) of the serving model,
+        kept in its metrics by services.training.variety; {} for runs from before them."""
+        return (self.metrics.get(self.serving_model) or {}).get("served_list") or {}
+
+    @property
     def duration_seconds(self):
         if not self.finished_at:
             return None

@@ -57,6 +57,9 @@ def test_every_named_reason_on_every_members_home_list_is_true_in_the_seeded_sho
     demo_seed(size="small")
     run = training.training_run_execute(trigger="test", model_names=["popularity", "itemknn", "ease", "rules", "hybrid"])
     assert run.is_active, run.error or run.gate_reason
+    # the run measured its served lists on its holdout (variety and the re-rank's cost)
+    assert {"intra_list_diversity", "category_coverage", "novelty", "long_tail_share", "over_cap_share",
+            "precision", "precision_without_rerank", "rerank_cost"} <= set(run.served_list), run.served_list
 
     # then every stored row that names a product names something the member really did with it
     stored = MemberRecommendation.objects.filter(run=run, reason__in=ACTION_ORDER).values_list(
@@ -347,3 +350,37 @@ def test_not_interested_answers_scripts_with_json_and_works_for_guests(client):
     # only a POST changes anything
     assert client.get(reverse("recommender:not_interested", args=[boring.pk])).status_code == 405
 
+
+
+def test_served_list_figures_measure_variety_and_what_the_rerank_costs():
+    from recommender.algorithms.evaluation import random_split
+    from recommender.services.training.variety import served_list_figures
+    from recommender.tests.factories import behaviour_seed
+
+    behaviour_seed(members=30, products=24)
+    interactions, items = interactions_frame(), items_frame()
+    train, test = random_split(interactions, test_size=0.2, random_state=42)
+    model = engine.model_build("itemknn").fit(train, items=items)
+
+    figures = served_list_figures(model=model, train=train, test=test, items=items)
+
+    assert "error" not in figures, figures
+    for key in ("intra_list_diversity", "category_coverage", "novelty", "long_tail_share", "over_cap_share",
+                "precision", "precision_without_rerank", "rerank_cost"):
+        assert key in figures
+    assert figures["k"] == 10
+    assert figures["rerank_cost"] == pytest.approx(figures["precision_without_rerank"] - figures["precision"])
+    assert figures["over_cap_share"] <= figures["over_cap_share_without_rerank"]
+
+
+def test_the_dashboard_shows_the_served_lists_figures(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    active_run(metrics={"itemknn": {"precision@10": 0.1, "served_list": {
+        "lists": 90, "cap": 4, "block": 12, "intra_list_diversity": 0.8123, "category_coverage": 0.5,
+        "novelty": 7.25, "long_tail_share": 0.3, "over_cap_share": 0.02, "over_cap_share_without_rerank": 0.88,
+        "precision": 0.11, "precision_without_rerank": 0.115, "rerank_cost": 0.005}}})
+
+    html = client.get(reverse("admin:recommender_dashboard")).content.decode()
+
+    assert "列表内多样性" in html and "0.812" in html and "0.880 → 0.020" in html and "0.0050" in html

@@ -39,6 +39,7 @@ from recommender.services.training.lease import (
 )
 from recommender.services.training.scoring import member_shard_score
 from recommender.services.training.tables import popular_write, rules_write, similarities_write
+from recommender.services.training.variety import SERVED_METRICS_KEY, served_list_figures
 from recommender.serving import serving_state_forget
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,12 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
             evaluation = engine.models_evaluate(interactions, items, names)
     metrics = evaluation.metrics if evaluation is not None else {}
     serving = engine.serving_model_choose(metrics, names) if len(interactions) else "popularity"
+    if evaluation is not None and serving in evaluation.models and serving in metrics:
+        # What members will see, measured on the same holdout: variety figures and the re-rank's cost.
+        with _stage(run_id, timings, "served_list", progress):
+            metrics[serving][SERVED_METRICS_KEY] = served_list_figures(
+                model=evaluation.models[serving], train=evaluation.train, relevant=evaluation.relevant,
+                users=evaluation.users, items=items)
     started = time.perf_counter()
     passed, reason, gate = run_gate(evaluation=evaluation, serving=serving)
     timings["gate"] = round(time.perf_counter() - started, 3)
