@@ -384,3 +384,19 @@ def test_the_dashboard_shows_the_served_lists_figures(client):
     html = client.get(reverse("admin:recommender_dashboard")).content.decode()
 
     assert "列表内多样性" in html and "0.812" in html and "0.880 → 0.020" in html and "0.0050" in html
+
+
+def test_a_guest_who_views_a_product_sees_the_fold_in_on_the_home_page(client):
+    run = active_run()
+    shoes, socks, best_seller = ProductFactory(name="跑鞋"), ProductFactory(name="运动袜"), ProductFactory(name="爆款")
+    model_artifact(run, [[shoes, socks]] * 3)
+    from recommender.tests.factories import popular_rows
+
+    popular_rows(run, [best_seller])
+    home = client.get(reverse("shop:home")).content.decode().split('id="rec-home"', 1)[1]
+    assert "爆款" in home and "运动袜" not in home.split("新品上架", 1)[0]
+
+    client.get(shoes.get_absolute_url())  # a guest's view, recorded against the session
+
+    block = client.get(reverse("shop:home")).content.decode().split('id="rec-home"', 1)[1].split("新品上架", 1)[0]
+    assert "运动袜" in block and "因为你浏览了 跑鞋" in block
