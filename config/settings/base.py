@@ -196,6 +196,10 @@ RECOMMENDER_GATE_MAX_DROP = env.float("RECOMMENDER_GATE_MAX_DROP", default=0.2) 
 # The run lock's lease (s): renewed by a heartbeat while a run works, so a killed worker frees it soon.
 RECOMMENDER_LOCK_TTL = env.int("RECOMMENDER_LOCK_TTL", default=120)
 RECOMMENDER_SHARDS = env.int("RECOMMENDER_SHARDS", default=4)
+# Most items of one category in a block of 12 recommendations (0 turns the variety re-rank off).
+RECOMMENDER_CATEGORY_CAP = env.int("RECOMMENDER_CATEGORY_CAP", default=4)
+# A profile segment list is shown only when it aggregates at least this many members.
+RECOMMENDER_SEGMENT_MIN_MEMBERS = env.int("RECOMMENDER_SEGMENT_MIN_MEMBERS", default=20)
 RECOMMENDER_ARTIFACT_DIR = env.path("RECOMMENDER_ARTIFACT_DIR", default=VAR_DIR / "recommender")
 
 # Audit trail of staff changes (django-auditlog): the models and what each entry keeps (members.audit).
