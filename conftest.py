@@ -1,4 +1,5 @@
 """Project-wide test setup: real services under CI, tasks in-process unless a test runs a worker."""
+
 import os
 import subprocess
 import sys
@@ -13,12 +14,14 @@ from core.testing import wait_for
 def _on_postgres():
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
+
 def pytest_configure(config):
     if os.environ.get("CI") == "true":
         if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
             raise pytest.UsageError("CI=true needs DATABASE_URL pointing at PostgreSQL")
         if not os.environ.get("REDIS_URL"):
             raise pytest.UsageError("CI=true needs REDIS_URL pointing at Redis")
+
 
 def pytest_collection_modifyitems(config, items):
     if _on_postgres():
@@ -27,6 +30,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
 
 @pytest.fixture
 def fresh_cache():
@@ -41,6 +45,7 @@ def fresh_cache():
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
 
 @pytest.fixture(autouse=True)
 def _tasks_in_process(request, settings):
@@ -74,19 +79,45 @@ def celery_worker_process(transactional_db, tmp_path, settings):
     if not redis_url or connection.vendor != "postgresql":
         pytest.skip("a real worker needs REDIS_URL and PostgreSQL")
     db = connection.settings_dict
-    database_url = (f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-                    f"{db['PORT'] or 5432}/{db['NAME']}")
+    database_url = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
     artifacts = tmp_path / "worker-artifacts"
     settings.RECOMMENDER_ARTIFACT_DIR = artifacts
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "DJANGO_SETTINGS_MODULE": "config.settings.test", "RECOMMENDER_ARTIFACT_DIR": str(artifacts),
-           "CONN_MAX_AGE": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "RECOMMENDER_ARTIFACT_DIR": str(artifacts),
+        "CONN_MAX_AGE": "0",
+    }
     log_path = tmp_path / "worker.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1",
-             "-n", f"rectest-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-P",
+                "solo",
+                "-c",
+                "1",
+                "-n",
+                f"rectest-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 60, interval=0.3)
         if "ready." not in log_path.read_text():

@@ -5,9 +5,10 @@ REST_FRAMEWORK["EXCEPTION_HANDLER"]): DomainError from a service, validation err
 405, 415 and 429. `ErrorDocumentingAutoSchema` writes the same shape into the OpenAPI schema, so
 clients (and the schemathesis run) can rely on it.
 """
+
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
@@ -28,7 +29,8 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="What went wrong, in words for the shopper.")
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per input field (non_field_errors for the whole input); empty otherwise.")
+        help_text="Messages per input field (non_field_errors for the whole input); empty otherwise.",
+    )
 
 
 def _flatten(detail, prefix=""):
@@ -59,8 +61,11 @@ def _first_code(detail):
 
 
 def error_response(*, code, message, fields=None, status_code=status.HTTP_400_BAD_REQUEST, headers=None):
-    return Response({"code": code, "message": force_str(message), "fields": fields or {}},
-                    status=status_code, headers=headers)
+    return Response(
+        {"code": code, "message": force_str(message), "fields": fields or {}},
+        status=status_code,
+        headers=headers,
+    )
 
 
 def api_exception_handler(exc, context):
@@ -71,7 +76,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         # A service's full_clean(): same shape as a serializer's errors.
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_KEY: exc.messages}
-        exc = exceptions.ValidationError(detail={k.replace("__all__", NON_FIELD_KEY): v for k, v in detail.items()})
+        exc = exceptions.ValidationError(
+            detail={k.replace("__all__", NON_FIELD_KEY): v for k, v in detail.items()}
+        )
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -90,7 +97,9 @@ def api_exception_handler(exc, context):
         # clients need to tell "log in" (401) from "not yours" (403), so the token scheme is offered.
         exc.status_code = status.HTTP_401_UNAUTHORIZED
         headers["WWW-Authenticate"] = 'Token realm="api"'
-        code = "not_authenticated" if isinstance(exc, exceptions.NotAuthenticated) else "authentication_failed"
+        code = (
+            "not_authenticated" if isinstance(exc, exceptions.NotAuthenticated) else "authentication_failed"
+        )
         message = _("请先登录。") if code == "not_authenticated" else _("登录凭据无效或已失效。")
         return error_response(code=code, message=message, status_code=401, headers=headers)
     if isinstance(exc, exceptions.Throttled):
@@ -105,24 +114,29 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.PermissionDenied):
         if str(exc.detail).startswith("CSRF Failed"):
             # A session (browser) request without the CSRF token; token clients never see this.
-            return error_response(code="csrf_failed", message=_("安全校验失败，请刷新页面后重试。"),
-                                  status_code=403)
+            return error_response(
+                code="csrf_failed", message=_("安全校验失败，请刷新页面后重试。"), status_code=403
+            )
         return error_response(code="permission_denied", message=_("没有权限执行此操作。"), status_code=403)
     if isinstance(exc, exceptions.MethodNotAllowed):
         headers["Allow"] = ", ".join(context["view"].allowed_methods) if context.get("view") else ""
-        return error_response(code="method_not_allowed", message=_("不支持该请求方法。"),
-                              status_code=405, headers=headers)
+        return error_response(
+            code="method_not_allowed", message=_("不支持该请求方法。"), status_code=405, headers=headers
+        )
     if isinstance(exc, exceptions.UnsupportedMediaType):
-        return error_response(code="unsupported_media_type", message=_("不支持的请求内容类型。"),
-                              status_code=415)
+        return error_response(
+            code="unsupported_media_type", message=_("不支持的请求内容类型。"), status_code=415
+        )
     if isinstance(exc, exceptions.NotAcceptable):
-        return error_response(code="not_acceptable", message=_("无法提供所请求的内容格式。"),
-                              status_code=406)
+        return error_response(code="not_acceptable", message=_("无法提供所请求的内容格式。"), status_code=406)
     if isinstance(exc, exceptions.ParseError):
         return error_response(code="parse_error", message=_("请求内容格式错误。"), status_code=400)
     detail = exc.detail if isinstance(exc.detail, str) else _("请求无法处理。")
-    return error_response(code=exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
-                          message=detail, status_code=exc.status_code)
+    return error_response(
+        code=exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
+        message=detail,
+        status_code=exc.status_code,
+    )
 
 
 class ErrorDocumentingAutoSchema(AutoSchema):
@@ -134,11 +148,17 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             return responses
         method = self.method.upper()
         writes = method in ("POST", "PUT", "PATCH", "DELETE")
-        codes = {"401": "Not logged in, or the token is invalid",
-                 "403": "Not allowed (e.g. missing CSRF token on a session request)",
-                 "429": "Too many requests: wait as long as Retry-After says"}
-        if writes or self._get_filter_parameters() or self._get_pagination_parameters() \
-                or self.get_override_parameters():
+        codes = {
+            "401": "Not logged in, or the token is invalid",
+            "403": "Not allowed (e.g. missing CSRF token on a session request)",
+            "429": "Too many requests: wait as long as Retry-After says",
+        }
+        if (
+            writes
+            or self._get_filter_parameters()
+            or self._get_pagination_parameters()
+            or self.get_override_parameters()
+        ):
             codes["400"] = "Invalid input, or a business rule refused it (see code)"
         if writes or "{" in self.path or self._get_pagination_parameters():
             codes["404"] = "Not found (or not yours)"

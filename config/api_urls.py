@@ -1,4 +1,5 @@
 """The REST API under /api/v1/, its OpenAPI schema and Swagger UI (assets served locally)."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 

@@ -1,4 +1,5 @@
 """A Redis cache that degrades to "no cache" while Redis is down, instead of failing the page."""
+
 import functools
 import logging
 import time
@@ -31,6 +32,7 @@ def _fail_soft(fallback):
                 logger.warning("cache available again")
                 self._down_until = 0.0
             return result
+
         return wrapper
 
     return decorate

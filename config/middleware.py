@@ -1,4 +1,5 @@
 """Middleware of our own: the client's address, request ids, the shop's language and missing headers."""
+
 import logging
 import time
 import uuid
@@ -40,7 +41,9 @@ class ShopLocaleMiddleware(LocaleMiddleware):
             return super().process_request(request)
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         try:
-            language = translation.get_supported_language_variant(chosen) if chosen else settings.LANGUAGE_CODE
+            language = (
+                translation.get_supported_language_variant(chosen) if chosen else settings.LANGUAGE_CODE
+            )
         except LookupError:
             language = settings.LANGUAGE_CODE
         translation.activate(language)
@@ -81,11 +84,20 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request.id
-            request_logger.info("%s %s %s", request.method, request.path, response.status_code, extra={
-                "request_id": request.id,
-                "method": request.method, "path": request.path, "status": response.status_code,
-                "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                "client": request.META.get("REMOTE_ADDR", "")})
+            request_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "request_id": request.id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "client": request.META.get("REMOTE_ADDR", ""),
+                },
+            )
             return response
         finally:
             request_id_var.reset(token)

@@ -1,4 +1,5 @@
 """Top-level URLs: storefront, accounts, member centre, recommendations, API, admin."""
+
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin

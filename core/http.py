@@ -1,4 +1,5 @@
 """Request helpers: where a request really came from, and where it may safely go next."""
+
 import ipaddress
 from functools import lru_cache
 
@@ -41,7 +42,12 @@ def client_ip(request) -> str:
 def safe_next_url(request, fallback: str = "/") -> str:
     """The `next` parameter (POST, then GET) when it points back into this site, else `fallback`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and "\x00" not in target and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if (
+        target
+        and "\x00" not in target
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
         return target
     return fallback

@@ -4,6 +4,7 @@
 fixed order, and two services locking the same rows in different orders deadlock under load. Every
 service that locks goes through these helpers (Saleor keeps its lock helpers in one module likewise).
 """
+
 from django.db.models import Model, QuerySet
 
 

@@ -1,4 +1,5 @@
 """Test helpers every app's tests share: start jobs together in threads, wait for something to happen."""
+
 import threading
 import time
 

@@ -1,4 +1,5 @@
 """Browser journeys: one headless Chromium per session, a fresh context per test, strict console."""
+
 import os
 import re
 from dataclasses import dataclass, field
@@ -8,8 +9,15 @@ import pytest
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000
@@ -70,7 +78,8 @@ class Tab:
     def goto(self, path, *, status=200):
         response = self.page.goto(self.url(path))
         assert response is not None and response.status == status, (
-            f"GET {path}: {response.status if response else 'no response'}")
+            f"GET {path}: {response.status if response else 'no response'}"
+        )
         self.assert_clean()
         return response
 
@@ -80,15 +89,24 @@ class Tab:
 
 
 def _open_tab(browser, base_url, viewport):
-    context = browser.new_context(viewport=viewport, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", base_url=base_url)
+    context = browser.new_context(
+        viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=base_url
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     tab = Tab(page=page, base_url=base_url)
-    page.on("console", lambda msg: msg.type == "error" and tab.problems.append(
-        f"console error on {page.url}: {msg.text}"))
-    page.on("response", lambda resp: resp.status >= 400 and resp.request.resource_type != "document"
-            and tab.problems.append(f"{resp.status} for {resp.url} on {page.url}"))
+    page.on(
+        "console",
+        lambda msg: msg.type == "error" and tab.problems.append(f"console error on {page.url}: {msg.text}"),
+    )
+    page.on(
+        "response",
+        lambda resp: (
+            resp.status >= 400
+            and resp.request.resource_type != "document"
+            and tab.problems.append(f"{resp.status} for {resp.url} on {page.url}")
+        ),
+    )
     page.on("pageerror", lambda exc: tab.problems.append(f"page error on {page.url}: {exc}"))
     # CSP violations also reach the console, but this catches report-only ones and says which rule.
     page.add_init_script("""
@@ -99,8 +117,11 @@ def _open_tab(browser, base_url, viewport):
 
 
 def _close_tab(context, tab, request):
-    failed = any(getattr(request.node, f"report_{when}", None) is not None
-                 and getattr(request.node, f"report_{when}").failed for when in ("setup", "call"))
+    failed = any(
+        getattr(request.node, f"report_{when}", None) is not None
+        and getattr(request.node, f"report_{when}").failed
+        for when in ("setup", "call")
+    )
     if failed:
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)

@@ -1,4 +1,5 @@
 """The small catalogue and accounts the browser journeys need, written straight through the ORM."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,9 +27,16 @@ def catalogue():
     products = {}
     for number, (category, name, slug, price, stock) in enumerate(rows):
         products[slug] = Product.objects.create(
-            category=category, brand=brand, name=name, slug=slug, sku=f"E2E-{number:03d}",
-            price=Decimal(price), stock=stock, description=f"{name}，产地直供。",
-            sales_count=10 * (len(rows) - number))
+            category=category,
+            brand=brand,
+            name=name,
+            slug=slug,
+            sku=f"E2E-{number:03d}",
+            price=Decimal(price),
+            stock=stock,
+            description=f"{name}，产地直供。",
+            sales_count=10 * (len(rows) - number),
+        )
     return products
 
 
@@ -45,8 +53,13 @@ def member(email, *, staff=False, superuser=False, verified=True):
 def coupon_template(**fields):
     from members.models import CouponTemplate
 
-    defaults = dict(name="新客立减10元", amount=Decimal("10.00"), min_spend=Decimal("50.00"),
-                    valid_until=timezone.now() + timedelta(days=30), per_member_limit=1)
+    defaults = dict(
+        name="新客立减10元",
+        amount=Decimal("10.00"),
+        min_spend=Decimal("50.00"),
+        valid_until=timezone.now() + timedelta(days=30),
+        per_member_limit=1,
+    )
     defaults.update(fields)
     return CouponTemplate.objects.create(**defaults)
 
@@ -55,15 +68,28 @@ def recommender_run(products):
     """An active training run: popular list for everyone, and teas similar to each other."""
     from recommender.models import PopularProduct, ProductSimilarity, TrainingRun
 
-    run = TrainingRun.objects.create(status=TrainingRun.Status.SUCCEEDED, is_active=True,
-                                     serving_model="itemknn", activated_at=timezone.now())
+    run = TrainingRun.objects.create(
+        status=TrainingRun.Status.SUCCEEDED,
+        is_active=True,
+        serving_model="itemknn",
+        activated_at=timezone.now(),
+    )
     popular = ["speaker", "anc-earbuds", "tieguanyin", "puer", "longjing"]
     PopularProduct.objects.bulk_create(
         PopularProduct(run=run, segment="all", product=products[slug], score=100 - rank, rank=rank + 1)
-        for rank, slug in enumerate(popular))
+        for rank, slug in enumerate(popular)
+    )
     teas = ["longjing", "puer", "tieguanyin"]
     ProductSimilarity.objects.bulk_create(
-        ProductSimilarity(run=run, product=products[seed], similar_product=products[other],
-                          kind=ProductSimilarity.Kind.ALSO_VIEWED, score=0.9 - 0.1 * rank, rank=rank + 1)
-        for seed in teas for rank, other in enumerate(t for t in teas if t != seed))
+        ProductSimilarity(
+            run=run,
+            product=products[seed],
+            similar_product=products[other],
+            kind=ProductSimilarity.Kind.ALSO_VIEWED,
+            score=0.9 - 0.1 * rank,
+            rank=rank + 1,
+        )
+        for seed in teas
+        for rank, other in enumerate(t for t in teas if t != seed)
+    )
     return run

@@ -1,16 +1,17 @@
 """Races the owners' tests leave out: points spent while they expire and come back, a doubled callback."""
+
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from core.errors import DomainError
+from core.testing import run_concurrently
 from members.models import PointsAccount, PointsEntry, PointsLot
 from members.services import checkout_hooks
 from members.services import points as points_services
 from members.tests.factories import OrderFactory, OrderLineFactory, ProductFactory, UserFactory, cart_lines
-from core.errors import DomainError
-from core.testing import run_concurrently
 from shop.models import Order, OrderStatusChange, Payment
 from shop.services.orders import order_mark_paid, order_refund, payment_callback_handle, payment_start
 
@@ -39,8 +40,9 @@ def test_points_redeemed_while_they_expire_and_a_refund_returns_some(attempt):
     # when the expiry job, a new redemption of 700 and the refund of X all run at once
     expired, redeemed, refunded = run_concurrently(
         lambda: points_services.points_expire_due(),
-        lambda: checkout_hooks.checkout_discounts_apply(order=order_y, user=user,
-                                                        lines=cart_lines(), points=700),
+        lambda: checkout_hooks.checkout_discounts_apply(
+            order=order_y, user=user, lines=cart_lines(), points=700
+        ),
         lambda: order_refund(order=Order.objects.get(pk=order_x.pk)),
     )
 
@@ -55,7 +57,9 @@ def test_points_redeemed_while_they_expire_and_a_refund_returns_some(attempt):
     assert entries.filter(reason=Reason.REFUND, order=order_x).count() == 1
     assert entries.filter(reason=Reason.REDEEM, order=order_y).count() <= 1
     # the same points were not both spent and expired: the books balance
-    spent_on_y = -sum(entries.filter(reason=Reason.REDEEM, order=order_y).values_list("available_delta", flat=True))
+    spent_on_y = -sum(
+        entries.filter(reason=Reason.REDEEM, order=order_y).values_list("available_delta", flat=True)
+    )
     expired_points = -sum(entries.filter(reason=Reason.EXPIRE).values_list("available_delta", flat=True))
     assert spent_on_y + expired_points == 700  # the due lot went one way or the other, not both
     account = PointsAccount.objects.get(user=user)

@@ -1,4 +1,5 @@
 """Faults: Redis gone mid-flight, and a database error half-way through a checkout."""
+
 import logging
 import uuid
 from decimal import Decimal
@@ -15,8 +16,14 @@ from members.services.points import points_staff_adjust
 from shop.models import CartItem, Event, Order, OrderLine, Payment, Product
 
 DEAD_REDIS = "redis://127.0.0.1:6390/0"  # a closed port: what the app sees when Redis is down
-ADDRESS = {"recipient_name": "王小明", "phone": "13800138000", "province": "浙江省",
-           "city": "杭州市", "district": "西湖区", "address_line": "文三路 100 号"}
+ADDRESS = {
+    "recipient_name": "王小明",
+    "phone": "13800138000",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "address_line": "文三路 100 号",
+}
 
 
 @pytest.fixture
@@ -24,15 +31,27 @@ def redis_down(settings):
     """Cache and Celery broker pointed at a Redis that is not there (the shared one keeps running)."""
     from config.celery import app
 
-    dead = {"broker_url": DEAD_REDIS, "task_always_eager": False, "broker_connection_timeout": 0.5,
-            "broker_connection_max_retries": 1,
-            "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0,
-                                          "interval_step": 0.1, "interval_max": 0.1}}
+    dead = {
+        "broker_url": DEAD_REDIS,
+        "task_always_eager": False,
+        "broker_connection_timeout": 0.5,
+        "broker_connection_max_retries": 1,
+        "task_publish_retry_policy": {
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.1,
+            "interval_max": 0.1,
+        },
+    }
     # Read before changing Django's settings: Celery's config reads through to them.
     saved = {name: app.conf.get(name) for name in dead}
-    settings.CACHES = {"default": {
-        "BACKEND": "config.cache.FailSoftRedisCache", "LOCATION": DEAD_REDIS,
-        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailSoftRedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.update(dead)
     _forget_broker_connections(app)
@@ -81,8 +100,10 @@ def test_with_redis_down_pages_cart_and_checkout_work_and_events_are_kept(redis_
     assert CartItem.objects.get(cart__user=user).quantity == 2
 
     # checkout makes the order, and the sandbox callback pays it
-    response = client.post("/checkout/", {**ADDRESS, "shipping_method": "standard",
-                                          "idempotency_key": uuid.uuid4().hex, "points": 0})
+    response = client.post(
+        "/checkout/",
+        {**ADDRESS, "shipping_method": "standard", "idempotency_key": uuid.uuid4().hex, "points": 0},
+    )
     assert response.status_code == 302, response.content.decode()[:500]
     order = Order.objects.get(user=user)
     response = _pay(client, order)
@@ -120,12 +141,15 @@ def test_a_database_error_mid_checkout_leaves_no_order_and_spends_nothing(monkey
     PointsAccount.objects.get_or_create(user=user)
     points_staff_adjust(user=user, delta=500, staff=staff, note="测试")
     template = seed.coupon_template(name="十元券")
-    coupon = Coupon.objects.create(template=template, user=user, code="FAULTTEST001",
-                                   source=Coupon.Source.STAFF)
+    coupon = Coupon.objects.create(
+        template=template, user=user, code="FAULTTEST001", source=Coupon.Source.STAFF
+    )
     client.post("/cart/add/", {"product_id": products["longjing"].pk, "quantity": 3})
-    before = {"stock": Product.objects.get(pk=products["longjing"].pk).stock,
-              "available": PointsAccount.objects.get(user=user).available,
-              "entries": PointsEntry.objects.filter(user=user).count()}
+    before = {
+        "stock": Product.objects.get(pk=products["longjing"].pk).stock,
+        "available": PointsAccount.objects.get(user=user).available,
+        "entries": PointsEntry.objects.filter(user=user).count(),
+    }
 
     # when the database fails after stock, coupon and points were taken, before the order is done
     from shop.services import checkout
@@ -135,9 +159,16 @@ def test_a_database_error_mid_checkout_leaves_no_order_and_spends_nothing(monkey
 
     monkeypatch.setattr(checkout.OrderStatusChange.objects, "create", fail)
     client.raise_request_exception = False
-    response = client.post("/checkout/", {**ADDRESS, "shipping_method": "standard",
-                                          "idempotency_key": uuid.uuid4().hex,
-                                          "coupon_code": coupon.code, "points": 100})
+    response = client.post(
+        "/checkout/",
+        {
+            **ADDRESS,
+            "shipping_method": "standard",
+            "idempotency_key": uuid.uuid4().hex,
+            "coupon_code": coupon.code,
+            "points": 100,
+        },
+    )
 
     # then the shopper gets an error page, and everything is as it was
     assert response.status_code == 500
@@ -152,9 +183,16 @@ def test_a_database_error_mid_checkout_leaves_no_order_and_spends_nothing(monkey
 
     # and once the database is back the same cart checks out with the same coupon and points
     monkeypatch.undo()
-    response = client.post("/checkout/", {**ADDRESS, "shipping_method": "standard",
-                                          "idempotency_key": uuid.uuid4().hex,
-                                          "coupon_code": coupon.code, "points": 100})
+    response = client.post(
+        "/checkout/",
+        {
+            **ADDRESS,
+            "shipping_method": "standard",
+            "idempotency_key": uuid.uuid4().hex,
+            "coupon_code": coupon.code,
+            "points": 100,
+        },
+    )
     assert response.status_code == 302
     order = Order.objects.get(user=user)
     assert (order.points_used, order.coupon_discount) == (100, Decimal("10.00"))
@@ -177,7 +215,8 @@ def short_lease(settings, monkeypatch):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_retrain_leaves_the_active_run_serving_and_the_next_run_succeeds(
-        short_lease, celery_worker_process):
+    short_lease, celery_worker_process
+):
     import time
 
     from config.celery import app
@@ -194,8 +233,9 @@ def test_a_worker_killed_mid_retrain_leaves_the_active_run_serving_and_the_next_
     # when a retrain is running on the worker and the worker is killed outright
     app.control.purge()  # nothing queued by earlier tests runs first
     retrain_nightly.delay("test")
-    assert wait_for(lambda: TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).exists(), 120,
-                    interval=0.05)
+    assert wait_for(
+        lambda: TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).exists(), 120, interval=0.05
+    )
     celery_worker_process.kill()
     celery_worker_process.wait(timeout=10)
     app.control.purge()  # the dead run's shard tasks, if it got that far, go with it

@@ -1,6 +1,8 @@
 """A member looks after their account in the browser: favourites, coupons, privacy, export, deletion."""
+
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -33,9 +35,17 @@ def test_member_saves_claims_opts_out_exports_and_deletes(tab, viewport):
     user = seed.member(email)
     run = seed.recommender_run(products)
     MemberRecommendation.objects.bulk_create(
-        MemberRecommendation(run=run, user=user, product=products[slug], model="itemknn",
-                             score=1 - rank / 10, rank=rank + 1, reason="similar_to_seen")
-        for rank, slug in enumerate(["puer", "longjing"]))
+        MemberRecommendation(
+            run=run,
+            user=user,
+            product=products[slug],
+            model="itemknn",
+            score=1 - rank / 10,
+            rank=rank + 1,
+            reason="similar_to_seen",
+        )
+        for rank, slug in enumerate(["puer", "longjing"])
+    )
     template = seed.coupon_template(name="周末茶饮券", is_claimable=True, total_quantity=100)
     page = tab.page
     page.on("dialog", lambda dialog: dialog.accept())  # "are you sure?" on account deletion
@@ -76,7 +86,7 @@ def test_member_saves_claims_opts_out_exports_and_deletes(tab, viewport):
     tab.goto("/member/privacy/")
     with page.expect_download() as download:
         page.get_by_role("link", name="下载 JSON").click()
-    data = json.loads(open(download.value.path(), encoding="utf-8").read())
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert email in json.dumps(data, ensure_ascii=False)
     assert "周末茶饮券" in json.dumps(data, ensure_ascii=False) or coupon.code in json.dumps(data)
 

@@ -1,4 +1,5 @@
 """Personal data stays out of the logs: a whole signup and checkout logged at DEBUG names no one."""
+
 import logging
 import re
 import uuid
@@ -11,8 +12,14 @@ from e2e import seed
 from shop.models import Order, Payment
 
 EMAIL = "privacy.person@example.com"
-PERSONAL = {"recipient_name": "欧阳娜娜", "phone": "13912345678", "province": "四川省",
-            "city": "成都市", "district": "武侯区", "address_line": "天府大道北段 1700 号 9 栋"}
+PERSONAL = {
+    "recipient_name": "欧阳娜娜",
+    "phone": "13912345678",
+    "province": "四川省",
+    "city": "成都市",
+    "district": "武侯区",
+    "address_line": "天府大道北段 1700 号 9 栋",
+}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -23,13 +30,16 @@ def test_signup_and_checkout_leave_no_personal_data_in_the_logs(caplog):
 
     # a guest fills a cart, signs up, verifies the email and checks out
     client.post("/cart/add/", {"product_id": products["puer"].pk, "quantity": 1})
-    response = client.post("/accounts/signup/", {"email": EMAIL, "password1": seed.PASSWORD,
-                                                 "password2": seed.PASSWORD})
+    response = client.post(
+        "/accounts/signup/", {"email": EMAIL, "password1": seed.PASSWORD, "password2": seed.PASSWORD}
+    )
     assert response.status_code == 302
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", mail.outbox[-1].body).group(1)
     assert client.post(link).status_code == 302
-    response = client.post("/checkout/", {**PERSONAL, "shipping_method": "standard",
-                                          "idempotency_key": uuid.uuid4().hex, "points": 0})
+    response = client.post(
+        "/checkout/",
+        {**PERSONAL, "shipping_method": "standard", "idempotency_key": uuid.uuid4().hex, "points": 0},
+    )
     assert response.status_code == 302
     order = Order.objects.get(user__email=EMAIL)
     from shop.payments import provider_get
@@ -44,7 +54,11 @@ def test_signup_and_checkout_leave_no_personal_data_in_the_logs(caplog):
     # then nothing logged (message, arguments or traceback) carries the person's data
     assert caplog.records, "expected the journey to log something at DEBUG"
     logged = "\n".join(
-        f"{record.name} {record.getMessage()} {record.exc_text or ''}" for record in caplog.records)
-    for label, value in [("email", EMAIL), ("email user part", "privacy.person"),
-                         *[(field, PERSONAL[field]) for field in ("recipient_name", "phone", "address_line")]]:
+        f"{record.name} {record.getMessage()} {record.exc_text or ''}" for record in caplog.records
+    )
+    for label, value in [
+        ("email", EMAIL),
+        ("email user part", "privacy.person"),
+        *[(field, PERSONAL[field]) for field in ("recipient_name", "phone", "address_line")],
+    ]:
         assert value not in logged, f"{label} appears in the logs"

@@ -1,4 +1,5 @@
 """A new shopper's whole first visit, in the browser: from the home page to a paid, reviewed order."""
+
 import re
 
 import pytest
@@ -10,9 +11,15 @@ from shop.models import Order, Review
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ADDRESS = {"recipient_name": "王小明", "phone": "13800138000", "province": "浙江省",
-           "city": "杭州市", "district": "西湖区", "address_line": "文三路 100 号 3 幢 201 室",
-           "postcode": "310012"}
+ADDRESS = {
+    "recipient_name": "王小明",
+    "phone": "13800138000",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "address_line": "文三路 100 号 3 幢 201 室",
+    "postcode": "310012",
+}
 
 
 def _submit(form):

@@ -1,4 +1,5 @@
 """Every public page loads at both widths without console errors, CSP violations or sideways scroll."""
+
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -12,7 +13,8 @@ def test_public_pages_render_cleanly(tab):
         tab.goto(path)
         # then it fits the screen (no horizontal scroll) and the browser reported nothing
         overflow = tab.page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 1, f"{path} scrolls sideways by {overflow}px"
         assert tab.page.locator("h1, h2").count() >= 1, f"{path} has no heading"
 

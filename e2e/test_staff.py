@@ -1,4 +1,5 @@
 """Staff at work in the admin: a coupon template, a points adjustment with a reason, a retrain."""
+
 import re
 
 import pytest

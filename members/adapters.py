@@ -1,4 +1,5 @@
 """allauth adapter: keeps usernames out of the way and onboards each new member."""
+
 from allauth.account.adapter import DefaultAccountAdapter
 
 

@@ -1,5 +1,6 @@
 """Staff admin for membership: members with points and tier, the read-only ledger with adjustments,
 coupon templates with counts and bulk issue, tiers and the earning rules."""
+
 from allauth.account.models import EmailAddress
 from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
 from auditlog.filters import ResourceTypeFilter
@@ -132,8 +133,9 @@ class MemberAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             member_onboard(user=obj)
-            EmailAddress.objects.update_or_create(user=obj, email=obj.email,
-                                                  defaults={"verified": True, "primary": True})
+            EmailAddress.objects.update_or_create(
+                user=obj, email=obj.email, defaults={"verified": True, "primary": True}
+            )
 
     # --- Who may change staff accounts (the password view asks has_change_permission too) ------------
 
@@ -166,8 +168,9 @@ class MemberAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
         if change and not request.user.is_superuser:
             account = form.instance
             if "user_permissions" in form.fields:
-                kept["user_permissions"] = list(account.user_permissions.exclude(
-                    pk__in=held_permissions(request.user)))
+                kept["user_permissions"] = list(
+                    account.user_permissions.exclude(pk__in=held_permissions(request.user))
+                )
             if "groups" in form.fields:
                 kept["groups"] = list(account.groups.exclude(pk__in=grantable_groups(request.user)))
         super().save_related(request, form, formsets, change)
@@ -211,16 +214,23 @@ class PointsAccountAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("members.view_pointsaccount") or request.user.has_perm(
-            "members.view_pointsentry")
+            "members.view_pointsentry"
+        )
 
     @admin.display(description=_("调整"))
     def adjust_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:members_points_adjust", args=[obj.user_id]),
-                           _("调整积分"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:members_points_adjust", args=[obj.user_id]), _("调整积分")
+        )
 
     def get_urls(self):
-        return [path("adjust/<int:user_id>/", self.admin_site.admin_view(self.adjust_view),
-                     name="members_points_adjust")] + super().get_urls()
+        return [
+            path(
+                "adjust/<int:user_id>/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="members_points_adjust",
+            )
+        ] + super().get_urls()
 
     def adjust_view(self, request, user_id):
         if not request.user.has_perm("members.add_pointsentry"):
@@ -230,8 +240,12 @@ class PointsAccountAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
         form = PointsAdjustForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                points_staff_adjust(user=member, delta=form.cleaned_data["delta"], staff=request.user,
-                                    note=form.cleaned_data["note"])
+                points_staff_adjust(
+                    user=member,
+                    delta=form.cleaned_data["delta"],
+                    staff=request.user,
+                    note=form.cleaned_data["note"],
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -243,17 +257,35 @@ class PointsAccountAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
             self._record_access(request, [member.pk], "adjust")
         else:
             email = mask_email(member.email)
-        return render(request, "members/admin/points_adjust.html", {
-            **self.admin_site.each_context(request), "title": _("调整积分"), "form": form,
-            "member_id": member.pk, "member_name": f"{member_label(member.pk)}（{email}）", "account": account,
-            "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "members/admin/points_adjust.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("调整积分"),
+                "form": form,
+                "member_id": member.pk,
+                "member_name": f"{member_label(member.pk)}（{email}）",
+                "account": account,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(PointsEntry)
 class PointsEntryAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
-    list_display = ("created_at", "user", "reason", "available_delta", "pending_delta", "available_after",
-                    "pending_after", "order", "staff", "note")
+    list_display = (
+        "created_at",
+        "user",
+        "reason",
+        "available_delta",
+        "pending_delta",
+        "available_after",
+        "pending_after",
+        "order",
+        "staff",
+        "note",
+    )
     list_filter = ("reason", ("created_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "order__number", "note")
     list_select_related = ("user", "order", "staff")
@@ -270,8 +302,17 @@ class TierAdmin(admin.ModelAdmin):
 
 @admin.register(EarningRules)
 class EarningRulesAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "points_per_yuan", "first_order_bonus", "review_points", "return_window_days",
-                    "expiry_days", "redeem_points_per_yuan", "redeem_max_share", "updated_at")
+    list_display = (
+        "__str__",
+        "points_per_yuan",
+        "first_order_bonus",
+        "review_points",
+        "return_window_days",
+        "expiry_days",
+        "redeem_points_per_yuan",
+        "redeem_max_share",
+        "updated_at",
+    )
 
     def has_add_permission(self, request):
         return not EarningRules.objects.exists()  # a singleton
@@ -281,7 +322,11 @@ class EarningRulesAdmin(admin.ModelAdmin):
 
 
 class CouponIssueForm(forms.Form):
-    SEGMENT_CHOICES = [("all", _("全部会员")), ("tier", _("指定等级")), ("inactive_90d", _("90天未活跃的会员"))]
+    SEGMENT_CHOICES = [
+        ("all", _("全部会员")),
+        ("tier", _("指定等级")),
+        ("inactive_90d", _("90天未活跃的会员")),
+    ]
     segment = forms.ChoiceField(label=_("会员分组"), choices=SEGMENT_CHOICES)
     tier = forms.ModelChoiceField(label=_("等级"), queryset=Tier.objects.all(), required=False)
 
@@ -297,17 +342,40 @@ class CouponTemplateForm(forms.ModelForm):
 
     class Meta:
         model = CouponTemplate
-        fields = ("name", "description", "is_active", "kind", "amount", "max_discount", "min_spend",
-                  "stackable_with_points", "valid_from", "valid_until", "valid_days", "scope", "categories",
-                  "products", "min_tier", "total_quantity", "per_member_limit", "code", "is_claimable",
-                  "is_signup_gift", "is_birthday_gift", "is_personalised")
+        fields = (
+            "name",
+            "description",
+            "is_active",
+            "kind",
+            "amount",
+            "max_discount",
+            "min_spend",
+            "stackable_with_points",
+            "valid_from",
+            "valid_until",
+            "valid_days",
+            "scope",
+            "categories",
+            "products",
+            "min_tier",
+            "total_quantity",
+            "per_member_limit",
+            "code",
+            "is_claimable",
+            "is_signup_gift",
+            "is_birthday_gift",
+            "is_personalised",
+        )
 
     def clean(self):
         cleaned = super().clean()
         if "scope" in cleaned and "categories" in self.fields and "products" in self.fields:
             try:
-                coupon_template_targets_validate(scope=cleaned["scope"], categories=cleaned.get("categories"),
-                                                 products=cleaned.get("products"))
+                coupon_template_targets_validate(
+                    scope=cleaned["scope"],
+                    categories=cleaned.get("categories"),
+                    products=cleaned.get("products"),
+                )
             except ValidationError as error:
                 for field, problems in error.message_dict.items():
                     self.add_error(field, problems)
@@ -317,10 +385,27 @@ class CouponTemplateForm(forms.ModelForm):
 @admin.register(CouponTemplate)
 class CouponTemplateAdmin(admin.ModelAdmin):
     form = CouponTemplateForm
-    list_display = ("name", "label_display", "code", "scope", "min_tier", "valid_until", "total_quantity",
-                    "issued", "redeemed", "is_active")
-    list_filter = ("is_active", "kind", "scope", "is_claimable", "is_signup_gift", "is_birthday_gift",
-                   "is_personalised")
+    list_display = (
+        "name",
+        "label_display",
+        "code",
+        "scope",
+        "min_tier",
+        "valid_until",
+        "total_quantity",
+        "issued",
+        "redeemed",
+        "is_active",
+    )
+    list_filter = (
+        "is_active",
+        "kind",
+        "scope",
+        "is_claimable",
+        "is_signup_gift",
+        "is_birthday_gift",
+        "is_personalised",
+    )
     search_fields = ("name", "code")
     filter_horizontal = ("categories", "products")
     readonly_fields = ("issued_count", "redeemed_count")
@@ -330,18 +415,41 @@ class CouponTemplateAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "description", "is_active")}),
         (_("优惠"), {"fields": ("kind", "amount", "max_discount", "min_spend", "stackable_with_points")}),
         (_("有效期"), {"fields": ("valid_from", "valid_until", "valid_days")}),
-        (_("范围与限制"), {"fields": ("scope", "categories", "products", "min_tier", "total_quantity",
-                                   "per_member_limit", "issued_count", "redeemed_count")}),
-        (_("获取方式"), {"fields": ("code", "is_claimable", "is_signup_gift", "is_birthday_gift",
-                                  "is_personalised")}),
+        (
+            _("范围与限制"),
+            {
+                "fields": (
+                    "scope",
+                    "categories",
+                    "products",
+                    "min_tier",
+                    "total_quantity",
+                    "per_member_limit",
+                    "issued_count",
+                    "redeemed_count",
+                )
+            },
+        ),
+        (
+            _("获取方式"),
+            {"fields": ("code", "is_claimable", "is_signup_gift", "is_birthday_gift", "is_personalised")},
+        ),
     )
 
     def get_queryset(self, request):
         # Counted in one query for the whole page (no query per row).
-        return super().get_queryset(request).annotate(
-            issued_n=Count("coupons", distinct=True),
-            redeemed_n=Count("coupons__redemptions", filter=Q(coupons__redemptions__reversed_at__isnull=True),
-                             distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                issued_n=Count("coupons", distinct=True),
+                redeemed_n=Count(
+                    "coupons__redemptions",
+                    filter=Q(coupons__redemptions__reversed_at__isnull=True),
+                    distinct=True,
+                ),
+            )
+        )
 
     @admin.display(description=_("面额"))
     def label_display(self, obj):
@@ -364,8 +472,13 @@ class CouponTemplateAdmin(admin.ModelAdmin):
         return redirect("admin:members_coupon_issue", templates[0].pk)
 
     def get_urls(self):
-        return [path("<int:template_id>/issue/", self.admin_site.admin_view(self.issue_view),
-                     name="members_coupon_issue")] + super().get_urls()
+        return [
+            path(
+                "<int:template_id>/issue/",
+                self.admin_site.admin_view(self.issue_view),
+                name="members_coupon_issue",
+            )
+        ] + super().get_urls()
 
     def issue_view(self, request, template_id):
         if not request.user.has_perm("members.add_coupon"):
@@ -374,15 +487,30 @@ class CouponTemplateAdmin(admin.ModelAdmin):
         template = get_object_or_404(CouponTemplate, pk=template_id)
         form = CouponIssueForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            issued, skipped = coupons_issue_to_segment(template=template, segment=form.cleaned_data["segment"],
-                                                       tier=form.cleaned_data.get("tier"), staff=request.user)
-            self.message_user(request, _("已发放 %(issued)s 张，跳过 %(skipped)s 位会员（已达上限或已领完）。")
-                              % {"issued": issued, "skipped": skipped}, messages.SUCCESS)
+            issued, skipped = coupons_issue_to_segment(
+                template=template,
+                segment=form.cleaned_data["segment"],
+                tier=form.cleaned_data.get("tier"),
+                staff=request.user,
+            )
+            self.message_user(
+                request,
+                _("已发放 %(issued)s 张，跳过 %(skipped)s 位会员（已达上限或已领完）。")
+                % {"issued": issued, "skipped": skipped},
+                messages.SUCCESS,
+            )
             return redirect("admin:members_coupontemplate_changelist")
-        return render(request, "members/admin/coupon_issue.html", {
-            **self.admin_site.each_context(request), "title": _("发放优惠券"), "form": form,
-            "template": template, "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "members/admin/coupon_issue.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("发放优惠券"),
+                "form": form,
+                "template": template,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(Coupon)
@@ -391,10 +519,30 @@ class CouponAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "source", "template")
     search_fields = ("code", "template__name")
     list_select_related = ("template", "user", "issued_by")
-    readonly_fields = ("template", "user", "code", "source", "issued_by", "issue_key", "issued_at", "used_at",
-                       "status")
-    fields = ("template", "user", "code", "status", "source", "valid_from", "valid_until", "issued_by",
-              "issue_key", "issued_at", "used_at")
+    readonly_fields = (
+        "template",
+        "user",
+        "code",
+        "source",
+        "issued_by",
+        "issue_key",
+        "issued_at",
+        "used_at",
+        "status",
+    )
+    fields = (
+        "template",
+        "user",
+        "code",
+        "status",
+        "source",
+        "valid_from",
+        "valid_until",
+        "issued_by",
+        "issue_key",
+        "issued_at",
+        "used_at",
+    )
     personal_data_fields = {"user": "email"}
 
     def has_add_permission(self, request):
@@ -412,8 +560,14 @@ class CouponRedemptionAdmin(ReadOnlyModelAdmin):
 class AddressAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     list_display = ("user", "recipient_name", "phone", "province", "city", "address_line", "is_default")
     list_select_related = ("user",)
-    personal_data_fields = {"user": "email", "recipient_name": "text", "phone": "phone", "district": "text",
-                            "address_line": "text", "postcode": "text"}
+    personal_data_fields = {
+        "user": "email",
+        "recipient_name": "text",
+        "phone": "phone",
+        "district": "text",
+        "address_line": "text",
+        "postcode": "text",
+    }
 
 
 @admin.register(Favourite)
@@ -443,8 +597,13 @@ class StaffGroupAdmin(DjangoGroupAdmin):
         return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
 
     def get_urls(self):
-        return [path("who-has-what/", self.admin_site.admin_view(self.who_has_what_view),
-                     name="auth_group_who_has_what")] + super().get_urls()
+        return [
+            path(
+                "who-has-what/",
+                self.admin_site.admin_view(self.who_has_what_view),
+                name="auth_group_who_has_what",
+            )
+        ] + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "show_who_has_what": request.user.is_superuser}
@@ -454,10 +613,16 @@ class StaffGroupAdmin(DjangoGroupAdmin):
         """Superusers only: every group's permissions and staff, and each staff member's direct grants."""
         if not request.user.is_superuser:
             raise PermissionDenied
-        return render(request, "admin/auth/group/who_has_what.html", {
-            **self.admin_site.each_context(request), "title": _("员工权限一览"), "opts": self.model._meta,
-            **staff_roles_overview(),
-        })
+        return render(
+            request,
+            "admin/auth/group/who_has_what.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("员工权限一览"),
+                "opts": self.model._meta,
+                **staff_roles_overview(),
+            },
+        )
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "permissions" and not request.user.is_superuser:

@@ -1,4 +1,5 @@
 """Members app: accounts, profiles, points, tiers, coupons, favourites and privacy."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

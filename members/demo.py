@@ -2,6 +2,7 @@
 
 seed_demo runs step_membership after the shop's steps (see demo.seeding).
 """
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,8 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 # Names are stored in Chinese; gettext_noop puts them in the catalogue so pages can translate them.
-TIERS = [("normal", gettext_noop("普通会员"), "0", "1.00"), ("silver", gettext_noop("银卡"), "1000", "1.20"),
-         ("gold", gettext_noop("金卡"), "3000", "1.50"), ("diamond", gettext_noop("钻石"), "8000", "2.00")]
+TIERS = [
+    ("normal", gettext_noop("普通会员"), "0", "1.00"),
+    ("silver", gettext_noop("银卡"), "1000", "1.20"),
+    ("gold", gettext_noop("金卡"), "3000", "1.50"),
+    ("diamond", gettext_noop("钻石"), "8000", "2.00"),
+]
 
 
 def _templates(now):
@@ -19,16 +24,44 @@ def _templates(now):
 
     gold = Tier.objects.get(code="gold")
     specs = [
-        dict(name="新人专享 满99减10", code="WELCOME10", amount="10", min_spend="99", per_member_limit=1,
-             description="结账时输入 WELCOME10"),
-        dict(name="满200减30", amount="30", min_spend="200", is_claimable=True, total_quantity=1000,
-             valid_days=30, valid_until=now + timedelta(days=60), description="领券中心限量领取"),
-        dict(name="金卡专享 满500减80", amount="80", min_spend="500", is_claimable=True, min_tier=gold,
-             valid_days=30),
+        dict(
+            name="新人专享 满99减10",
+            code="WELCOME10",
+            amount="10",
+            min_spend="99",
+            per_member_limit=1,
+            description="结账时输入 WELCOME10",
+        ),
+        dict(
+            name="满200减30",
+            amount="30",
+            min_spend="200",
+            is_claimable=True,
+            total_quantity=1000,
+            valid_days=30,
+            valid_until=now + timedelta(days=60),
+            description="领券中心限量领取",
+        ),
+        dict(
+            name="金卡专享 满500减80",
+            amount="80",
+            min_spend="500",
+            is_claimable=True,
+            min_tier=gold,
+            valid_days=30,
+        ),
         dict(name="新人礼 满50减5", amount="5", min_spend="50", is_signup_gift=True, valid_days=14),
         dict(name="生日礼 满100减20", amount="20", min_spend="100", is_birthday_gift=True, valid_days=30),
-        dict(name="为你推荐 9折", kind="percent", amount="10", max_discount="50", is_personalised=True,
-             per_member_limit=5, valid_days=14, stackable_with_points=False),
+        dict(
+            name="为你推荐 9折",
+            kind="percent",
+            amount="10",
+            max_discount="50",
+            is_personalised=True,
+            per_member_limit=5,
+            valid_days=14,
+            stackable_with_points=False,
+        ),
     ]
     made = []
     for spec in specs:
@@ -50,9 +83,15 @@ def membership_demo_seed(*, shopper=None, now=None) -> dict:
     now = now or timezone.now()
     with transaction.atomic():
         for position, (code, name, spend, multiplier) in enumerate(TIERS):
-            Tier.objects.update_or_create(code=code, defaults={
-                "name": name, "min_spend": Decimal(spend), "points_multiplier": Decimal(multiplier),
-                "position": position})
+            Tier.objects.update_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "min_spend": Decimal(spend),
+                    "points_multiplier": Decimal(multiplier),
+                    "position": position,
+                },
+            )
         rules = EarningRules.current()
         templates = _templates(now)
         missing = User.objects.filter(profile__isnull=True)
@@ -68,7 +107,11 @@ def membership_demo_seed(*, shopper=None, now=None) -> dict:
         window = timedelta(days=rules.return_window_days)
         for order in Order.objects.filter(user=shopper, paid_at__isnull=False).order_by("paid_at"):
             checkout_hooks.order_paid(order=order)
-            if order.status == Order.Status.COMPLETED and order.completed_at and order.completed_at + window <= now:
+            if (
+                order.status == Order.Status.COMPLETED
+                and order.completed_at
+                and order.completed_at + window <= now
+            ):
                 points_order_release(order=order)
         claimable = next(t for t in templates if t.is_claimable and t.min_tier_id is None)
         if not shopper.coupons.filter(template=claimable).exists():
@@ -77,9 +120,17 @@ def membership_demo_seed(*, shopper=None, now=None) -> dict:
         profile.display_name = profile.display_name or "演示用户"
         profile.save()
         if not Address.objects.filter(user=shopper).exists():
-            Address.objects.create(user=shopper, recipient_name="演示用户", phone="13800138000", province="上海市",
-                                   city="上海市", district="浦东新区", address_line="世纪大道100号", postcode="200120",
-                                   is_default=True)
+            Address.objects.create(
+                user=shopper,
+                recipient_name="演示用户",
+                phone="13800138000",
+                province="上海市",
+                city="上海市",
+                district="浦东新区",
+                address_line="世纪大道100号",
+                postcode="200120",
+                is_default=True,
+            )
         for product in Product.objects.filter(is_active=True).order_by("-sales_count")[:4]:
             Favourite.objects.get_or_create(user=shopper, product=product)
     return {"templates": len(templates)}

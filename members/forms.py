@@ -1,4 +1,5 @@
 """Member centre forms: profile, address, privacy; validation messages for the member."""
+
 from datetime import date
 
 from django import forms

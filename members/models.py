@@ -1,4 +1,5 @@
 """Members: accounts and profiles (points, tiers, coupons and favourites join them here)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -67,8 +68,8 @@ class Profile(models.Model):
     phone = models.CharField(_("手机"), max_length=20, blank=True)
     avatar = models.ImageField(_("头像"), upload_to="avatars/", blank=True)
     personalization_enabled = models.BooleanField(
-        _("个性化推荐"), default=True,
-        help_text=_("关闭后只看到非个性化的推荐，你的行为也不再用于训练模型。"))
+        _("个性化推荐"), default=True, help_text=_("关闭后只看到非个性化的推荐，你的行为也不再用于训练模型。")
+    )
 
     class Meta:
         verbose_name = _("会员资料")
@@ -106,21 +107,26 @@ class Address(models.Model):
         verbose_name = _("收货地址")
         verbose_name_plural = _("收货地址")
         constraints = [
-            models.UniqueConstraint(fields=["user"], condition=models.Q(is_default=True),
-                                    name="address_one_default_per_member"),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="address_one_default_per_member"
+            ),
         ]
 
     def __str__(self):
         # No name or street: this titles admin pages and log entries seen by staff without the permission.
-        return str(_("收货地址 #%(number)s（%(member)s）") % {"number": self.pk, "member": member_label(self.user_id)})
+        return str(
+            _("收货地址 #%(number)s（%(member)s）")
+            % {"number": self.pk, "member": member_label(self.user_id)}
+        )
 
 
 class Favourite(models.Model):
     """A product a member saved (收藏)."""
 
     user = models.ForeignKey(User, related_name="favourites", on_delete=models.CASCADE)
-    product = models.ForeignKey("shop.Product", related_name="favourites", on_delete=models.CASCADE,
-                                verbose_name=_("商品"))
+    product = models.ForeignKey(
+        "shop.Product", related_name="favourites", on_delete=models.CASCADE, verbose_name=_("商品")
+    )
     created_at = models.DateTimeField(_("收藏时间"), auto_now_add=True)
 
     class Meta:
@@ -137,10 +143,12 @@ class Tier(models.Model):
 
     code = models.SlugField(_("代码"), max_length=20, unique=True)
     name = models.CharField(_("名称"), max_length=30)
-    min_spend = models.DecimalField(_("近12个月消费门槛"), max_digits=12, decimal_places=2,
-                                    default=Decimal("0.00"))
-    points_multiplier = models.DecimalField(_("积分倍数"), max_digits=4, decimal_places=2,
-                                            default=Decimal("1.00"))
+    min_spend = models.DecimalField(
+        _("近12个月消费门槛"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    points_multiplier = models.DecimalField(
+        _("积分倍数"), max_digits=4, decimal_places=2, default=Decimal("1.00")
+    )
     position = models.PositiveSmallIntegerField(_("等级"), default=0, unique=True)
 
     class Meta:
@@ -149,8 +157,9 @@ class Tier(models.Model):
         verbose_name_plural = _("会员等级")
         constraints = [
             models.CheckConstraint(condition=models.Q(min_spend__gte=0), name="tier_min_spend_non_negative"),
-            models.CheckConstraint(condition=models.Q(points_multiplier__gte=0),
-                                   name="tier_multiplier_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(points_multiplier__gte=0), name="tier_multiplier_non_negative"
+            ),
         ]
 
     def __str__(self):
@@ -165,16 +174,24 @@ class Tier(models.Model):
             errors["points_multiplier"] = _("积分倍数不能为负数。")
         if "min_spend" not in errors and self.min_spend is not None and self.position is not None:
             others = Tier.objects.exclude(pk=self.pk)
-            lower = others.filter(position__lt=self.position, min_spend__gte=self.min_spend).order_by(
-                "-position").first()
-            higher = others.filter(position__gt=self.position, min_spend__lte=self.min_spend).order_by(
-                "position").first()
+            lower = (
+                others.filter(position__lt=self.position, min_spend__gte=self.min_spend)
+                .order_by("-position")
+                .first()
+            )
+            higher = (
+                others.filter(position__gt=self.position, min_spend__lte=self.min_spend)
+                .order_by("position")
+                .first()
+            )
             if lower is not None:
-                errors["min_spend"] = _("等级顺序不对：消费门槛必须高于较低等级“%(name)s”的 %(spend)s 元。") % {
-                    "name": lower.name, "spend": lower.min_spend}
+                errors["min_spend"] = _(
+                    "等级顺序不对：消费门槛必须高于较低等级“%(name)s”的 %(spend)s 元。"
+                ) % {"name": lower.name, "spend": lower.min_spend}
             elif higher is not None:
-                errors["min_spend"] = _("等级顺序不对：消费门槛必须低于较高等级“%(name)s”的 %(spend)s 元。") % {
-                    "name": higher.name, "spend": higher.min_spend}
+                errors["min_spend"] = _(
+                    "等级顺序不对：消费门槛必须低于较高等级“%(name)s”的 %(spend)s 元。"
+                ) % {"name": higher.name, "spend": higher.min_spend}
         if errors:
             raise ValidationError(errors)
 
@@ -182,19 +199,26 @@ class Tier(models.Model):
 class EarningRules(models.Model):
     """The one row of loyalty settings staff edit in the admin (see EarningRules.current())."""
 
-    points_per_yuan = models.DecimalField(_("每消费1元得积分"), max_digits=6, decimal_places=2,
-                                          default=Decimal("1.00"))
+    points_per_yuan = models.DecimalField(
+        _("每消费1元得积分"), max_digits=6, decimal_places=2, default=Decimal("1.00")
+    )
     first_order_bonus = models.PositiveIntegerField(_("首单奖励积分"), default=200)
     review_points = models.PositiveIntegerField(_("评价奖励积分"), default=20)
     signup_points = models.PositiveIntegerField(_("注册奖励积分"), default=100)
     return_window_days = models.PositiveIntegerField(
-        _("退货期（天）"), default=7, help_text=_("订单完成后经过这么多天，待入账积分才变为可用。"))
+        _("退货期（天）"), default=7, help_text=_("订单完成后经过这么多天，待入账积分才变为可用。")
+    )
     expiry_days = models.PositiveIntegerField(_("积分有效期（天）"), default=365)
     redeem_points_per_yuan = models.PositiveIntegerField(
-        _("多少积分抵1元"), default=100, validators=[MinValueValidator(1)])
+        _("多少积分抵1元"), default=100, validators=[MinValueValidator(1)]
+    )
     redeem_max_share = models.DecimalField(
-        _("积分最多抵扣比例"), max_digits=3, decimal_places=2, default=Decimal("0.50"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))])
+        _("积分最多抵扣比例"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
     personal_offers_per_month = models.PositiveIntegerField(_("每月个性化优惠券上限"), default=2)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -226,17 +250,21 @@ class PointsAccount(models.Model):
     user = models.OneToOneField(User, related_name="points_account", on_delete=models.CASCADE)
     available = models.PositiveIntegerField(_("可用积分"), default=0)
     pending = models.PositiveIntegerField(_("待入账积分"), default=0)
-    tier = models.ForeignKey(Tier, null=True, blank=True, related_name="+", on_delete=models.SET_NULL,
-                             verbose_name=_("会员等级"))
-    spend_12m = models.DecimalField(_("近12个月消费"), max_digits=12, decimal_places=2,
-                                    default=Decimal("0.00"))
+    tier = models.ForeignKey(
+        Tier, null=True, blank=True, related_name="+", on_delete=models.SET_NULL, verbose_name=_("会员等级")
+    )
+    spend_12m = models.DecimalField(
+        _("近12个月消费"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("积分账户")
         verbose_name_plural = _("积分账户")
         constraints = [
-            models.CheckConstraint(condition=models.Q(available__gte=0), name="points_available_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(available__gte=0), name="points_available_non_negative"
+            ),
             models.CheckConstraint(condition=models.Q(pending__gte=0), name="points_pending_non_negative"),
         ]
 
@@ -258,17 +286,25 @@ class PointsEntry(models.Model):
         SIGNUP = "signup", _("注册奖励")
         STAFF = "staff", _("人工调整")
 
-    user = models.ForeignKey(User, related_name="points_entries", on_delete=models.CASCADE,
-                             verbose_name=_("会员"))
+    user = models.ForeignKey(
+        User, related_name="points_entries", on_delete=models.CASCADE, verbose_name=_("会员")
+    )
     reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
     available_delta = models.IntegerField(_("可用变动"), default=0)
     pending_delta = models.IntegerField(_("待入账变动"), default=0)
     available_after = models.PositiveIntegerField(_("可用余额"))
     pending_after = models.PositiveIntegerField(_("待入账余额"))
-    order = models.ForeignKey("shop.Order", null=True, blank=True, related_name="points_entries",
-                              on_delete=models.PROTECT, verbose_name=_("订单"))
-    staff = models.ForeignKey(User, null=True, blank=True, related_name="+", on_delete=models.SET_NULL,
-                              verbose_name=_("操作人"))
+    order = models.ForeignKey(
+        "shop.Order",
+        null=True,
+        blank=True,
+        related_name="points_entries",
+        on_delete=models.PROTECT,
+        verbose_name=_("订单"),
+    )
+    staff = models.ForeignKey(
+        User, null=True, blank=True, related_name="+", on_delete=models.SET_NULL, verbose_name=_("操作人")
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     # Makes retried requests and tasks write a row once: "signup", "review:12", "expire:lot:7".
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
@@ -280,13 +316,18 @@ class PointsEntry(models.Model):
         verbose_name_plural = _("积分明细")
         indexes = [models.Index(fields=["user", "-created_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["order", "reason"], condition=models.Q(order__isnull=False),
-                                    name="points_entry_once_per_order_reason"),
+            models.UniqueConstraint(
+                fields=["order", "reason"],
+                condition=models.Q(order__isnull=False),
+                name="points_entry_once_per_order_reason",
+            ),
         ]
 
     def __str__(self):
-        return (f"{member_label(self.user_id)} {self.get_reason_display()} "
-                f"{self.available_delta:+d}/{self.pending_delta:+d}")
+        return (
+            f"{member_label(self.user_id)} {self.get_reason_display()} "
+            f"{self.available_delta:+d}/{self.pending_delta:+d}"
+        )
 
     @property
     def delta(self):
@@ -307,8 +348,10 @@ class PointsLot(models.Model):
         verbose_name = _("积分批次")
         verbose_name_plural = _("积分批次")
         constraints = [
-            models.CheckConstraint(condition=models.Q(remaining__gte=0) & models.Q(remaining__lte=models.F("points")),
-                                   name="points_lot_remaining_in_range"),
+            models.CheckConstraint(
+                condition=models.Q(remaining__gte=0) & models.Q(remaining__lte=models.F("points")),
+                name="points_lot_remaining_in_range",
+            ),
         ]
 
 
@@ -327,30 +370,51 @@ class CouponTemplate(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     description = models.CharField(_("说明"), max_length=200, blank=True)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.FIXED)
-    amount = models.DecimalField(_("面额或折扣百分比"), max_digits=10, decimal_places=2,
-                                 validators=[MinValueValidator(Decimal("0.01"))])
+    amount = models.DecimalField(
+        _("面额或折扣百分比"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
     max_discount = models.DecimalField(_("最高优惠"), max_digits=10, decimal_places=2, null=True, blank=True)
     min_spend = models.DecimalField(_("最低消费"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
     valid_from = models.DateTimeField(_("生效时间"), null=True, blank=True)
     valid_until = models.DateTimeField(_("截止时间"), null=True, blank=True)
     valid_days = models.PositiveIntegerField(
-        _("领取后有效天数"), null=True, blank=True, help_text=_("留空则按模板的截止时间。"))
+        _("领取后有效天数"), null=True, blank=True, help_text=_("留空则按模板的截止时间。")
+    )
     scope = models.CharField(_("适用范围"), max_length=12, choices=Scope.choices, default=Scope.ALL)
-    categories = models.ManyToManyField("shop.Category", blank=True, related_name="+",
-                                        verbose_name=_("适用分类"))
-    products = models.ManyToManyField("shop.Product", blank=True, related_name="+",
-                                      verbose_name=_("适用商品"))
-    min_tier = models.ForeignKey(Tier, null=True, blank=True, related_name="+", on_delete=models.PROTECT,
-                                 verbose_name=_("最低会员等级"))
-    total_quantity = models.PositiveIntegerField(_("发放总量"), null=True, blank=True,
-                                                 help_text=_("留空为不限。"))
+    categories = models.ManyToManyField(
+        "shop.Category", blank=True, related_name="+", verbose_name=_("适用分类")
+    )
+    products = models.ManyToManyField(
+        "shop.Product", blank=True, related_name="+", verbose_name=_("适用商品")
+    )
+    min_tier = models.ForeignKey(
+        Tier,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        verbose_name=_("最低会员等级"),
+    )
+    total_quantity = models.PositiveIntegerField(
+        _("发放总量"), null=True, blank=True, help_text=_("留空为不限。")
+    )
     issued_count = models.PositiveIntegerField(_("已发放"), default=0, editable=False)
     redeemed_count = models.PositiveIntegerField(_("已使用"), default=0, editable=False)
-    per_member_limit = models.PositiveIntegerField(_("每人限领"), default=1,
-                                                   validators=[MinValueValidator(1)])
+    per_member_limit = models.PositiveIntegerField(
+        _("每人限领"), default=1, validators=[MinValueValidator(1)]
+    )
     stackable_with_points = models.BooleanField(_("可与积分同时使用"), default=True)
-    code = models.CharField(_("公开券码"), max_length=30, unique=True, null=True, blank=True,
-                            help_text=_("结账时输入即可使用；留空则只能发放或领取。"))
+    code = models.CharField(
+        _("公开券码"),
+        max_length=30,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("结账时输入即可使用；留空则只能发放或领取。"),
+    )
     is_claimable = models.BooleanField(_("领券中心可领"), default=False)
     is_signup_gift = models.BooleanField(_("注册礼"), default=False)
     is_birthday_gift = models.BooleanField(_("生日礼"), default=False)
@@ -363,11 +427,15 @@ class CouponTemplate(models.Model):
         verbose_name = _("优惠券模板")
         verbose_name_plural = _("优惠券模板")
         constraints = [
-            models.CheckConstraint(condition=models.Q(total_quantity__isnull=True)
-                                   | models.Q(issued_count__lte=models.F("total_quantity")),
-                                   name="coupon_template_not_over_issued"),
-            models.CheckConstraint(condition=~models.Q(kind="percent") | models.Q(amount__lte=100),
-                                   name="coupon_template_percent_at_most_100"),
+            models.CheckConstraint(
+                condition=models.Q(total_quantity__isnull=True)
+                | models.Q(issued_count__lte=models.F("total_quantity")),
+                name="coupon_template_not_over_issued",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="percent") | models.Q(amount__lte=100),
+                name="coupon_template_percent_at_most_100",
+            ),
         ]
 
     def __str__(self):
@@ -386,8 +454,9 @@ class CouponTemplate(models.Model):
             if self.kind == self.Kind.PERCENT and amount > 100:
                 errors["amount"] = _("折扣百分比不能超过 100（例如 10 表示打 9 折）。")
             elif self.kind == self.Kind.FIXED and min_spend and amount > min_spend:
-                errors["amount"] = _("优惠金额 %(amount)s 元高于最低消费 %(min)s 元：请提高门槛或降低面额。") % {
-                    "amount": amount, "min": min_spend}
+                errors["amount"] = _(
+                    "优惠金额 %(amount)s 元高于最低消费 %(min)s 元：请提高门槛或降低面额。"
+                ) % {"amount": amount, "min": min_spend}
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             errors["valid_until"] = _("截止时间必须晚于生效时间。")
         if self.valid_days == 0:
@@ -409,8 +478,10 @@ class CouponTemplate(models.Model):
             rate = (Decimal("100") - self.amount) / Decimal("10")
             return _("%(rate)s折") % {"rate": f"{rate.normalize():f}"}
         if self.min_spend:
-            return _("满%(min)s减%(amount)s") % {"min": f"{self.min_spend.normalize():f}",
-                                                "amount": f"{self.amount.normalize():f}"}
+            return _("满%(min)s减%(amount)s") % {
+                "min": f"{self.min_spend.normalize():f}",
+                "amount": f"{self.amount.normalize():f}",
+            }
         return _("立减%(amount)s元") % {"amount": f"{self.amount.normalize():f}"}
 
 
@@ -438,16 +509,18 @@ class Coupon(models.Model):
         STAFF = "staff", _("客服发放")
         PERSONAL = "personal", _("个性化优惠")
 
-    template = models.ForeignKey(CouponTemplate, related_name="coupons", on_delete=models.PROTECT,
-                                 verbose_name=_("模板"))
+    template = models.ForeignKey(
+        CouponTemplate, related_name="coupons", on_delete=models.PROTECT, verbose_name=_("模板")
+    )
     user = models.ForeignKey(User, related_name="coupons", on_delete=models.CASCADE, verbose_name=_("会员"))
     code = models.CharField(_("券码"), max_length=32, unique=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.AVAILABLE)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
     valid_from = models.DateTimeField(_("生效时间"), null=True, blank=True)
     valid_until = models.DateTimeField(_("截止时间"), null=True, blank=True)
-    issued_by = models.ForeignKey(User, null=True, blank=True, related_name="+", on_delete=models.SET_NULL,
-                                  verbose_name=_("发放人"))
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, related_name="+", on_delete=models.SET_NULL, verbose_name=_("发放人")
+    )
     # "birthday:2026:5", "signup:5": a retried task issues once.
     issue_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
     issued_at = models.DateTimeField(_("发放时间"), default=timezone.now)
@@ -481,18 +554,23 @@ class CouponRedemption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["coupon", "order"], name="coupon_redemption_once_per_order"),
             # A coupon is live on one order at a time.
-            models.UniqueConstraint(fields=["coupon"], condition=models.Q(reversed_at__isnull=True),
-                                    name="coupon_redemption_one_live"),
+            models.UniqueConstraint(
+                fields=["coupon"],
+                condition=models.Q(reversed_at__isnull=True),
+                name="coupon_redemption_one_live",
+            ),
         ]
 
 
 class PersonalDataAccess(models.Model):
     """One staff view of a member's unmasked personal data (PIPL accountability): who, whose, when, where."""
 
-    staff = models.ForeignKey(User, null=True, related_name="+", on_delete=models.SET_NULL,
-                              verbose_name=_("员工"))
-    member = models.ForeignKey(User, null=True, related_name="+", on_delete=models.SET_NULL,
-                               verbose_name=_("会员"))
+    staff = models.ForeignKey(
+        User, null=True, related_name="+", on_delete=models.SET_NULL, verbose_name=_("员工")
+    )
+    member = models.ForeignKey(
+        User, null=True, related_name="+", on_delete=models.SET_NULL, verbose_name=_("会员")
+    )
     # Kept when either account is deleted, so the trail still says who and whose.
     staff_number = models.PositiveIntegerField(_("员工编号"))
     member_number = models.PositiveIntegerField(_("会员编号"), db_index=True)
@@ -506,5 +584,7 @@ class PersonalDataAccess(models.Model):
         verbose_name_plural = _("个人信息查看记录")
 
     def __str__(self):
-        return str(_("%(staff)s 查看 %(member)s") % {"staff": member_label(self.staff_number),
-                                                      "member": member_label(self.member_number)})
+        return str(
+            _("%(staff)s 查看 %(member)s")
+            % {"staff": member_label(self.staff_number), "member": member_label(self.member_number)}
+        )

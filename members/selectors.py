@@ -1,18 +1,30 @@
 """Reads for the member centre, checkout and the recommender: never change state."""
+
 from datetime import timedelta
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from members.models import (Address, Coupon, CouponTemplate, Favourite, PointsAccount, PointsEntry, PointsLot,
-                            Profile, Tier)
+from members.models import (
+    Address,
+    Coupon,
+    CouponTemplate,
+    Favourite,
+    PointsAccount,
+    PointsEntry,
+    PointsLot,
+    Profile,
+    Tier,
+)
 
 
 def personalization_allowed(user) -> bool:
     """Whether `user`'s pages may be personalised and their behaviour used for training."""
     if user is None or not getattr(user, "is_authenticated", False):
         return True  # guests: session-based lists only, nothing stored against a person
-    enabled = Profile.objects.filter(user_id=user.pk).values_list("personalization_enabled", flat=True).first()
+    enabled = (
+        Profile.objects.filter(user_id=user.pk).values_list("personalization_enabled", flat=True).first()
+    )
     return enabled is not False
 
 
@@ -54,8 +66,13 @@ def tier_progress(account: PointsAccount) -> dict:
     done = account.spend_12m - floor
     percent = int(max(0, min(100, done * 100 / span))) if span > 0 else 100
     # "step" is the percent in the design system's 5% bar-width classes (.w-0 … .w-100).
-    return {"tier": current, "next": next_tier, "remaining": next_tier.min_spend - account.spend_12m,
-            "percent": percent, "step": percent - percent % 5}
+    return {
+        "tier": current,
+        "next": next_tier,
+        "remaining": next_tier.min_spend - account.spend_12m,
+        "percent": percent,
+        "step": percent - percent % 5,
+    }
 
 
 def points_history(user):
@@ -84,12 +101,15 @@ def coupons_expiring_soon(user, *, days=7, now=None):
 def claimable_templates(user, *, now=None):
     """Claim-centre templates, each annotated with how many the member already holds."""
     now = now or timezone.now()
-    return (CouponTemplate.objects
-            .filter(is_active=True, is_claimable=True)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-            .select_related("min_tier")
-            .annotate(held=Count("coupons", filter=Q(coupons__user=user) & ~Q(coupons__status=Coupon.Status.VOID)))
-            .order_by("valid_until", "pk"))
+    return (
+        CouponTemplate.objects.filter(is_active=True, is_claimable=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .select_related("min_tier")
+        .annotate(
+            held=Count("coupons", filter=Q(coupons__user=user) & ~Q(coupons__status=Coupon.Status.VOID))
+        )
+        .order_by("valid_until", "pk")
+    )
 
 
 def favourites_for(user):
@@ -107,8 +127,11 @@ def recently_viewed_products(user, *, limit=24):
     from shop.models import Event, Product
 
     seen, ids = set(), []
-    rows = (Event.objects.filter(user=user, kind=Event.Kind.VIEW, product__isnull=False)
-            .order_by("-created_at").values_list("product_id", flat=True)[:500])
+    rows = (
+        Event.objects.filter(user=user, kind=Event.Kind.VIEW, product__isnull=False)
+        .order_by("-created_at")
+        .values_list("product_id", flat=True)[:500]
+    )
     for product_id in rows:
         if product_id not in seen:
             seen.add(product_id)
@@ -130,5 +153,7 @@ def checkout_address_initial(user) -> dict:
     address = default_address_for(user)
     if address is None:
         return {}
-    return {name: getattr(address, name) for name in
-            ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")}
+    return {
+        name: getattr(address, name)
+        for name in ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")
+    }

@@ -1,4 +1,5 @@
 """Nightly membership tasks: thin entry points that call the services."""
+
 from celery import shared_task
 
 from members.services import coupons, points, tiers

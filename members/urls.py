@@ -1,4 +1,5 @@
 """Member centre URLs under /member/."""
+
 from django.urls import path
 
 from members import views

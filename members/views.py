@@ -1,4 +1,5 @@
 """Member centre pages: thin views over members.selectors and members.services."""
+
 import json
 
 from allauth.account.decorators import reauthentication_required
@@ -22,24 +23,32 @@ from members.models import Address
 from members.services import accounts, coupons, favourites, privacy
 from recommender.surfaces import recommendation_blocks_for_member_centre
 
-COUPON_STATES = {"available": gettext_lazy("可使用"), "used": gettext_lazy("已使用"), "expired": gettext_lazy("已过期")}
+COUPON_STATES = {
+    "available": gettext_lazy("可使用"),
+    "used": gettext_lazy("已使用"),
+    "expired": gettext_lazy("已过期"),
+}
 
 
 @login_required
 def centre(request):
     account = selectors.points_account_for(request.user)
     expiring_points, expiring_at = selectors.points_expiring_soon(request.user)
-    return render(request, "members/centre.html", {
-        "section": "centre",
-        "account": account,
-        "progress": selectors.tier_progress(account),
-        "expiring_points": expiring_points,
-        "expiring_at": expiring_at,
-        "expiring_coupons": selectors.coupons_expiring_soon(request.user)[:5],
-        "recent_orders": selectors.recent_orders(request.user),
-        "profile": accounts.profile_for(request.user),
-        "rec_blocks": recommendation_blocks_for_member_centre(request),
-    })
+    return render(
+        request,
+        "members/centre.html",
+        {
+            "section": "centre",
+            "account": account,
+            "progress": selectors.tier_progress(account),
+            "expiring_points": expiring_points,
+            "expiring_at": expiring_at,
+            "expiring_coupons": selectors.coupons_expiring_soon(request.user)[:5],
+            "recent_orders": selectors.recent_orders(request.user),
+            "profile": accounts.profile_for(request.user),
+            "rec_blocks": recommendation_blocks_for_member_centre(request),
+        },
+    )
 
 
 @login_required
@@ -47,10 +56,17 @@ def points(request):
     page = Paginator(selectors.points_history(request.user), 20).get_page(request.GET.get("page"))
     account = selectors.points_account_for(request.user)
     expiring_points, expiring_at = selectors.points_expiring_soon(request.user)
-    return render(request, "members/points.html", {
-        "section": "points", "page": page, "account": account,
-        "expiring_points": expiring_points, "expiring_at": expiring_at,
-    })
+    return render(
+        request,
+        "members/points.html",
+        {
+            "section": "points",
+            "page": page,
+            "account": account,
+            "expiring_points": expiring_points,
+            "expiring_at": expiring_at,
+        },
+    )
 
 
 @login_required
@@ -58,12 +74,18 @@ def coupon_list(request):
     state = request.GET.get("state", "available")
     if state not in COUPON_STATES:
         state = "available"
-    return render(request, "members/coupons.html", {
-        "section": "coupons", "state": state, "states": COUPON_STATES,
-        "coupons": selectors.coupons_for(request.user, state=state)[:100],
-        "claimable": selectors.claimable_templates(request.user),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "members/coupons.html",
+        {
+            "section": "coupons",
+            "state": state,
+            "states": COUPON_STATES,
+            "coupons": selectors.coupons_for(request.user, state=state)[:100],
+            "claimable": selectors.claimable_templates(request.user),
+            "now": timezone.now(),
+        },
+    )
 
 
 @login_required
@@ -94,6 +116,7 @@ def favourite_toggle(request):
         if wants_json:
             return JsonResponse({"error": _("请先登录。")}, status=401)
         from django.contrib.auth.views import redirect_to_login
+
         return redirect_to_login(safe_next_url(request, "/"))
     try:
         product_id = int(request.POST.get("product_id", ""))
@@ -109,16 +132,26 @@ def favourite_toggle(request):
 
 @login_required
 def recently_viewed(request):
-    return render(request, "members/recent.html", {
-        "section": "recent", "products": selectors.recently_viewed_products(request.user),
-    })
+    return render(
+        request,
+        "members/recent.html",
+        {
+            "section": "recent",
+            "products": selectors.recently_viewed_products(request.user),
+        },
+    )
 
 
 @login_required
 def address_list(request):
-    return render(request, "members/addresses.html", {
-        "section": "addresses", "addresses": Address.objects.filter(user=request.user),
-    })
+    return render(
+        request,
+        "members/addresses.html",
+        {
+            "section": "addresses",
+            "addresses": Address.objects.filter(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -126,21 +159,32 @@ def address_edit(request, address_id=None):
     address = None
     if address_id is not None:
         address = get_object_or_404(Address, pk=address_id, user=request.user)
-    form = AddressForm(request.POST or None, instance=address,
-                       initial={"is_default": address.is_default if address else False})
+    form = AddressForm(
+        request.POST or None,
+        instance=address,
+        initial={"is_default": address.is_default if address else False},
+    )
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in ADDRESS_FIELDS}
         try:
-            accounts.address_save(user=request.user, address=address,
-                                  is_default=form.cleaned_data["is_default"], **data)
+            accounts.address_save(
+                user=request.user, address=address, is_default=form.cleaned_data["is_default"], **data
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("地址已保存。"))
             return redirect(safe_next_url(request, "members:addresses"))
-    return render(request, "members/address_form.html", {
-        "section": "addresses", "form": form, "address": address, "next": safe_next_url(request, ""),
-    })
+    return render(
+        request,
+        "members/address_form.html",
+        {
+            "section": "addresses",
+            "form": form,
+            "address": address,
+            "next": safe_next_url(request, ""),
+        },
+    )
 
 
 @login_required
@@ -179,21 +223,35 @@ def privacy_page(request):
     if request.method == "POST":
         form = PersonalizationForm(request.POST)
         if form.is_valid():
-            privacy.personalization_set(user=request.user, enabled=form.cleaned_data["personalization_enabled"])
-            messages.success(request, _("已开启个性化推荐。") if form.cleaned_data["personalization_enabled"]
-                             else _("已关闭个性化推荐。"))
+            privacy.personalization_set(
+                user=request.user, enabled=form.cleaned_data["personalization_enabled"]
+            )
+            messages.success(
+                request,
+                _("已开启个性化推荐。")
+                if form.cleaned_data["personalization_enabled"]
+                else _("已关闭个性化推荐。"),
+            )
             return redirect("members:privacy")
     form = PersonalizationForm(initial={"personalization_enabled": current.personalization_enabled})
-    return render(request, "members/privacy.html", {
-        "section": "privacy", "form": form, "profile": current, "delete_form": AccountDeleteForm(),
-    })
+    return render(
+        request,
+        "members/privacy.html",
+        {
+            "section": "privacy",
+            "form": form,
+            "profile": current,
+            "delete_form": AccountDeleteForm(),
+        },
+    )
 
 
 @login_required
 def data_export(request):
     data = privacy.member_data_export(user=request.user)
-    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2),
-                            content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="my-data-{timezone.localdate():%Y%m%d}.json"'
     return response
 

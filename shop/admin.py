@@ -1,4 +1,5 @@
 """Staff admin for the shop: catalogue, orders (state changes through the services), reviews, events."""
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
@@ -58,8 +59,17 @@ class ProductImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("thumbnail", "name", "sku", "category", "price", "stock", "sales_count",
-                    "rating_avg", "is_active")
+    list_display = (
+        "thumbnail",
+        "name",
+        "sku",
+        "category",
+        "price",
+        "stock",
+        "sales_count",
+        "rating_avg",
+        "is_active",
+    )
     list_display_links = ("thumbnail", "name")
     list_filter = ("is_active", StockFilter, "category", "brand")
     search_fields = ("name", "sku")
@@ -181,14 +191,21 @@ def _order_action(service, done_message):
             modeladmin.message_user(request, done_message % {"n": done}, messages.SUCCESS)
         for problem in refused:
             modeladmin.message_user(request, problem, messages.WARNING)
+
     return action
 
 
 @admin.register(Order)
 class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     # Recipient details show masked and read-only unless staff hold members.view_personal_data.
-    personal_data_fields = {"user": "email", "recipient_name": "text", "phone": "phone", "district": "text",
-                            "address_line": "text", "postcode": "text"}
+    personal_data_fields = {
+        "user": "email",
+        "recipient_name": "text",
+        "phone": "phone",
+        "district": "text",
+        "address_line": "text",
+        "postcode": "text",
+    }
     list_display = ("number", "user", "status", "total", "created_at")
     list_filter = ("status", ("created_at", admin.DateFieldListFilter))
     search_fields = ("number", "user__email", "recipient_name", "phone")
@@ -196,10 +213,25 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     inlines = [OrderLineInline, PaymentInline, OrderStatusChangeInline]
     actions = ["mark_shipped", "mark_completed", "cancel", "refund"]
-    readonly_fields = ("number", "user", "status", "idempotency_key", "subtotal", "shipping_fee",
-                       "coupon_discount", "points_discount", "points_used", "total",
-                       "shipping_method", "created_at", "paid_at", "shipped_at", "completed_at",
-                       "cancelled_at", "refunded_at")
+    readonly_fields = (
+        "number",
+        "user",
+        "status",
+        "idempotency_key",
+        "subtotal",
+        "shipping_fee",
+        "coupon_discount",
+        "points_discount",
+        "points_used",
+        "total",
+        "shipping_method",
+        "created_at",
+        "paid_at",
+        "shipped_at",
+        "completed_at",
+        "cancelled_at",
+        "refunded_at",
+    )
 
     def has_add_permission(self, request):
         return False  # orders come from checkouts
@@ -212,13 +244,17 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("shop.ship_order") or request.user.has_perm("shop.change_order")
 
     mark_shipped = admin.action(description=_("标记为已发货"), permissions=["ship"])(
-        _order_action(order_ship, _("%(n)s 个订单已标记为已发货。")))
+        _order_action(order_ship, _("%(n)s 个订单已标记为已发货。"))
+    )
     mark_completed = admin.action(description=_("标记为已完成"), permissions=["change"])(
-        _order_action(order_complete, _("%(n)s 个订单已标记为已完成。")))
+        _order_action(order_complete, _("%(n)s 个订单已标记为已完成。"))
+    )
     cancel = admin.action(description=_("取消订单（未付款）"), permissions=["change"])(
-        _order_action(order_cancel, _("%(n)s 个订单已取消。")))
+        _order_action(order_cancel, _("%(n)s 个订单已取消。"))
+    )
     refund = admin.action(description=_("退款"), permissions=["change"])(
-        _order_action(order_refund, _("%(n)s 个订单已退款。")))
+        _order_action(order_refund, _("%(n)s 个订单已退款。"))
+    )
 
 
 @admin.register(Review)

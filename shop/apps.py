@@ -1,4 +1,5 @@
 """The storefront app: catalogue, cart, checkout, orders, reviews and behaviour events."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

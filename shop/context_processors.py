@@ -1,4 +1,5 @@
 """Template context every storefront page needs: the top categories and the cart size."""
+
 import logging
 
 from django.utils.functional import SimpleLazyObject
@@ -24,5 +25,4 @@ def storefront(request):
             logger.exception("navigation categories failed")
             return []
 
-    return {"nav_categories": SimpleLazyObject(_categories),
-            "cart_count": SimpleLazyObject(_cart_count)}
+    return {"nav_categories": SimpleLazyObject(_categories), "cart_count": SimpleLazyObject(_cart_count)}

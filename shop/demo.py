@@ -6,6 +6,7 @@ reviews are drawn from that, so collaborative filtering has real signal to find.
 The shop seeds only its own data (and the shoppers, through the user model); `demo.seeding` runs
 these steps and the other apps' in order.
 """
+
 import math
 import random
 import subprocess
@@ -50,43 +51,97 @@ MEMBER_EMAIL = "member{:04d}@example.com"
 
 # Top categories: (slug, name, colours, brands, children); children: (slug, name, nouns, price range).
 CATALOGUE = [
-    ("fashion", "服饰鞋包", ((228, 57, 60), (255, 150, 120)), ["云裳", "素朴", "织梦", "衣本", "北纬"], [
-        ("women", "女装", ["连衣裙", "针织衫", "半身裙", "衬衫", "风衣"], (89, 599)),
-        ("men", "男装", ["夹克", "卫衣", "休闲裤", "Polo衫", "羽绒服"], (79, 699)),
-        ("shoes", "鞋靴", ["运动鞋", "皮鞋", "帆布鞋", "短靴", "凉鞋"], (99, 899)),
-        ("bags", "箱包", ["双肩包", "托特包", "行李箱", "钱包", "斜挎包"], (59, 1299)),
-    ]),
-    ("digital", "数码电器", ((37, 99, 235), (96, 165, 250)), ["星河", "极光", "联想家", "声派", "智享"], [
-        ("phones", "手机", ["智能手机", "手机壳", "充电器", "数据线", "移动电源"], (19, 4999)),
-        ("computers", "电脑办公", ["笔记本电脑", "机械键盘", "无线鼠标", "显示器", "打印机"], (49, 6999)),
-        ("audio", "影音耳机", ["蓝牙耳机", "头戴耳机", "音箱", "麦克风", "播放器"], (59, 1999)),
-        ("appliances", "智能家电", ["扫地机器人", "空气净化器", "电饭煲", "吹风机", "加湿器"], (99, 3999)),
-    ]),
-    ("beauty", "美妆个护", ((219, 39, 119), (249, 168, 212)), ["花间", "水漾", "悦肌", "清研", "兰蔻坊"], [
-        ("skincare", "护肤", ["面霜", "精华液", "洁面乳", "爽肤水", "面膜"], (39, 699)),
-        ("makeup", "彩妆", ["口红", "粉底液", "眼影盘", "睫毛膏", "腮红"], (29, 459)),
-        ("bodycare", "洗护", ["洗发水", "沐浴露", "护手霜", "牙膏", "身体乳"], (9, 159)),
-    ]),
-    ("food", "食品生鲜", ((234, 88, 12), (253, 186, 116)), ["田园记", "三只猫", "老街坊", "鲜丰", "茶语"], [
-        ("snacks", "零食", ["坚果礼盒", "牛肉干", "薯片", "饼干", "果干"], (9, 199)),
-        ("tea", "茶饮冲调", ["龙井茶", "普洱茶", "挂耳咖啡", "奶粉", "蜂蜜"], (19, 599)),
-        ("pantry", "粮油调味", ["五常大米", "花生油", "生抽", "挂面", "香醋"], (9, 159)),
-        ("fresh", "生鲜水果", ["车厘子", "猕猴桃", "大闸蟹", "牛排", "草莓"], (29, 499)),
-    ]),
-    ("home", "家居生活", ((5, 150, 105), (110, 231, 183)), ["木语", "棉花田", "厨匠", "简居", "净美"], [
-        ("bedding", "家纺", ["四件套", "羽绒被", "乳胶枕", "毛巾", "凉席"], (29, 1299)),
-        ("kitchen", "厨具", ["炒锅", "刀具套装", "保温杯", "砧板", "餐具套装"], (19, 699)),
-        ("storage", "收纳清洁", ["收纳箱", "拖把", "垃圾袋", "衣架", "洗衣液"], (9, 259)),
-    ]),
-    ("sports", "运动户外", ((124, 58, 237), (196, 181, 253)), ["跃动", "山野", "力行", "风速", "极地"], [
-        ("sportswear", "运动鞋服", ["跑步鞋", "速干T恤", "运动裤", "瑜伽服", "运动袜"], (39, 899)),
-        ("fitness", "健身器材", ["瑜伽垫", "哑铃", "跳绳", "筋膜枪", "弹力带"], (19, 999)),
-        ("outdoor", "户外装备", ["帐篷", "登山杖", "睡袋", "冲锋衣", "户外背包"], (49, 1599)),
-    ]),
+    (
+        "fashion",
+        "服饰鞋包",
+        ((228, 57, 60), (255, 150, 120)),
+        ["云裳", "素朴", "织梦", "衣本", "北纬"],
+        [
+            ("women", "女装", ["连衣裙", "针织衫", "半身裙", "衬衫", "风衣"], (89, 599)),
+            ("men", "男装", ["夹克", "卫衣", "休闲裤", "Polo衫", "羽绒服"], (79, 699)),
+            ("shoes", "鞋靴", ["运动鞋", "皮鞋", "帆布鞋", "短靴", "凉鞋"], (99, 899)),
+            ("bags", "箱包", ["双肩包", "托特包", "行李箱", "钱包", "斜挎包"], (59, 1299)),
+        ],
+    ),
+    (
+        "digital",
+        "数码电器",
+        ((37, 99, 235), (96, 165, 250)),
+        ["星河", "极光", "联想家", "声派", "智享"],
+        [
+            ("phones", "手机", ["智能手机", "手机壳", "充电器", "数据线", "移动电源"], (19, 4999)),
+            ("computers", "电脑办公", ["笔记本电脑", "机械键盘", "无线鼠标", "显示器", "打印机"], (49, 6999)),
+            ("audio", "影音耳机", ["蓝牙耳机", "头戴耳机", "音箱", "麦克风", "播放器"], (59, 1999)),
+            (
+                "appliances",
+                "智能家电",
+                ["扫地机器人", "空气净化器", "电饭煲", "吹风机", "加湿器"],
+                (99, 3999),
+            ),
+        ],
+    ),
+    (
+        "beauty",
+        "美妆个护",
+        ((219, 39, 119), (249, 168, 212)),
+        ["花间", "水漾", "悦肌", "清研", "兰蔻坊"],
+        [
+            ("skincare", "护肤", ["面霜", "精华液", "洁面乳", "爽肤水", "面膜"], (39, 699)),
+            ("makeup", "彩妆", ["口红", "粉底液", "眼影盘", "睫毛膏", "腮红"], (29, 459)),
+            ("bodycare", "洗护", ["洗发水", "沐浴露", "护手霜", "牙膏", "身体乳"], (9, 159)),
+        ],
+    ),
+    (
+        "food",
+        "食品生鲜",
+        ((234, 88, 12), (253, 186, 116)),
+        ["田园记", "三只猫", "老街坊", "鲜丰", "茶语"],
+        [
+            ("snacks", "零食", ["坚果礼盒", "牛肉干", "薯片", "饼干", "果干"], (9, 199)),
+            ("tea", "茶饮冲调", ["龙井茶", "普洱茶", "挂耳咖啡", "奶粉", "蜂蜜"], (19, 599)),
+            ("pantry", "粮油调味", ["五常大米", "花生油", "生抽", "挂面", "香醋"], (9, 159)),
+            ("fresh", "生鲜水果", ["车厘子", "猕猴桃", "大闸蟹", "牛排", "草莓"], (29, 499)),
+        ],
+    ),
+    (
+        "home",
+        "家居生活",
+        ((5, 150, 105), (110, 231, 183)),
+        ["木语", "棉花田", "厨匠", "简居", "净美"],
+        [
+            ("bedding", "家纺", ["四件套", "羽绒被", "乳胶枕", "毛巾", "凉席"], (29, 1299)),
+            ("kitchen", "厨具", ["炒锅", "刀具套装", "保温杯", "砧板", "餐具套装"], (19, 699)),
+            ("storage", "收纳清洁", ["收纳箱", "拖把", "垃圾袋", "衣架", "洗衣液"], (9, 259)),
+        ],
+    ),
+    (
+        "sports",
+        "运动户外",
+        ((124, 58, 237), (196, 181, 253)),
+        ["跃动", "山野", "力行", "风速", "极地"],
+        [
+            ("sportswear", "运动鞋服", ["跑步鞋", "速干T恤", "运动裤", "瑜伽服", "运动袜"], (39, 899)),
+            ("fitness", "健身器材", ["瑜伽垫", "哑铃", "跳绳", "筋膜枪", "弹力带"], (19, 999)),
+            ("outdoor", "户外装备", ["帐篷", "登山杖", "睡袋", "冲锋衣", "户外背包"], (49, 1599)),
+        ],
+    ),
 ]
 CONSUMABLE_TOPS = {"food", "beauty"}
 CATALOGUE_NAMES = {(top[0], kid[0]): kid[1] for top in CATALOGUE for kid in top[4]}
-ADJECTIVES = ["简约", "经典", "轻奢", "时尚", "舒适", "加厚", "便携", "高端", "新款", "复古", "迷你", "升级款"]
+ADJECTIVES = [
+    "简约",
+    "经典",
+    "轻奢",
+    "时尚",
+    "舒适",
+    "加厚",
+    "便携",
+    "高端",
+    "新款",
+    "复古",
+    "迷你",
+    "升级款",
+]
 MATERIALS = {
     "fashion": ["纯棉", "真皮", "羊毛", "真丝", "亚麻", "牛仔", "羊绒"],
     "digital": ["铝合金", "碳纤维", "硅胶", "钢化玻璃", "工程塑料", "镁合金"],
@@ -122,9 +177,9 @@ class SeedContext:
     np_rng: np.random.Generator = None
     now: object = None
     # filled by the steps
-    categories: list = field(default_factory=list)       # child categories
+    categories: list = field(default_factory=list)  # child categories
     products: list = field(default_factory=list)
-    product_category: np.ndarray = None                  # child index per product
+    product_category: np.ndarray = None  # child index per product
     popularity: np.ndarray = None
     item_taste: np.ndarray = None
     partner: np.ndarray = None
@@ -132,7 +187,7 @@ class SeedContext:
     member_taste: np.ndarray = None
     member_favourites: list = field(default_factory=list)
     member_activity: np.ndarray = None
-    purchases: list = field(default_factory=list)        # (member index, product index, order)
+    purchases: list = field(default_factory=list)  # (member index, product index, order)
 
     def __post_init__(self):
         self.counts = dict(SIZES[self.size])
@@ -156,7 +211,7 @@ def _money(value) -> Decimal:
 def _bulk(model, rows, ctx, label):
     created = []
     for start in ctx.bar(range(0, len(rows), BATCH), desc=label, unit="batch"):
-        created.extend(model.objects.bulk_create(rows[start:start + BATCH]))
+        created.extend(model.objects.bulk_create(rows[start : start + BATCH]))
     return created
 
 
@@ -182,10 +237,12 @@ def _field(model, name):
 
 # --- Images ----------------------------------------------------------------------------------
 
+
 def _cjk_font_path():
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
-                             timeout=5).stdout
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=5
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     paths = [line.split(":")[0].strip() for line in out.splitlines() if line.strip()]
@@ -198,7 +255,7 @@ def _demo_image(path: Path, colours, variant: int, label: str, font):
     size = 400
     start, end = np.array(colours[0], float), np.array(colours[1], float)
     ramp = np.linspace(0, 1, size)[:, None] * 0.6 + np.linspace(0, 1, size)[None, :] * 0.4
-    pixels = (start[None, None, :] * (1 - ramp[..., None]) + end[None, None, :] * ramp[..., None])
+    pixels = start[None, None, :] * (1 - ramp[..., None]) + end[None, None, :] * ramp[..., None]
     image = Image.fromarray(pixels.astype("uint8"), "RGB")
     draw = ImageDraw.Draw(image)
     white = (255, 255, 255)
@@ -227,14 +284,14 @@ def step_catalogue(ctx: SeedContext):
     tags = Tag.objects.bulk_create([Tag(name=name) for name in TAGS])
     brands, tops, children, child_info = {}, [], [], []
     for position, (slug, name, colours, brand_names, kids) in enumerate(CATALOGUE):
-        top = Category.objects.create(name=name, slug=slug, position=position,
-                                      description=f"{name}精选好物")
+        top = Category.objects.create(name=name, slug=slug, position=position, description=f"{name}精选好物")
         tops.append(top)
         for brand_name in brand_names:
             brands[brand_name] = Brand.objects.create(name=brand_name, slug=f"{slug}-{len(brands)}")
         for kid_position, (kid_slug, kid_name, nouns, price_range) in enumerate(kids):
-            child = Category.objects.create(parent=top, name=kid_name, slug=f"{slug}-{kid_slug}",
-                                            position=kid_position)
+            child = Category.objects.create(
+                parent=top, name=kid_name, slug=f"{slug}-{kid_slug}", position=kid_position
+            )
             children.append(child)
             child_info.append((slug, colours, brand_names, nouns, price_range, kid_slug))
     ctx.categories = children
@@ -255,9 +312,9 @@ def step_catalogue(ctx: SeedContext):
     # Category sizes vary; popularity is Zipf over a random order of all products.
     weights = ctx.np_rng.dirichlet(np.full(len(children), 4.0))
     product_category = ctx.np_rng.choice(len(children), size=n_products, p=weights)
-    product_category[:len(children)] = np.arange(len(children))  # every category has products
+    product_category[: len(children)] = np.arange(len(children))  # every category has products
     ranks = ctx.np_rng.permutation(n_products) + 1
-    ctx.popularity = 1.0 / ranks ** 1.07
+    ctx.popularity = 1.0 / ranks**1.07
     ctx.item_taste = ctx.np_rng.normal(size=(n_products, TASTE_DIM))
     ctx.product_category = product_category
 
@@ -269,24 +326,42 @@ def step_catalogue(ctx: SeedContext):
         brand = brand_names[rng.randrange(len(brand_names))]
         noun = nouns[rng.randrange(len(nouns))]
         adjective, material, use = rng.choice(ADJECTIVES), rng.choice(MATERIALS[top_slug]), rng.choice(USES)
-        price = _money(math.exp(rng.uniform(math.log(low), math.log(high)))).quantize(Decimal("1")) - Decimal("0.10")
+        price = _money(math.exp(rng.uniform(math.log(low), math.log(high)))).quantize(Decimal("1")) - Decimal(
+            "0.10"
+        )
         price = max(price, Decimal("1.90"))
-        list_price = _money(price * Decimal(str(rng.choice([1.0, 1.1, 1.2, 1.3, 1.5])))) if rng.random() < 0.7 else None
+        list_price = (
+            _money(price * Decimal(str(rng.choice([1.0, 1.1, 1.2, 1.3, 1.5]))))
+            if rng.random() < 0.7
+            else None
+        )
         if list_price is not None and list_price <= price:
             list_price = None
-        products.append(Product(
-            category=children[c], brand=brands[brand],
-            name=f"{brand} {adjective}{material}{noun} {rng.choice(['', '', 'Pro', 'Plus', 'Max', '2025款'])}".strip(),
-            slug=f"p{i + 1:06d}", sku=f"SKU{ctx.seed % 1000:03d}{i + 1:06d}", price=price,
-            list_price=list_price,
-            stock=0 if rng.random() < 0.03 else rng.randint(1, 500),
-            description=(f"{brand}{noun}，{material}，{adjective}设计，适合{use}。"
-                         f"产地{rng.choice(ORIGINS)}，{rng.choice(['品质保证', '做工精细', '经久耐用', '口碑之选'])}。"),
-            attributes={"品牌": brand, "特点": material, "产地": rng.choice(ORIGINS),
-                        "适用场景": use, "规格": rng.choice(["标准款", "大号", "小号", "家庭装", "单件装"])},
-            is_consumable=top_slug in CONSUMABLE_TOPS,
-            created_at=ctx.now - timedelta(minutes=rng.randrange(created_span)),
-        ))
+        products.append(
+            Product(
+                category=children[c],
+                brand=brands[brand],
+                name=f"{brand} {adjective}{material}{noun} {rng.choice(['', '', 'Pro', 'Plus', 'Max', '2025款'])}".strip(),
+                slug=f"p{i + 1:06d}",
+                sku=f"SKU{ctx.seed % 1000:03d}{i + 1:06d}",
+                price=price,
+                list_price=list_price,
+                stock=0 if rng.random() < 0.03 else rng.randint(1, 500),
+                description=(
+                    f"{brand}{noun}，{material}，{adjective}设计，适合{use}。"
+                    f"产地{rng.choice(ORIGINS)}，{rng.choice(['品质保证', '做工精细', '经久耐用', '口碑之选'])}。"
+                ),
+                attributes={
+                    "品牌": brand,
+                    "特点": material,
+                    "产地": rng.choice(ORIGINS),
+                    "适用场景": use,
+                    "规格": rng.choice(["标准款", "大号", "小号", "家庭装", "单件装"]),
+                },
+                is_consumable=top_slug in CONSUMABLE_TOPS,
+                created_at=ctx.now - timedelta(minutes=rng.randrange(created_span)),
+            )
+        )
     with _TimestampsAsGiven(_field(Product, "created_at"), _field(Product, "updated_at")):
         for p in products:
             p.updated_at = p.created_at
@@ -306,8 +381,9 @@ def step_catalogue(ctx: SeedContext):
     by_top = {}
     for i, c in enumerate(product_category):
         by_top.setdefault(child_info[int(c)][0], []).append(i)
-    ctx.partner = np.array([rng.choice(by_top[child_info[int(product_category[i])][0]])
-                            for i in range(n_products)])
+    ctx.partner = np.array(
+        [rng.choice(by_top[child_info[int(product_category[i])][0]]) for i in range(n_products)]
+    )
     ctx.say(f"  {len(children) + len(tops)} categories, {len(brands)} brands, {len(ctx.products)} products")
 
 
@@ -322,20 +398,29 @@ def step_members(ctx: SeedContext):
     demo.set_password(DEMO_SHOPPER[1])
     demo.save()
     joined_span = 400 * 24 * 60
-    rows = [User(email=MEMBER_EMAIL.format(i + 1), username=MEMBER_EMAIL.format(i + 1),
-                 password=password,
-                 date_joined=ctx.now - timedelta(minutes=ctx.rng.randrange(joined_span)))
-            for i in range(n - 1)]
+    rows = [
+        User(
+            email=MEMBER_EMAIL.format(i + 1),
+            username=MEMBER_EMAIL.format(i + 1),
+            password=password,
+            date_joined=ctx.now - timedelta(minutes=ctx.rng.randrange(joined_span)),
+        )
+        for i in range(n - 1)
+    ]
     members = [demo] + _bulk(User, rows, ctx, "members")
     EmailAddress.objects.filter(user=demo).delete()
-    _bulk(EmailAddress, [EmailAddress(user=m, email=m.email, verified=True, primary=True)
-                         for m in members], ctx, "emails")
+    _bulk(
+        EmailAddress,
+        [EmailAddress(user=m, email=m.email, verified=True, primary=True) for m in members],
+        ctx,
+        "emails",
+    )
     ctx.members = members
     ctx.member_taste = ctx.np_rng.normal(size=(n, TASTE_DIM))
     n_categories = len(ctx.categories)
     ctx.member_favourites = [
-        ctx.np_rng.choice(n_categories, size=int(ctx.np_rng.integers(2, 4)), replace=False)
-        for _ in range(n)]
+        ctx.np_rng.choice(n_categories, size=int(ctx.np_rng.integers(2, 4)), replace=False) for _ in range(n)
+    ]
     ctx.member_activity = ctx.np_rng.lognormal(0.0, 0.9, size=n)
     ctx.member_activity[0] = max(ctx.member_activity[0], 2.0)  # the demo shopper has a history
     ctx.say(f"  {len(members)} members")
@@ -381,9 +466,14 @@ def step_orders(ctx: SeedContext):
     """Orders over the last 12 months, mostly completed; lines from favourites and bought-together pairs."""
     draw = _member_sampler(ctx)
     rules = settings.SHOP_SHIPPING_METHODS
-    per_member = _spread(ctx.counts["orders"], ctx.member_activity ** 0.8, ctx.np_rng)
-    statuses = [Order.Status.COMPLETED, Order.Status.SHIPPED, Order.Status.PAID,
-                Order.Status.CANCELLED, Order.Status.REFUNDED]
+    per_member = _spread(ctx.counts["orders"], ctx.member_activity**0.8, ctx.np_rng)
+    statuses = [
+        Order.Status.COMPLETED,
+        Order.Status.SHIPPED,
+        Order.Status.PAID,
+        Order.Status.CANCELLED,
+        Order.Status.REFUNDED,
+    ]
     status_weights = [0.82, 0.05, 0.04, 0.06, 0.03]
     span = 365 * 24 * 60
     orders, order_lines, order_members = [], [], []
@@ -405,7 +495,10 @@ def step_orders(ctx: SeedContext):
             created = ctx.now - timedelta(minutes=ctx.rng.randrange(60, span))
             status = ctx.rng.choices(statuses, status_weights)[0]
             if number % 97 == 0:  # a few recent unpaid orders
-                status, created = Order.Status.PENDING_PAYMENT, ctx.now - timedelta(minutes=ctx.rng.randrange(1, 25))
+                status, created = (
+                    Order.Status.PENDING_PAYMENT,
+                    ctx.now - timedelta(minutes=ctx.rng.randrange(1, 25)),
+                )
             lines, subtotal = [], Decimal("0.00")
             for p in picks:
                 product = ctx.products[p]
@@ -415,15 +508,28 @@ def step_orders(ctx: SeedContext):
                 lines.append((p, quantity, total))
             method = "standard" if ctx.rng.random() < 0.85 else "express"
             rule = rules[method]
-            fee = (Decimal("0.00") if rule.get("free_over") and subtotal >= Decimal(rule["free_over"])
-                   else Decimal(rule["fee"]))
+            fee = (
+                Decimal("0.00")
+                if rule.get("free_over") and subtotal >= Decimal(rule["free_over"])
+                else Decimal(rule["fee"])
+            )
             order = Order(
-                number=f"D{ctx.seed % 100:02d}{number:09d}", user=ctx.members[m], status=status,
-                idempotency_key=f"demo-{ctx.seed}-{number}", subtotal=subtotal, shipping_fee=fee,
-                total=subtotal + fee, shipping_method=method, recipient_name=f"会员{m + 1}",
-                phone=f"138{ctx.rng.randrange(10**8):08d}", province=ctx.rng.choice(ORIGINS[:9]),
-                city="市辖区", district="", address_line=f"幸福路 {ctx.rng.randint(1, 999)} 号",
-                postcode=f"{ctx.rng.randint(100000, 899999)}", created_at=created,
+                number=f"D{ctx.seed % 100:02d}{number:09d}",
+                user=ctx.members[m],
+                status=status,
+                idempotency_key=f"demo-{ctx.seed}-{number}",
+                subtotal=subtotal,
+                shipping_fee=fee,
+                total=subtotal + fee,
+                shipping_method=method,
+                recipient_name=f"会员{m + 1}",
+                phone=f"138{ctx.rng.randrange(10**8):08d}",
+                province=ctx.rng.choice(ORIGINS[:9]),
+                city="市辖区",
+                district="",
+                address_line=f"幸福路 {ctx.rng.randint(1, 999)} 号",
+                postcode=f"{ctx.rng.randint(100000, 899999)}",
+                created_at=created,
             )
             if status not in (Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED):
                 order.paid_at = created + timedelta(minutes=ctx.rng.randint(1, 20))
@@ -444,17 +550,37 @@ def step_orders(ctx: SeedContext):
     for order, lines, m in zip(orders, order_lines, order_members):
         for p, quantity, total in lines:
             product = ctx.products[p]
-            rows.append(OrderLine(order=order, product=product, product_name=product.name,
-                                  sku=product.sku, unit_price=product.price, quantity=quantity,
-                                  line_total=total))
+            rows.append(
+                OrderLine(
+                    order=order,
+                    product=product,
+                    product_name=product.name,
+                    sku=product.sku,
+                    unit_price=product.price,
+                    quantity=quantity,
+                    line_total=total,
+                )
+            )
             if order.status in (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED):
                 ctx.purchases.append((m, p, order, quantity))
-        changes.append(OrderStatusChange(order=order, from_status="", to_status=order.status,
-                                         note="demo", created_at=order.created_at))
+        changes.append(
+            OrderStatusChange(
+                order=order, from_status="", to_status=order.status, note="demo", created_at=order.created_at
+            )
+        )
         if order.paid_at:
-            payments.append(Payment(order=order, reference=f"DEMO{order.number}", amount=order.total,
-                                    status=(Payment.Status.REFUNDED if order.status == Order.Status.REFUNDED
-                                            else Payment.Status.SUCCEEDED)))
+            payments.append(
+                Payment(
+                    order=order,
+                    reference=f"DEMO{order.number}",
+                    amount=order.total,
+                    status=(
+                        Payment.Status.REFUNDED
+                        if order.status == Order.Status.REFUNDED
+                        else Payment.Status.SUCCEEDED
+                    ),
+                )
+            )
     _bulk(OrderLine, rows, ctx, "order lines")
     with _TimestampsAsGiven(_field(OrderStatusChange, "created_at")):
         _bulk(OrderStatusChange, changes, ctx, "status changes")
@@ -473,11 +599,25 @@ def step_reviews(ctx: SeedContext):
         rating = int(min(5, max(1, round(3.9 + 1.3 * math.tanh(affinity) + ctx.rng.gauss(0, 0.6)))))
         created = order.completed_at + timedelta(hours=ctx.rng.randint(2, 240))
         created = min(created, ctx.now)
-        reviews.append(Review(product=ctx.products[p], user=ctx.members[m], rating=rating,
-                              title=ctx.rng.choice(["", "好评", "值得买", "说说感受"]) if rating >= 4 else "",
-                              body=ctx.rng.choice(REVIEW_TEXT[rating]), created_at=created))
-        events.append(Event(user=ctx.members[m], product=ctx.products[p], kind=Event.Kind.RATING,
-                            value=rating, created_at=created))
+        reviews.append(
+            Review(
+                product=ctx.products[p],
+                user=ctx.members[m],
+                rating=rating,
+                title=ctx.rng.choice(["", "好评", "值得买", "说说感受"]) if rating >= 4 else "",
+                body=ctx.rng.choice(REVIEW_TEXT[rating]),
+                created_at=created,
+            )
+        )
+        events.append(
+            Event(
+                user=ctx.members[m],
+                product=ctx.products[p],
+                kind=Event.Kind.RATING,
+                value=rating,
+                created_at=created,
+            )
+        )
     with _TimestampsAsGiven(_field(Review, "created_at")):
         _bulk(Review, reviews, ctx, "reviews")
     _bulk(Event, events, ctx, "rating events")
@@ -488,13 +628,25 @@ def step_events(ctx: SeedContext):
     """Browsing events (views mostly, cart adds, favourites, searches) plus one purchase event per line."""
     draw = _member_sampler(ctx)
     purchase_events = [
-        Event(user=ctx.members[m], product=ctx.products[p], kind=Event.Kind.PURCHASE, value=q,
-              context={"order": order.number}, created_at=order.paid_at)
-        for m, p, order, q in ctx.purchases]
+        Event(
+            user=ctx.members[m],
+            product=ctx.products[p],
+            kind=Event.Kind.PURCHASE,
+            value=q,
+            context={"order": order.number},
+            created_at=order.paid_at,
+        )
+        for m, p, order, q in ctx.purchases
+    ]
     browse_total = max(0, ctx.counts["events"] - len(purchase_events))
     per_member = _spread(browse_total, ctx.member_activity, ctx.np_rng)
-    kinds = [Event.Kind.VIEW, Event.Kind.CART_ADD, Event.Kind.FAVOURITE, Event.Kind.CART_REMOVE,
-             Event.Kind.SEARCH]
+    kinds = [
+        Event.Kind.VIEW,
+        Event.Kind.CART_ADD,
+        Event.Kind.FAVOURITE,
+        Event.Kind.CART_REMOVE,
+        Event.Kind.SEARCH,
+    ]
     kind_p = np.array([0.78, 0.11, 0.04, 0.03, 0.04])
     span = 365 * 24 * 3600
     _bulk(Event, purchase_events, ctx, "purchase events")
@@ -515,13 +667,20 @@ def step_events(ctx: SeedContext):
             when = ctx.now - timedelta(seconds=int(offsets[j]))
             if kind == Event.Kind.SEARCH:
                 word = product.name.split()[-1][-3:] if product.name else ""
-                buffer.append(Event(user=member, kind=kind, query=word, created_at=when,
-                                    context={"page": "search"}))
+                buffer.append(
+                    Event(user=member, kind=kind, query=word, created_at=when, context={"page": "search"})
+                )
             else:
-                buffer.append(Event(user=None if anonymous else member, session_key=session_key,
-                                    product=product, kind=kind,
-                                    value=1 if kind in (Event.Kind.CART_ADD, Event.Kind.CART_REMOVE) else None,
-                                    created_at=when))
+                buffer.append(
+                    Event(
+                        user=None if anonymous else member,
+                        session_key=session_key,
+                        product=product,
+                        kind=kind,
+                        value=1 if kind in (Event.Kind.CART_ADD, Event.Kind.CART_REMOVE) else None,
+                        created_at=when,
+                    )
+                )
         if len(buffer) >= 20_000:
             Event.objects.bulk_create(buffer, batch_size=BATCH)
             made += len(buffer)
@@ -539,7 +698,9 @@ def step_product_totals(ctx: SeedContext):
         sales[p] += quantity
     index = {product.pk: i for i, product in enumerate(ctx.products)}
     rating_sum, rating_count = np.zeros(n), np.zeros(n, dtype=int)
-    for product_id, rating in Review.objects.filter(status=Review.Status.APPROVED).values_list("product_id", "rating"):
+    for product_id, rating in Review.objects.filter(status=Review.Status.APPROVED).values_list(
+        "product_id", "rating"
+    ):
         if product_id in index:
             rating_sum[index[product_id]] += rating
             rating_count[index[product_id]] += 1
@@ -548,8 +709,9 @@ def step_product_totals(ctx: SeedContext):
         product.rating_count = int(rating_count[i])
         product.rating_avg = _money(rating_sum[i] / rating_count[i]) if rating_count[i] else Decimal("0.00")
     for start in ctx.bar(range(0, n, 500), desc="totals"):
-        Product.objects.bulk_update(ctx.products[start:start + 500],
-                                    ["sales_count", "rating_count", "rating_avg"])
+        Product.objects.bulk_update(
+            ctx.products[start : start + 500], ["sales_count", "rating_count", "rating_avg"]
+        )
 
 
 SEED_STEPS = [step_catalogue, step_members, step_orders, step_reviews, step_events, step_product_totals]

@@ -1,4 +1,5 @@
 """Storefront forms: they read and check input; the services do the work."""
+
 import uuid
 from decimal import Decimal
 
@@ -11,23 +12,28 @@ from shop.selectors import SORTS
 from shop.services.cart import MAX_QUANTITY_PER_LINE
 
 SORT_LABELS = {
-    "newest": _("最新上架"), "bestselling": _("销量优先"), "price_asc": _("价格从低到高"),
-    "price_desc": _("价格从高到低"), "rating": _("评分最高"),
+    "newest": _("最新上架"),
+    "bestselling": _("销量优先"),
+    "price_asc": _("价格从低到高"),
+    "price_desc": _("价格从高到低"),
+    "rating": _("评分最高"),
 }
 
 
 class ListingFilterForm(forms.Form):
     """Filters and sort of a category or search listing; bad values are dropped, never a 500."""
 
-    min_price = forms.DecimalField(label=_("最低价"), required=False, min_value=Decimal("0"),
-                                   max_digits=10, decimal_places=2)
-    max_price = forms.DecimalField(label=_("最高价"), required=False, min_value=Decimal("0"),
-                                   max_digits=10, decimal_places=2)
-    brand = forms.MultipleChoiceField(label=_("品牌"), required=False,
-                                      widget=forms.CheckboxSelectMultiple)
+    min_price = forms.DecimalField(
+        label=_("最低价"), required=False, min_value=Decimal("0"), max_digits=10, decimal_places=2
+    )
+    max_price = forms.DecimalField(
+        label=_("最高价"), required=False, min_value=Decimal("0"), max_digits=10, decimal_places=2
+    )
+    brand = forms.MultipleChoiceField(label=_("品牌"), required=False, widget=forms.CheckboxSelectMultiple)
     in_stock = forms.BooleanField(label=_("仅看有货"), required=False)
-    sort = forms.ChoiceField(label=_("排序"), required=False,
-                             choices=[(key, SORT_LABELS[key]) for key in SORTS])
+    sort = forms.ChoiceField(
+        label=_("排序"), required=False, choices=[(key, SORT_LABELS[key]) for key in SORTS]
+    )
 
     def __init__(self, *args, brands=(), default_sort="newest", **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,17 +60,25 @@ class ListingFilterForm(forms.Form):
 
 class AddToCartForm(forms.Form):
     product_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=MAX_QUANTITY_PER_LINE,
-                                  initial=1,
-                                  widget=forms.NumberInput(attrs={"class": "qty-input"}),
-                                  error_messages={"invalid": _("数量必须是整数。")})
+    quantity = forms.IntegerField(
+        label=_("数量"),
+        min_value=1,
+        max_value=MAX_QUANTITY_PER_LINE,
+        initial=1,
+        widget=forms.NumberInput(attrs={"class": "qty-input"}),
+        error_messages={"invalid": _("数量必须是整数。")},
+    )
 
 
 class CartQuantityForm(forms.Form):
     product_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    quantity = forms.IntegerField(label=_("数量"), min_value=0, max_value=MAX_QUANTITY_PER_LINE,
-                                  widget=forms.NumberInput(attrs={"class": "qty-input"}),
-                                  error_messages={"invalid": _("数量必须是整数。")})
+    quantity = forms.IntegerField(
+        label=_("数量"),
+        min_value=0,
+        max_value=MAX_QUANTITY_PER_LINE,
+        widget=forms.NumberInput(attrs={"class": "qty-input"}),
+        error_messages={"invalid": _("数量必须是整数。")},
+    )
 
 
 class CartRemoveForm(forms.Form):
@@ -82,8 +96,9 @@ class CheckoutForm(forms.Form):
     city = forms.CharField(label=_("城市"), max_length=30)
     district = forms.CharField(label=_("区县"), max_length=30, required=False)
     address_line = forms.CharField(label=_("详细地址"), max_length=200)
-    postcode = forms.CharField(label=_("邮编"), max_length=10, required=False,
-                               validators=[postcode_validator])
+    postcode = forms.CharField(
+        label=_("邮编"), max_length=10, required=False, validators=[postcode_validator]
+    )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
     shipping_method = forms.ChoiceField(label=_("配送方式"), widget=forms.RadioSelect)
     coupon_code = forms.CharField(label=_("优惠券码"), max_length=32, required=False)
@@ -91,13 +106,22 @@ class CheckoutForm(forms.Form):
     # Made when the page renders: a double submit of this page makes one order.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    ADDRESS_FIELDS = ("recipient_name", "phone", "province", "city", "district", "address_line",
-                      "postcode", "note")
+    ADDRESS_FIELDS = (
+        "recipient_name",
+        "phone",
+        "province",
+        "city",
+        "district",
+        "address_line",
+        "postcode",
+        "note",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shipping_method"].choices = [
-            (key, rule["label"]) for key, rule in settings.SHOP_SHIPPING_METHODS.items()]
+            (key, rule["label"]) for key, rule in settings.SHOP_SHIPPING_METHODS.items()
+        ]
         self.fields["shipping_method"].initial = next(iter(settings.SHOP_SHIPPING_METHODS))
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
@@ -107,8 +131,10 @@ class CheckoutForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    rating = forms.TypedChoiceField(label=_("评分"), coerce=int, widget=forms.RadioSelect,
-                                    choices=[(n, "★" * n) for n in range(5, 0, -1)])
+    rating = forms.TypedChoiceField(
+        label=_("评分"), coerce=int, widget=forms.RadioSelect, choices=[(n, "★" * n) for n in range(5, 0, -1)]
+    )
     title = forms.CharField(label=_("标题"), max_length=100, required=False)
-    body = forms.CharField(label=_("内容"), max_length=2000, required=False,
-                           widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(
+        label=_("内容"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )

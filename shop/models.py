@@ -1,4 +1,5 @@
 """Catalogue, carts, orders, payments, reviews and behaviour events."""
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,7 +17,11 @@ ZERO = Decimal("0.00")
 
 class Category(models.Model):
     parent = models.ForeignKey(
-        "self", null=True, blank=True, related_name="children", on_delete=models.PROTECT,
+        "self",
+        null=True,
+        blank=True,
+        related_name="children",
+        on_delete=models.PROTECT,
         verbose_name=_("上级分类"),
     )
     name = models.CharField(_("名称"), max_length=100)
@@ -63,15 +68,23 @@ class Tag(models.Model):
 
 
 class Product(models.Model):
-    category = models.ForeignKey(Category, related_name="products", on_delete=models.PROTECT,
-                                 verbose_name=_("分类"))
-    brand = models.ForeignKey(Brand, related_name="products", null=True, blank=True,
-                              on_delete=models.SET_NULL, verbose_name=_("品牌"))
+    category = models.ForeignKey(
+        Category, related_name="products", on_delete=models.PROTECT, verbose_name=_("分类")
+    )
+    brand = models.ForeignKey(
+        Brand,
+        related_name="products",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("品牌"),
+    )
     name = models.CharField(_("名称"), max_length=200)
     slug = models.SlugField(_("网址名"), max_length=220, unique=True)
     sku = models.CharField(_("货号"), max_length=64, unique=True)
-    price = models.DecimalField(_("售价"), max_digits=10, decimal_places=2,
-                                validators=[MinValueValidator(Decimal("0.01"))])
+    price = models.DecimalField(
+        _("售价"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     list_price = models.DecimalField(_("原价"), max_digits=10, decimal_places=2, null=True, blank=True)
     stock = models.PositiveIntegerField(_("库存"), default=0)
     description = models.TextField(_("描述"), blank=True)
@@ -79,7 +92,8 @@ class Product(models.Model):
     tags = models.ManyToManyField(Tag, related_name="products", blank=True, verbose_name=_("标签"))
     is_active = models.BooleanField(_("上架"), default=True)
     is_consumable = models.BooleanField(
-        _("消耗品"), default=False, help_text=_("消耗品可以再次推荐给已购买的会员。"))
+        _("消耗品"), default=False, help_text=_("消耗品可以再次推荐给已购买的会员。")
+    )
     # Denormalised for listing sorts; kept current by the services that change them.
     sales_count = models.PositiveIntegerField(_("销量"), default=0)
     rating_avg = models.DecimalField(_("平均评分"), max_digits=3, decimal_places=2, default=ZERO)
@@ -119,10 +133,10 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
-    product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE,
-                                verbose_name=_("商品"))
-    image = models.ImageField(_("图片"), upload_to="products/%Y/%m/",
-                              validators=[validate_product_image])
+    product = models.ForeignKey(
+        Product, related_name="images", on_delete=models.CASCADE, verbose_name=_("商品")
+    )
+    image = models.ImageField(_("图片"), upload_to="products/%Y/%m/", validators=[validate_product_image])
     alt = models.CharField(_("替代文字"), max_length=200, blank=True)
     position = models.PositiveIntegerField(_("排序"), default=0)
 
@@ -138,8 +152,14 @@ class ProductImage(models.Model):
 class Cart(models.Model):
     """A member's cart, or a guest's keyed by session; merged into the member's on login."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                related_name="cart", on_delete=models.CASCADE, verbose_name=_("会员"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="cart",
+        on_delete=models.CASCADE,
+        verbose_name=_("会员"),
+    )
     session_key = models.CharField(_("访客标识"), max_length=40, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -159,10 +179,8 @@ class Cart(models.Model):
 
 
 class CartItem(models.Model):
-    cart = models.ForeignKey(Cart, related_name="items", on_delete=models.CASCADE,
-                             verbose_name=_("购物车"))
-    product = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE,
-                                verbose_name=_("商品"))
+    cart = models.ForeignKey(Cart, related_name="items", on_delete=models.CASCADE, verbose_name=_("购物车"))
+    product = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE, verbose_name=_("商品"))
     quantity = models.PositiveIntegerField(_("数量"), default=1, validators=[MinValueValidator(1)])
     # Price when added, so the cart can say when it changed since.
     unit_price = models.DecimalField(_("加入时单价"), max_digits=10, decimal_places=2)
@@ -194,10 +212,17 @@ class Order(models.Model):
         REFUNDED = "refunded", _("已退款")
 
     number = models.CharField(_("订单号"), max_length=32, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="orders",
-                             on_delete=models.SET_NULL, verbose_name=_("会员"))
-    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
-                              default=Status.PENDING_PAYMENT, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        on_delete=models.SET_NULL,
+        verbose_name=_("会员"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
+    )
     # One order per checkout form submission: a double submit returns the first order.
     idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
 
@@ -246,10 +271,10 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE,
-                              verbose_name=_("订单"))
-    product = models.ForeignKey(Product, related_name="order_lines", null=True,
-                                on_delete=models.SET_NULL, verbose_name=_("商品"))
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE, verbose_name=_("订单"))
+    product = models.ForeignKey(
+        Product, related_name="order_lines", null=True, on_delete=models.SET_NULL, verbose_name=_("商品")
+    )
     product_name = models.CharField(_("商品名称"), max_length=200)
     sku = models.CharField(_("货号"), max_length=64)
     unit_price = models.DecimalField(_("单价"), max_digits=10, decimal_places=2)
@@ -268,13 +293,19 @@ class OrderLine(models.Model):
 class OrderStatusChange(models.Model):
     """Who moved an order to which state and when: the order's audit trail."""
 
-    order = models.ForeignKey(Order, related_name="status_changes", on_delete=models.CASCADE,
-                              verbose_name=_("订单"))
+    order = models.ForeignKey(
+        Order, related_name="status_changes", on_delete=models.CASCADE, verbose_name=_("订单")
+    )
     from_status = models.CharField(_("原状态"), max_length=20, choices=Order.Status.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=Order.Status.choices)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   related_name="+", on_delete=models.SET_NULL,
-                                   verbose_name=_("操作人"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        verbose_name=_("操作人"),
+    )
     note = models.CharField(_("备注"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
@@ -292,8 +323,9 @@ class Payment(models.Model):
         CANCELLED = "cancelled", _("已取消")
         REFUNDED = "refunded", _("已退款")
 
-    order = models.ForeignKey(Order, related_name="payments", on_delete=models.CASCADE,
-                              verbose_name=_("订单"))
+    order = models.ForeignKey(
+        Order, related_name="payments", on_delete=models.CASCADE, verbose_name=_("订单")
+    )
     provider = models.CharField(_("支付渠道"), max_length=30, default="sandbox")
     # The provider's transaction id: a callback that arrives twice finds the same row.
     reference = models.CharField(_("交易号"), max_length=64, unique=True)
@@ -314,16 +346,20 @@ class Review(models.Model):
         APPROVED = "approved", _("已通过")
         REJECTED = "rejected", _("已拒绝")
 
-    product = models.ForeignKey(Product, related_name="reviews", on_delete=models.CASCADE,
-                                verbose_name=_("商品"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="reviews", on_delete=models.CASCADE,
-                             verbose_name=_("会员"))
+    product = models.ForeignKey(
+        Product, related_name="reviews", on_delete=models.CASCADE, verbose_name=_("商品")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="reviews", on_delete=models.CASCADE, verbose_name=_("会员")
+    )
     rating = models.PositiveSmallIntegerField(
-        _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+        _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     title = models.CharField(_("标题"), max_length=100, blank=True)
     body = models.TextField(_("内容"), blank=True, max_length=2000)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
-                              default=Status.APPROVED, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.APPROVED, db_index=True
+    )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -332,8 +368,9 @@ class Review(models.Model):
         verbose_name_plural = _("评价")
         constraints = [
             models.UniqueConstraint(fields=["user", "product"], name="review_one_per_member_product"),
-            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5),
-                                   name="review_rating_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"
+            ),
         ]
 
     def __str__(self):
@@ -357,11 +394,23 @@ class Event(models.Model):
         # A shopper's "不感兴趣" on a recommended card: hidden from their lists, never learned as interest.
         NOT_INTERESTED = "not_interested", _("不感兴趣")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="events",
-                             on_delete=models.CASCADE, verbose_name=_("会员"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="events",
+        on_delete=models.CASCADE,
+        verbose_name=_("会员"),
+    )
     session_key = models.CharField(_("访客标识"), max_length=40, blank=True, db_index=True)
-    product = models.ForeignKey(Product, null=True, blank=True, related_name="events",
-                                on_delete=models.CASCADE, verbose_name=_("商品"))
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        related_name="events",
+        on_delete=models.CASCADE,
+        verbose_name=_("商品"),
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     value = models.FloatField(_("数值"), null=True, blank=True, help_text=_("评分星数、数量等"))
     query = models.CharField(_("搜索词"), max_length=200, blank=True)

@@ -1,4 +1,5 @@
 """Payment providers: a small interface, and a sandbox provider since no real gateway is reachable."""
+
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -49,8 +50,12 @@ class SandboxProvider:
     def callback_fields(self, payment, outcome) -> dict:
         """The hidden fields of the sandbox page's form for one outcome."""
         amount = f"{payment.amount:.2f}"
-        return {"reference": payment.reference, "outcome": outcome, "amount": amount,
-                "signature": self.sign(reference=payment.reference, outcome=outcome, amount=amount)}
+        return {
+            "reference": payment.reference,
+            "outcome": outcome,
+            "amount": amount,
+            "signature": self.sign(reference=payment.reference, outcome=outcome, amount=amount),
+        }
 
     def verify_callback(self, data) -> CallbackResult:
         # The amount is parsed strictly first: anything else could make the signature's formatting
@@ -58,8 +63,9 @@ class SandboxProvider:
         try:
             amount = parse_money(data.get("amount", ""))
         except DomainError as error:
-            raise DomainError(_("支付回调金额无效：%(reason)s") % {"reason": error.message},
-                              code="bad_callback") from None
+            raise DomainError(
+                _("支付回调金额无效：%(reason)s") % {"reason": error.message}, code="bad_callback"
+            ) from None
         reference = str(data.get("reference", ""))[:64]
         outcome = str(data.get("outcome", ""))
         signature = str(data.get("signature", ""))

@@ -1,4 +1,5 @@
 """Read-only queries for the storefront: catalogue listings, product pages, carts and orders."""
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,9 +77,11 @@ def _annotated(queryset, annotate: CardAnnotation):
 def product_cards(annotate: CardAnnotation = None):
     """Active products with what a product card shows, in a fixed number of queries per page."""
     return _annotated(
-        Product.objects.filter(is_active=True).select_related("brand")
+        Product.objects.filter(is_active=True)
+        .select_related("brand")
         .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))),
-        annotate)
+        annotate,
+    )
 
 
 CARD_IMAGES = Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
@@ -119,8 +122,9 @@ def category_get(slug):
     return Category.objects.select_related("parent").filter(slug=slug, is_active=True).first()
 
 
-def products_filter(queryset, *, min_price=None, max_price=None, brand_slugs=(), in_stock=False,
-                    sort="newest"):
+def products_filter(
+    queryset, *, min_price=None, max_price=None, brand_slugs=(), in_stock=False, sort="newest"
+):
     if min_price is not None:
         queryset = queryset.filter(price__gte=min_price)
     if max_price is not None:
@@ -133,14 +137,20 @@ def products_filter(queryset, *, min_price=None, max_price=None, brand_slugs=(),
 
 
 def category_products(category, annotate: CardAnnotation = None, **filters):
-    return products_filter(product_cards(annotate).filter(category_id__in=category_descendant_ids(category)),
-                           **filters)
+    return products_filter(
+        product_cards(annotate).filter(category_id__in=category_descendant_ids(category)), **filters
+    )
 
 
 def category_brands(category):
     """Brands that have active products in the category (for the filter list)."""
-    return list(Brand.objects.filter(products__category_id__in=category_descendant_ids(category),
-                                     products__is_active=True).distinct().order_by("name"))
+    return list(
+        Brand.objects.filter(
+            products__category_id__in=category_descendant_ids(category), products__is_active=True
+        )
+        .distinct()
+        .order_by("name")
+    )
 
 
 def search_query_clean(query) -> str:
@@ -164,18 +174,21 @@ def products_search(query: str, annotate: CardAnnotation = None, **filters):
         return Product.objects.none()
     queryset = product_cards(annotate)
     for term in terms:
-        queryset = queryset.filter(Q(name__icontains=term) | Q(brand__name__icontains=term)
-                                   | Q(description__icontains=term))
+        queryset = queryset.filter(
+            Q(name__icontains=term) | Q(brand__name__icontains=term) | Q(description__icontains=term)
+        )
     filters.setdefault("sort", "bestselling")
     return products_filter(queryset, **filters)
 
 
 def product_for_page(slug, annotate: CardAnnotation = None):
     """The product page's product: brand, category (and parent), images and tags; or None."""
-    return (_annotated(Product.objects.filter(slug=slug, is_active=True), annotate)
-            .select_related("brand", "category", "category__parent")
-            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
-            .first())
+    return (
+        _annotated(Product.objects.filter(slug=slug, is_active=True), annotate)
+        .select_related("brand", "category", "category__parent")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+        .first()
+    )
 
 
 def rating_distribution_cache_key(product_id):
@@ -191,44 +204,64 @@ def product_rating_distribution(product) -> list[tuple[int, int]]:
     cached = cache.get(key)
     if cached and cached[0] == (product.rating_count, str(product.rating_avg)):
         return cached[1]
-    counts = dict(Review.objects.filter(product=product, status=Review.Status.APPROVED)
-                  .values_list("rating").annotate(n=Count("id")).order_by())
+    counts = dict(
+        Review.objects.filter(product=product, status=Review.Status.APPROVED)
+        .values_list("rating")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     distribution = [(stars, counts.get(stars, 0)) for stars in range(5, 0, -1)]
     cache.set(key, ((product.rating_count, str(product.rating_avg)), distribution), 3600)
     return distribution
 
 
 def product_reviews(product):
-    return (Review.objects.filter(product=product, status=Review.Status.APPROVED)
-            .select_related("user").order_by("-created_at", "-id"))
+    return (
+        Review.objects.filter(product=product, status=Review.Status.APPROVED)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )
 
 
 def orders_for_member(user):
-    return (Order.objects.filter(user=user)
-            .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
-            .order_by("-created_at", "-id"))
+    return (
+        Order.objects.filter(user=user)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .order_by("-created_at", "-id")
+    )
 
 
 def order_for_member(user, number):
     """The member's own order by number, or None (someone else's order looks like no order)."""
     if not user.is_authenticated:
         return None
-    return (Order.objects.filter(user=user, number=str(number)[:32])
-            .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")
-                                       .prefetch_related("product__images").order_by("id")),
-                              Prefetch("status_changes", queryset=OrderStatusChange.objects.order_by("created_at", "id")))
-            .first())
+    return (
+        Order.objects.filter(user=user, number=str(number)[:32])
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.select_related("product")
+                .prefetch_related("product__images")
+                .order_by("id"),
+            ),
+            Prefetch("status_changes", queryset=OrderStatusChange.objects.order_by("created_at", "id")),
+        )
+        .first()
+    )
 
 
 def cart_lines(cart):
     """The cart's items with product, brand and images, in two queries."""
     if cart is None:
         return []
-    return list(CartItem.objects.filter(cart=cart)
-                .select_related("product", "product__brand")
-                .prefetch_related(Prefetch("product__images",
-                                           queryset=ProductImage.objects.order_by("position", "id")))
-                .order_by("added_at", "id"))
+    return list(
+        CartItem.objects.filter(cart=cart)
+        .select_related("product", "product__brand")
+        .prefetch_related(
+            Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+        .order_by("added_at", "id")
+    )
 
 
 def nav_categories():

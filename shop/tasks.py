@@ -1,4 +1,5 @@
 """Celery tasks of the storefront: entry points that call services."""
+
 from celery import shared_task
 
 from shop.services.orders import orders_cancel_unpaid

@@ -1,4 +1,5 @@
 """Storefront URLs: catalogue, search, cart, checkout, orders, payments and reviews."""
+
 from django.urls import path
 
 from . import views

@@ -1,4 +1,5 @@
 """Validators for uploaded product images: a real JPEG, PNG or WebP of at most 5 MB."""
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError

@@ -1,4 +1,5 @@
 """Storefront pages: thin views that read through selectors and change things through services."""
+
 import logging
 
 from django.contrib import messages
@@ -71,22 +72,28 @@ def _favourite_flag(user):
     of querying the member's favourites); guests' cards are unchanged."""
     if not user.is_authenticated:
         return None
-    return lambda queryset: queryset.annotate(saved_by_visitor=Exists(
-        Favourite.objects.filter(user_id=user.pk, product_id=OuterRef("pk"))))
+    return lambda queryset: queryset.annotate(
+        saved_by_visitor=Exists(Favourite.objects.filter(user_id=user.pk, product_id=OuterRef("pk")))
+    )
 
 
 # --- Catalogue -------------------------------------------------------------------------------
+
 
 @require_GET
 def home(request):
     # Ten fill two rows of five on a wide screen and five rows of two on a phone.
     new_arrivals, best_sellers = selectors.products_for_home(limit=10, annotate=_favourite_flag(request.user))
-    return render(request, "shop/home.html", {
-        "top_categories": selectors.nav_categories(),
-        "new_arrivals": new_arrivals,
-        "best_sellers": best_sellers,
-        "rec_blocks": recommendation_blocks_for_home(request),
-    })
+    return render(
+        request,
+        "shop/home.html",
+        {
+            "top_categories": selectors.nav_categories(),
+            "new_arrivals": new_arrivals,
+            "best_sellers": best_sellers,
+            "rec_blocks": recommendation_blocks_for_home(request),
+        },
+    )
 
 
 @require_GET
@@ -98,14 +105,18 @@ def category(request, slug):
     form = ListingFilterForm(request.GET or None, brands=brands)
     products = selectors.category_products(current, annotate=_favourite_flag(request.user), **form.filters())
     tree = selectors.category_tree()
-    return render(request, "shop/category.html", {
-        "category": current,
-        "subcategories": tree.get(current.pk, []),
-        "siblings": tree.get(current.parent_id, []) if current.parent_id else [],
-        "form": form,
-        "page_obj": _page(request, products, selectors.PAGE_SIZE),
-        "query_string": _query_without_page(request),
-    })
+    return render(
+        request,
+        "shop/category.html",
+        {
+            "category": current,
+            "subcategories": tree.get(current.pk, []),
+            "siblings": tree.get(current.parent_id, []) if current.parent_id else [],
+            "form": form,
+            "page_obj": _page(request, products, selectors.PAGE_SIZE),
+            "query_string": _query_without_page(request),
+        },
+    )
 
 
 @require_GET
@@ -115,12 +126,19 @@ def search(request):
     products = selectors.products_search(query, annotate=_favourite_flag(request.user), **form.filters())
     page_obj = _page(request, products, selectors.PAGE_SIZE)
     if query and page_obj.number == 1:
-        event_record_for_request(request, kind=Event.Kind.SEARCH, query=query,
-                                 context={"results": page_obj.paginator.count})
-    return render(request, "shop/search.html", {
-        "search_query": query, "form": form, "page_obj": page_obj,
-        "query_string": _query_without_page(request),
-    })
+        event_record_for_request(
+            request, kind=Event.Kind.SEARCH, query=query, context={"results": page_obj.paginator.count}
+        )
+    return render(
+        request,
+        "shop/search.html",
+        {
+            "search_query": query,
+            "form": form,
+            "page_obj": page_obj,
+            "query_string": _query_without_page(request),
+        },
+    )
 
 
 @require_GET
@@ -130,23 +148,30 @@ def product(request, slug):
         raise Http404(_("商品不存在或已下架。"))
     distribution = selectors.product_rating_distribution(item)
     review_total = sum(n for _stars, n in distribution)
-    event_record_for_request(request, kind=Event.Kind.VIEW, product=item,
-                             context={"page": "product"})
-    return render(request, "shop/product.html", {
-        "product": item,
-        "images": list(item.images.all()),
-        "specs": sorted(item.attributes.items()) if isinstance(item.attributes, dict) else [],
-        "distribution": distribution,
-        "review_total": review_total,
-        # No reviews: an empty list spares the query.
-        "reviews": _page(request, selectors.product_reviews(item) if review_total else [],
-                         REVIEWS_PER_PAGE, count=review_total),
-        "cart_form": AddToCartForm(initial={"product_id": item.pk, "quantity": 1}),
-        "review_form": ReviewForm(),
-        "can_review": request.user.is_authenticated and member_has_bought(user=request.user,
-                                                                           product=item),
-        "rec_blocks": recommendation_blocks_for_product(request, item),
-    })
+    event_record_for_request(request, kind=Event.Kind.VIEW, product=item, context={"page": "product"})
+    return render(
+        request,
+        "shop/product.html",
+        {
+            "product": item,
+            "images": list(item.images.all()),
+            "specs": sorted(item.attributes.items()) if isinstance(item.attributes, dict) else [],
+            "distribution": distribution,
+            "review_total": review_total,
+            # No reviews: an empty list spares the query.
+            "reviews": _page(
+                request,
+                selectors.product_reviews(item) if review_total else [],
+                REVIEWS_PER_PAGE,
+                count=review_total,
+            ),
+            "cart_form": AddToCartForm(initial={"product_id": item.pk, "quantity": 1}),
+            "review_form": ReviewForm(),
+            "can_review": request.user.is_authenticated
+            and member_has_bought(user=request.user, product=item),
+            "rec_blocks": recommendation_blocks_for_product(request, item),
+        },
+    )
 
 
 @require_POST
@@ -171,6 +196,7 @@ def review_create(request, slug):
 
 # --- Cart ------------------------------------------------------------------------------------
 
+
 def _cart_for_change(request):
     user = request.user if request.user.is_authenticated else None
     if user is None:
@@ -182,17 +208,24 @@ def _cart_for_change(request):
 def cart(request):
     summary = selectors.cart_summary_for_request(request)
     lines = summary.lines
-    return render(request, "shop/cart.html", {
-        "lines": [(line, CartQuantityForm(initial={"product_id": line.product_id,
-                                                   "quantity": line.quantity})) for line in lines],
-        "subtotal": summary.subtotal,
-        "price_changed": summary.price_changed,
-        "unavailable": summary.unavailable,
-        # The header's cart size, known from the lines: spares the context processor's query.
-        "cart_count": summary.item_count,
-        "rec_blocks": recommendation_blocks_for_cart(request, summary.cart,
-                                                     product_ids=[line.product_id for line in lines]),
-    })
+    return render(
+        request,
+        "shop/cart.html",
+        {
+            "lines": [
+                (line, CartQuantityForm(initial={"product_id": line.product_id, "quantity": line.quantity}))
+                for line in lines
+            ],
+            "subtotal": summary.subtotal,
+            "price_changed": summary.price_changed,
+            "unavailable": summary.unavailable,
+            # The header's cart size, known from the lines: spares the context processor's query.
+            "cart_count": summary.item_count,
+            "rec_blocks": recommendation_blocks_for_cart(
+                request, summary.cart, product_ids=[line.product_id for line in lines]
+            ),
+        },
+    )
 
 
 @require_POST
@@ -203,8 +236,11 @@ def cart_add_view(request):
         messages.error(request, _("请输入 1 到 99 之间的数量。"))
         return redirect(safe_next_url(request, fallback))
     try:
-        item = cart_add(cart=_cart_for_change(request), product_id=form.cleaned_data["product_id"],
-                        quantity=form.cleaned_data["quantity"])
+        item = cart_add(
+            cart=_cart_for_change(request),
+            product_id=form.cleaned_data["product_id"],
+            quantity=form.cleaned_data["quantity"],
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(safe_next_url(request, fallback))
@@ -254,6 +290,7 @@ def cart_remove_view(request):
 
 # --- Checkout and orders ---------------------------------------------------------------------
 
+
 @login_required
 def checkout(request):
     if request.method == "POST" and "preview" not in request.POST:
@@ -268,18 +305,26 @@ def checkout(request):
         return redirect("shop:cart")
     # Prefilled from the member's default address (membership's address book).
     form = CheckoutForm(request.POST or None, initial=checkout_address_initial(request.user))
-    shipping_method = (request.POST.get("shipping_method") if request.method == "POST"
-                       else form.fields["shipping_method"].initial)
+    shipping_method = (
+        request.POST.get("shipping_method")
+        if request.method == "POST"
+        else form.fields["shipping_method"].initial
+    )
     coupon_code = request.POST.get("coupon_code", "")[:32] if request.method == "POST" else ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if "preview" not in request.POST:
             try:
                 order = order_place(
-                    user=request.user, cart=current, address=form.address(),
-                    shipping_method=data["shipping_method"], idempotency_key=data["idempotency_key"],
-                    coupon_code=data.get("coupon_code") or "", points=data.get("points") or 0,
-                    client_ip=client_ip(request))
+                    user=request.user,
+                    cart=current,
+                    address=form.address(),
+                    shipping_method=data["shipping_method"],
+                    idempotency_key=data["idempotency_key"],
+                    coupon_code=data.get("coupon_code") or "",
+                    points=data.get("points") or 0,
+                    client_ip=client_ip(request),
+                )
             except DomainError as error:
                 if error.field and error.field in form.fields:
                     form.add_error(error.field, error.message)
@@ -291,10 +336,14 @@ def checkout(request):
         points = int(request.POST.get("points") or 0) if request.method == "POST" else 0
     except ValueError:
         points = 0
-    summary = checkout_summary(user=request.user, cart=current,
-                               shipping_method=shipping_method or "",
-                               coupon_code=coupon_code, points=max(points, 0),
-                               client_ip=client_ip(request))
+    summary = checkout_summary(
+        user=request.user,
+        cart=current,
+        shipping_method=shipping_method or "",
+        coupon_code=coupon_code,
+        points=max(points, 0),
+        client_ip=client_ip(request),
+    )
     return render(request, "shop/checkout.html", {"form": form, "lines": lines, "summary": summary})
 
 
@@ -317,9 +366,13 @@ def _own_order_or_404(request, number):
 @login_required
 @require_GET
 def order_list(request):
-    return render(request, "shop/order_list.html", {
-        "page_obj": _page(request, selectors.orders_for_member(request.user), ORDERS_PER_PAGE),
-    })
+    return render(
+        request,
+        "shop/order_list.html",
+        {
+            "page_obj": _page(request, selectors.orders_for_member(request.user), ORDERS_PER_PAGE),
+        },
+    )
 
 
 @login_required
@@ -352,26 +405,39 @@ def order_pay(request, number):
 @require_GET
 def order_paid(request, number):
     order = _own_order_or_404(request, number)
-    return render(request, "shop/order_paid.html", {
-        "order": order, "rec_blocks": recommendation_blocks_for_order(request, order)})
+    return render(
+        request,
+        "shop/order_paid.html",
+        {"order": order, "rec_blocks": recommendation_blocks_for_order(request, order)},
+    )
 
 
 # --- Payments --------------------------------------------------------------------------------
 
+
 @login_required
 @require_GET
 def sandbox_pay(request, reference):
-    payment = (Payment.objects.select_related("order")
-               .filter(reference=str(reference)[:64], order__user=request.user).first())
+    payment = (
+        Payment.objects.select_related("order")
+        .filter(reference=str(reference)[:64], order__user=request.user)
+        .first()
+    )
     if payment is None:
         raise Http404(_("支付不存在。"))
     provider = provider_get("sandbox")
-    return render(request, "shop/sandbox_pay.html", {
-        "payment": payment, "order": payment.order,
-        "outcomes": [(outcome, provider.callback_fields(payment, outcome))
-                     for outcome in provider.OUTCOMES],
-        "is_pending": payment.status == Payment.Status.PENDING,
-    })
+    return render(
+        request,
+        "shop/sandbox_pay.html",
+        {
+            "payment": payment,
+            "order": payment.order,
+            "outcomes": [
+                (outcome, provider.callback_fields(payment, outcome)) for outcome in provider.OUTCOMES
+            ],
+            "is_pending": payment.status == Payment.Status.PENDING,
+        },
+    )
 
 
 @csrf_exempt  # the provider posts here; the HMAC signature is what authenticates the call

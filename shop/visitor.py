@@ -1,4 +1,5 @@
 """A stable anonymous id per browser session, kept across login (Django cycles the session key)."""
+
 import secrets
 
 SESSION_VISITOR_KEY = "shop_session_key"

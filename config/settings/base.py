@@ -1,4 +1,5 @@
 """Settings shared by every environment; everything that differs comes from the environment."""
+
 from pathlib import Path
 
 import environ
@@ -186,8 +187,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "members-points-expire": {"task": "members.tasks.points_expire", "schedule": crontab(hour=1, minute=10)},
     "members-points-release": {"task": "members.tasks.points_release", "schedule": crontab(minute=20)},
-    "members-tiers-recompute": {"task": "members.tasks.tiers_recompute", "schedule": crontab(hour=1, minute=40)},
-    "members-birthday-coupons": {"task": "members.tasks.birthday_coupons", "schedule": crontab(hour=8, minute=0)},
+    "members-tiers-recompute": {
+        "task": "members.tasks.tiers_recompute",
+        "schedule": crontab(hour=1, minute=40),
+    },
+    "members-birthday-coupons": {
+        "task": "members.tasks.birthday_coupons",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # Recommender: runs kept, quality gate, lock lease, shards and where trained models are stored.
@@ -204,6 +211,7 @@ RECOMMENDER_ARTIFACT_DIR = env.path("RECOMMENDER_ARTIFACT_DIR", default=VAR_DIR 
 
 # Audit trail of staff changes (django-auditlog): the models and what each entry keeps (members.audit).
 from members.audit import AUDITLOG_INCLUDE_TRACKING_MODELS as AUDITLOG_INCLUDE_TRACKING_MODELS  # noqa: E402, I001
+
 AUDITLOG_MASK_CALLABLE = "members.audit.audit_mask"  # personal values are never stored in the trail
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -230,8 +238,12 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min", "events": "120/min",
-                                "auth_token": "10/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "120/min",
+        "user": "600/min",
+        "events": "120/min",
+        "auth_token": "10/min",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -258,8 +270,9 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "config.observability.ShopJsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["request_id"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -310,4 +323,6 @@ SHOP_SHIPPING_METHODS = {
     "express": {"label": _("顺丰次日达"), "fee": "22.00", "free_over": None},
 }
 SHOP_LOW_STOCK = 5
-SHOP_DISCOUNT_POLICY = "members.services.checkout_hooks.MemberDiscountPolicy"  # coupons and points at checkout
+SHOP_DISCOUNT_POLICY = (
+    "members.services.checkout_hooks.MemberDiscountPolicy"  # coupons and points at checkout
+)

@@ -1,4 +1,5 @@
 """Production: PostgreSQL, Redis, gunicorn, Celery; refuses to start without a real secret key."""
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
 """Tests: the same settings as local, with fast hashing and emails kept in memory."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

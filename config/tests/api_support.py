@@ -1,4 +1,5 @@
 """Helpers of the API tests: a member who can log in, an API client holding a member's token."""
+
 from allauth.account.models import EmailAddress
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient

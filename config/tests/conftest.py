@@ -3,6 +3,7 @@
 The API modules start each test with an empty cache (throttle counters live there) through
 `pytest.mark.usefixtures("fresh_cache")`, the fixture of the root conftest.py.
 """
+
 from decimal import Decimal
 
 import pytest
@@ -49,12 +50,25 @@ def catalogue(db):
     acme = Brand.objects.create(name="极米", slug="acme")
     zen = Brand.objects.create(name="禅意", slug="zen")
     return {
-        "phones": phones, "android": android, "kitchen": kitchen, "acme": acme, "zen": zen,
-        "phone": ProductFactory(name="极米手机 X1", slug="x1", category=phones, brand=acme,
-                                price=Decimal("1999.00"), stock=10),
-        "android_phone": ProductFactory(name="安卓手机 A2", slug="a2", category=android, brand=zen,
-                                        price=Decimal("899.50"), stock=0),
-        "pan": ProductFactory(name="不粘锅", slug="pan", category=kitchen, brand=zen,
-                              price=Decimal("59.90"), stock=50, description="炒菜不粘"),
+        "phones": phones,
+        "android": android,
+        "kitchen": kitchen,
+        "acme": acme,
+        "zen": zen,
+        "phone": ProductFactory(
+            name="极米手机 X1", slug="x1", category=phones, brand=acme, price=Decimal("1999.00"), stock=10
+        ),
+        "android_phone": ProductFactory(
+            name="安卓手机 A2", slug="a2", category=android, brand=zen, price=Decimal("899.50"), stock=0
+        ),
+        "pan": ProductFactory(
+            name="不粘锅",
+            slug="pan",
+            category=kitchen,
+            brand=zen,
+            price=Decimal("59.90"),
+            stock=50,
+            description="炒菜不粘",
+        ),
         "hidden": ProductFactory(name="下架商品", slug="hidden", category=kitchen, is_active=False),
     }

@@ -1,4 +1,5 @@
 """Every error has the body {"code", "message", "fields"}: domain errors, validation, 401, 403, 404, 405, 429."""
+
 import pytest
 from allauth.account.models import EmailAddress
 from rest_framework.test import APIClient
@@ -34,8 +35,9 @@ def test_validation_errors_name_each_field(api):
 
 
 def test_nested_validation_errors_are_flattened(api):
-    response = api.post("/api/v1/orders/", {"address": {"phone": "1"}, "idempotency_key": "k" * 10},
-                        format="json")
+    response = api.post(
+        "/api/v1/orders/", {"address": {"phone": "1"}, "idempotency_key": "k" * 10}, format="json"
+    )
     body = assert_error(response, 400)
     assert "address.recipient_name" in body["fields"]
 
@@ -75,16 +77,24 @@ def test_token_refuses_wrong_password_and_unverified_email(anon, member):
     response = anon.post("/api/v1/auth/token/", {"email": member.email, "password": "wrong"}, format="json")
     assert_error(response, 400, "invalid_credentials")
     unverified = UserFactory()
-    response = anon.post("/api/v1/auth/token/", {"email": unverified.email, "password": PASSWORD}, format="json")
+    response = anon.post(
+        "/api/v1/auth/token/", {"email": unverified.email, "password": PASSWORD}, format="json"
+    )
     assert_error(response, 400, "email_unverified")
     EmailAddress.objects.create(user=unverified, email=unverified.email, verified=True, primary=True)
-    assert anon.post("/api/v1/auth/token/", {"email": unverified.email, "password": PASSWORD},
-                     format="json").status_code == 200
+    assert (
+        anon.post(
+            "/api/v1/auth/token/", {"email": unverified.email, "password": PASSWORD}, format="json"
+        ).status_code
+        == 200
+    )
 
 
 def test_token_can_be_revoked(anon):
     member = member_make()
-    token = anon.post("/api/v1/auth/token/", {"email": member.email, "password": PASSWORD}, format="json").json()
+    token = anon.post(
+        "/api/v1/auth/token/", {"email": member.email, "password": PASSWORD}, format="json"
+    ).json()
     anon.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
     assert anon.delete("/api/v1/auth/token/").status_code == 204
     assert_error(anon.get("/api/v1/cart/"), 401, "authentication_failed")
@@ -99,15 +109,28 @@ def test_token_requests_are_throttled_with_retry_after(anon, member):
 
 
 def test_events_are_validated(api, catalogue):
-    assert_error(api.post("/api/v1/events/", {"kind": "purchase", "product_id": catalogue["pan"].pk},
-                          format="json"), 400)
+    assert_error(
+        api.post("/api/v1/events/", {"kind": "purchase", "product_id": catalogue["pan"].pk}, format="json"),
+        400,
+    )
     assert_error(api.post("/api/v1/events/", {"kind": "search"}, format="json"), 400)
-    assert_error(api.post("/api/v1/events/", {"kind": "view", "product_id": 999999}, format="json"),
-                 400, "product_not_found")
-    assert_error(api.post("/api/v1/events/", {"kind": "rec_click", "product_id": catalogue["pan"].pk},
-                          format="json"), 400)
-    assert_error(api.post("/api/v1/events/", {"kind": "view", "product_id": catalogue["pan"].pk,
-                                              "context": {"nested": {"a": 1}}}, format="json"), 400)
+    assert_error(
+        api.post("/api/v1/events/", {"kind": "view", "product_id": 999999}, format="json"),
+        400,
+        "product_not_found",
+    )
+    assert_error(
+        api.post("/api/v1/events/", {"kind": "rec_click", "product_id": catalogue["pan"].pk}, format="json"),
+        400,
+    )
+    assert_error(
+        api.post(
+            "/api/v1/events/",
+            {"kind": "view", "product_id": catalogue["pan"].pk, "context": {"nested": {"a": 1}}},
+            format="json",
+        ),
+        400,
+    )
     assert api.post("/api/v1/events/", {"kind": "search", "query": "锅"}, format="json").status_code == 201
 
 
@@ -115,5 +138,7 @@ def test_events_have_their_own_rate_limit(api, catalogue):
     # a member may make 600 requests a minute, but only 120 of them events
     for _attempt in range(120):
         api.post("/api/v1/events/", {"kind": "search", "query": "锅"}, format="json")
-    assert_error(api.post("/api/v1/events/", {"kind": "search", "query": "锅"}, format="json"), 429, "throttled")
+    assert_error(
+        api.post("/api/v1/events/", {"kind": "search", "query": "锅"}, format="json"), 429, "throttled"
+    )
     assert api.get("/api/v1/cart/").status_code == 200

@@ -1,5 +1,6 @@
 """A shopper's whole journey through the API alone: token, browse, cart, discounts, order, payment,
 points, favourites, recommendations and events."""
+
 import uuid
 from decimal import Decimal
 
@@ -19,12 +20,15 @@ def test_a_shopper_can_do_everything_through_the_api(catalogue, admin_user):
     # given a verified member with 1,000 points and a coupon in the claim centre
     member = member_make()
     points_staff_adjust(user=member, delta=1000, staff=admin_user, note="welcome")
-    template = CouponTemplate.objects.create(name="满1000减100", amount=Decimal("100.00"),
-                                             min_spend=Decimal("1000.00"), is_claimable=True)
+    template = CouponTemplate.objects.create(
+        name="满1000减100", amount=Decimal("100.00"), min_spend=Decimal("1000.00"), is_claimable=True
+    )
     client = APIClient()
 
     # the app logs in with email and password and keeps the token
-    response = client.post("/api/v1/auth/token/", {"email": member.email, "password": PASSWORD}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"email": member.email, "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200, response.json()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
 
@@ -33,8 +37,10 @@ def test_a_shopper_can_do_everything_through_the_api(catalogue, admin_user):
     assert [p["slug"] for p in found] == ["x1"]
     phone = client.get("/api/v1/products/x1/").json()
     assert phone["price"] == "1999.00"
-    assert client.post("/api/v1/events/", {"kind": "view", "product_id": phone["id"]},
-                       format="json").status_code == 201
+    assert (
+        client.post("/api/v1/events/", {"kind": "view", "product_id": phone["id"]}, format="json").status_code
+        == 201
+    )
 
     # cart: add, change the quantity, add another product and remove it again
     cart = client.post("/api/v1/cart/items/", {"product_id": phone["id"], "quantity": 1}, format="json")
@@ -50,8 +56,11 @@ def test_a_shopper_can_do_everything_through_the_api(catalogue, admin_user):
     assert [c["id"] for c in claimable] == [template.pk]
     coupon = client.post(f"/api/v1/coupons/claimable/{template.pk}/claim/").json()
     assert client.get("/api/v1/me/coupons/").json()["results"][0]["code"] == coupon["code"]
-    quote = client.post("/api/v1/cart/quote/", {"coupon_code": coupon["code"], "points": 500,
-                                                "shipping_method": "standard"}, format="json").json()
+    quote = client.post(
+        "/api/v1/cart/quote/",
+        {"coupon_code": coupon["code"], "points": 500, "shipping_method": "standard"},
+        format="json",
+    ).json()
     assert quote["problems"] == []
     assert quote["coupon_discount"] == "100.00" and quote["points_discount"] == "5.00"
     assert quote["total"] == "3893.00"  # 3998 - 100 - 5, free shipping over 99
@@ -59,11 +68,25 @@ def test_a_shopper_can_do_everything_through_the_api(catalogue, admin_user):
     assert too_many["problems"] and too_many["points_used"] == 1000
 
     # place the order at an address from the address book; a retry returns the same order
-    address = client.post("/api/v1/me/addresses/", {
-        "recipient_name": "王五", "phone": "13700137000", "province": "北京市", "city": "北京市",
-        "district": "海淀区", "address_line": "中关村大街1号"}, format="json").json()
-    order_request = {"address_id": address["id"], "shipping_method": "standard", "coupon_code": coupon["code"],
-                     "points": 500, "idempotency_key": uuid.uuid4().hex}
+    address = client.post(
+        "/api/v1/me/addresses/",
+        {
+            "recipient_name": "王五",
+            "phone": "13700137000",
+            "province": "北京市",
+            "city": "北京市",
+            "district": "海淀区",
+            "address_line": "中关村大街1号",
+        },
+        format="json",
+    ).json()
+    order_request = {
+        "address_id": address["id"],
+        "shipping_method": "standard",
+        "coupon_code": coupon["code"],
+        "points": 500,
+        "idempotency_key": uuid.uuid4().hex,
+    }
     placed = client.post("/api/v1/orders/", order_request, format="json")
     assert placed.status_code == 201, placed.json()
     order = placed.json()
@@ -75,8 +98,9 @@ def test_a_shopper_can_do_everything_through_the_api(catalogue, admin_user):
     assert Product.objects.get(slug="x1").stock == 8
 
     # pay in the sandbox
-    paid = client.post(f"/api/v1/orders/{order['number']}/sandbox-payment/", {"outcome": "succeeded"},
-                       format="json")
+    paid = client.post(
+        f"/api/v1/orders/{order['number']}/sandbox-payment/", {"outcome": "succeeded"}, format="json"
+    )
     assert paid.status_code == 200, paid.json()
     assert paid.json()["status"] == "succeeded" and paid.json()["order"]["status"] == "paid"
     assert client.get(f"/api/v1/orders/{order['number']}/").json()["paid_at"]
@@ -95,8 +119,11 @@ def test_a_shopper_can_do_everything_through_the_api(catalogue, admin_user):
     for_me = client.get("/api/v1/recommendations/for-me/").json()
     assert for_me["personalised"] is True
     assert all(item["reason"] for item in for_me["items"])
-    click = client.post("/api/v1/events/", {"kind": "rec_click", "product_id": pan.pk,
-                                            "context": {"block": "home", "model": "popular"}}, format="json")
+    click = client.post(
+        "/api/v1/events/",
+        {"kind": "rec_click", "product_id": pan.pk, "context": {"block": "home", "model": "popular"}},
+        format="json",
+    )
     assert click.status_code == 201
     assert Event.objects.filter(user=member, kind=Event.Kind.REC_CLICK, product=pan).exists()
     assert Event.objects.filter(user=member, kind=Event.Kind.PURCHASE).exists()
@@ -113,10 +140,21 @@ def test_cancelling_an_unpaid_order_gives_stock_and_points_back(catalogue, admin
     client = APIClient()
     client.force_authenticate(member)
     client.post("/api/v1/cart/items/", {"product_id": catalogue["pan"].pk, "quantity": 3}, format="json")
-    order = client.post("/api/v1/orders/", {
-        "address": {"recipient_name": "赵六", "phone": "13600136000", "province": "广东省", "city": "深圳市",
-                    "address_line": "深南大道1号"},
-        "points": 50, "idempotency_key": uuid.uuid4().hex}, format="json").json()
+    order = client.post(
+        "/api/v1/orders/",
+        {
+            "address": {
+                "recipient_name": "赵六",
+                "phone": "13600136000",
+                "province": "广东省",
+                "city": "深圳市",
+                "address_line": "深南大道1号",
+            },
+            "points": 50,
+            "idempotency_key": uuid.uuid4().hex,
+        },
+        format="json",
+    ).json()
     assert Product.objects.get(pk=catalogue["pan"].pk).stock == 47
 
     response = client.post(f"/api/v1/orders/{order['number']}/cancel/")

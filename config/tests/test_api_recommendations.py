@@ -1,4 +1,5 @@
 """Recommendations API: the member's list with reasons, the opt-out, similar and bought together."""
+
 import pytest
 
 from recommender.models import BoughtTogetherRule, ProductSimilarity
@@ -43,10 +44,20 @@ def test_guests_get_the_popular_list(anon, run):
 
 
 def test_similar_and_bought_together_have_reasons(anon, catalogue, run):
-    similar_rows(run, catalogue["phone"], [catalogue["android_phone"], catalogue["pan"]],
-                 kind=ProductSimilarity.Kind.SIMILAR_CONTENT)
-    BoughtTogetherRule.objects.create(run=run, antecedent=catalogue["phone"], consequent=catalogue["pan"],
-                                      support=0.1, confidence=0.5, lift=2.0)
+    similar_rows(
+        run,
+        catalogue["phone"],
+        [catalogue["android_phone"], catalogue["pan"]],
+        kind=ProductSimilarity.Kind.SIMILAR_CONTENT,
+    )
+    BoughtTogetherRule.objects.create(
+        run=run,
+        antecedent=catalogue["phone"],
+        consequent=catalogue["pan"],
+        support=0.1,
+        confidence=0.5,
+        lift=2.0,
+    )
     similar = anon.get("/api/v1/recommendations/similar/x1/")
     assert similar.status_code == 200 and "pan" in slugs(similar)
     assert all(item["reason"] for item in similar.json()["items"])

@@ -1,4 +1,5 @@
 """The OpenAPI schema: valid without warnings, documents every /api/v1/ URL, Swagger UI from our own static."""
+
 import os
 import re
 import subprocess
@@ -17,9 +18,21 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_schema_validates_without_warnings(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     result = subprocess.run(
-        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn",
-         "--file", str(tmp_path / "schema.yaml")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "manage.py",
+            "spectacular",
+            "--validate",
+            "--fail-on-warn",
+            "--file",
+            str(tmp_path / "schema.yaml"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -34,8 +47,11 @@ def _routes(patterns, prefix=""):
 
 def api_v1_paths():
     """Every route under /api/v1/, written the OpenAPI way: products/<slug:slug>/ -> /api/v1/products/{slug}/."""
-    return {"/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
-            for route in _routes(get_resolver().url_patterns) if route.startswith("api/v1/")}
+    return {
+        "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+        for route in _routes(get_resolver().url_patterns)
+        if route.startswith("api/v1/")
+    }
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
 """Translations: both catalogues complete, compiled and current with the sources; the switcher works."""
+
 import shutil
 from pathlib import Path
 
@@ -16,9 +17,11 @@ LANGUAGES = ("en", "zh_Hans")
 MAKEMESSAGES_IGNORE = [".venv", "node_modules", "bench", "e2e", "*/tests/*", "staticfiles", "media", "var"]
 # Not sources, or not ours: never copied into the scratch tree the completeness test extracts from.
 NOT_SOURCE = {".git", "locale", "test-artifacts", "docs", "__pycache__", "tests", "migrations_backup"}
-REGENERATE = ("regenerate with: .venv/bin/python manage.py makemessages -l en -l zh_Hans --ignore=.venv "
-              "--ignore=node_modules --ignore=bench --ignore=e2e --ignore='*/tests/*' --ignore=staticfiles "
-              "--ignore=media --ignore=var --no-obsolete, translate, then compilemessages --ignore=.venv")
+REGENERATE = (
+    "regenerate with: .venv/bin/python manage.py makemessages -l en -l zh_Hans --ignore=.venv "
+    "--ignore=node_modules --ignore=bench --ignore=e2e --ignore='*/tests/*' --ignore=staticfiles "
+    "--ignore=media --ignore=var --no-obsolete, translate, then compilemessages --ignore=.venv"
+)
 
 
 def _catalogue(language, kind="po"):
@@ -45,7 +48,9 @@ def test_catalogue_has_no_untranslated_or_fuzzy_entries(language):
     # When we look for entries that would fall back to the source string
     untranslated = [entry.msgid for entry in po.untranslated_entries()]
     fuzzy = [entry.msgid for entry in po.fuzzy_entries()]
-    empty_plural = [entry.msgid for entry in po if entry.msgid_plural and not all(entry.msgstr_plural.values())]
+    empty_plural = [
+        entry.msgid for entry in po if entry.msgid_plural and not all(entry.msgstr_plural.values())
+    ]
 
     # Then there are none
     assert not untranslated, f"{language}: untranslated: {untranslated[:20]}"
@@ -69,7 +74,8 @@ def test_compiled_catalogue_matches_the_po_file(language):
     changed = sorted(key[1] for key in expected.keys() & compiled.keys() if expected[key] != compiled[key])
     assert not (missing or extra or changed), (
         f"{language}: django.mo is out of date (missing {missing[:10]}, extra {extra[:10]}, "
-        f"changed {changed[:10]}); run: .venv/bin/python manage.py compilemessages --ignore=.venv")
+        f"changed {changed[:10]}); run: .venv/bin/python manage.py compilemessages --ignore=.venv"
+    )
 
 
 def test_catalogues_cover_every_string_marked_in_the_sources(tmp_path, monkeypatch):
@@ -82,11 +88,18 @@ def test_catalogues_cover_every_string_marked_in_the_sources(tmp_path, monkeypat
     scratch.mkdir()
     skip = set(MAKEMESSAGES_IGNORE) | NOT_SOURCE
     for item in root.iterdir():
-        if item.name.startswith(".") or item.name in skip or not (item.is_dir() or item.suffix in {".py", ".html", ".txt"}):
+        if (
+            item.name.startswith(".")
+            or item.name in skip
+            or not (item.is_dir() or item.suffix in {".py", ".html", ".txt"})
+        ):
             continue
         if item.is_dir():
-            shutil.copytree(item, scratch / item.name,
-                            ignore=shutil.ignore_patterns(*NOT_SOURCE, "*.pyc", "*.sqlite3", "*.png", "*.jpg", "*.webp"))
+            shutil.copytree(
+                item,
+                scratch / item.name,
+                ignore=shutil.ignore_patterns(*NOT_SOURCE, "*.pyc", "*.sqlite3", "*.png", "*.jpg", "*.webp"),
+            )
         else:
             shutil.copy2(item, scratch / item.name)
     scratch_locale = tmp_path / "locale"
@@ -95,8 +108,9 @@ def test_catalogues_cover_every_string_marked_in_the_sources(tmp_path, monkeypat
 
     # When makemessages extracts every marked string into the empty catalogue
     with override_settings(LOCALE_PATHS=[str(scratch_locale)]):
-        call_command("makemessages", locale=["en"], ignore_patterns=MAKEMESSAGES_IGNORE, no_obsolete=True,
-                     verbosity=0)
+        call_command(
+            "makemessages", locale=["en"], ignore_patterns=MAKEMESSAGES_IGNORE, no_obsolete=True, verbosity=0
+        )
     extracted = polib.pofile(str(scratch_locale / "en" / "LC_MESSAGES" / "django.po"))
     assert len(extracted) > 100, "makemessages found almost nothing: is the scratch copy missing the sources?"
 
@@ -104,7 +118,9 @@ def test_catalogues_cover_every_string_marked_in_the_sources(tmp_path, monkeypat
     for language in LANGUAGES:
         committed = {_key(entry) for entry in _catalogue(language)}
         missing = sorted(entry.msgid for entry in extracted if _key(entry) not in committed)
-        assert not missing, f"{language}: {len(missing)} strings not in the catalogue, e.g. {missing[:15]}; {REGENERATE}"
+        assert not missing, (
+            f"{language}: {len(missing)} strings not in the catalogue, e.g. {missing[:15]}; {REGENERATE}"
+        )
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
 """Cross-cutting security: CSRF everywhere, rate limits on guessable doors, admin for staff, no secrets."""
+
 import os
 import re
 import subprocess
@@ -32,8 +33,9 @@ def _fresh_rate_limits():
 
 def _member(email="member@example.com", *, staff=False):
     user = get_user_model().objects.create_user(email=email, password=PASSWORD, is_staff=staff)
-    EmailAddress.objects.update_or_create(user=user, email=email,
-                                          defaults={"verified": True, "primary": True})
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -48,6 +50,7 @@ def _walk(resolver, prefix=""):
 
 # ---- CSRF ------------------------------------------------------------------------------------
 
+
 def test_no_view_skips_csrf_except_the_allowed_server_to_server_callbacks():
     # given every URL the project serves
     exempt = set()
@@ -61,8 +64,13 @@ def test_no_view_skips_csrf_except_the_allowed_server_to_server_callbacks():
     assert exempt <= CSRF_EXEMPT_ALLOWED, f"views that skip CSRF: {sorted(exempt - CSRF_EXEMPT_ALLOWED)}"
 
 
-DUMMY_ARGUMENTS = {"int": "1", "slug": "x", "str": "x", "path": "x",
-                   "uuid": "00000000-0000-0000-0000-000000000000"}
+DUMMY_ARGUMENTS = {
+    "int": "1",
+    "slug": "x",
+    "str": "x",
+    "path": "x",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def _every_route(resolver=None, prefix="/"):
@@ -72,8 +80,9 @@ def _every_route(resolver=None, prefix="/"):
     for entry in (resolver or get_resolver()).url_patterns:
         if not isinstance(entry.pattern, RoutePattern):
             continue  # regex routes: the admin's app index only (GET)
-        route = re.sub(r"<(?:(\w+):)?\w+>", lambda m: DUMMY_ARGUMENTS[m.group(1) or "str"],
-                       str(entry.pattern))
+        route = re.sub(
+            r"<(?:(\w+):)?\w+>", lambda m: DUMMY_ARGUMENTS[m.group(1) or "str"], str(entry.pattern)
+        )
         if isinstance(entry, URLResolver):
             yield from _every_route(entry, prefix + route)
         else:
@@ -114,6 +123,7 @@ def test_login_without_a_token_is_refused_and_with_the_token_works():
 
 # ---- rate limits -----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_login_is_refused_after_five_failures_even_with_the_right_password(client):
     # given a member whose password someone is guessing
@@ -131,11 +141,15 @@ def test_login_is_refused_after_five_failures_even_with_the_right_password(clien
 @pytest.mark.django_db
 def test_signup_is_refused_after_twenty_per_minute_from_one_address(client):
     for number in range(20):
-        response = client.post("/accounts/signup/", {
-            "email": f"new{number}@example.com", "password1": PASSWORD, "password2": PASSWORD})
+        response = client.post(
+            "/accounts/signup/",
+            {"email": f"new{number}@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
         assert response.status_code == 302, f"signup {number} refused early"
-    response = client.post("/accounts/signup/", {
-        "email": "one-too-many@example.com", "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "one-too-many@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
     assert response.status_code == 429
     assert not get_user_model().objects.filter(email="one-too-many@example.com").exists()
 
@@ -152,6 +166,7 @@ def test_password_reset_is_refused_after_five_requests_for_one_email(client, mai
 
 
 # ---- admin -----------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_admin_login_goes_through_the_rate_limited_member_login(client):
@@ -181,14 +196,26 @@ def test_admin_is_for_staff_only(client):
 
 # ---- headers ---------------------------------------------------------------------------------
 
+
 def test_production_sends_hsts_and_secure_cookies():
-    code = ("from django.conf import settings as s; "
-            "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE, "
-            "s.CSRF_COOKIE_SECURE, s.SECURE_CONTENT_TYPE_NOSNIFF, s.SECURE_REFERRER_POLICY)")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
-           "SECRET_KEY": "x" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789"}
-    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_CONTENT_TYPE_NOSNIFF, s.SECURE_REFERRER_POLICY)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     hsts, subdomains, session_secure, csrf_secure, nosniff, referrer = result.stdout.split()
     assert int(hsts) >= 31536000
@@ -208,8 +235,11 @@ SECRET_PATTERNS = {
 
 
 def test_no_secrets_in_tracked_files():
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
-                           check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
     found = []
     for name in filter(None, files):
         path = ROOT / name
@@ -234,11 +264,15 @@ def test_the_secret_scan_would_catch_a_leak():
 
 # ---- uploads ---------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("name, content", [
-    ("script.png", b"<script>alert(1)</script>"),                       # not an image at all
-    ("page.jpg", b"GIF89a<html><body onload=alert(1)>"),                 # a polyglot, not JPEG
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("script.png", b"<script>alert(1)</script>"),  # not an image at all
+        ("page.jpg", b"GIF89a<html><body onload=alert(1)>"),  # a polyglot, not JPEG
+    ],
+)
 def test_a_product_image_that_is_not_a_real_image_is_refused_by_the_model(name, content):
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -280,20 +314,30 @@ def test_coupon_codes_are_refused_after_ten_wrong_guesses_even_the_right_one(cli
     from shop.tests.factories import ProductFactory
 
     # given a member with a cart and a real public code
-    CouponTemplate.objects.create(name="真券", amount=Decimal("5.00"), code="REALCODE",
-                                  valid_until=timezone.now() + timedelta(days=1))
+    CouponTemplate.objects.create(
+        name="真券", amount=Decimal("5.00"), code="REALCODE", valid_until=timezone.now() + timedelta(days=1)
+    )
     client.force_login(_member())
     client.post("/cart/add/", {"product_id": ProductFactory(stock=10).pk, "quantity": 1})
-    form = {"recipient_name": "张三", "phone": "13800138000", "province": "上海市", "city": "上海市",
-            "address_line": "人民路 1 号", "shipping_method": "standard", "points": 0}
+    form = {
+        "recipient_name": "张三",
+        "phone": "13800138000",
+        "province": "上海市",
+        "city": "上海市",
+        "address_line": "人民路 1 号",
+        "shipping_method": "standard",
+        "points": 0,
+    }
 
     # when they guess ten codes that do not exist
     for guess in range(10):
-        client.post("/checkout/", {**form, "coupon_code": f"GUESS{guess:04d}",
-                                   "idempotency_key": uuid.uuid4().hex})
+        client.post(
+            "/checkout/", {**form, "coupon_code": f"GUESS{guess:04d}", "idempotency_key": uuid.uuid4().hex}
+        )
     # then the eleventh try is refused, though the code is real
-    response = client.post("/checkout/", {**form, "coupon_code": "REALCODE",
-                                          "idempotency_key": uuid.uuid4().hex})
+    response = client.post(
+        "/checkout/", {**form, "coupon_code": "REALCODE", "idempotency_key": uuid.uuid4().hex}
+    )
     assert response.status_code == 200
     assert "券码输入错误次数过多" in response.content.decode()
     assert not Order.objects.filter(coupon_discount__gt=0).exists()

@@ -1,4 +1,5 @@
 """Production settings: they refuse a weak secret and pass Django's deployment checks."""
+
 import os
 import secrets
 import subprocess
@@ -12,11 +13,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _manage(*args, **env):
     # Test-harness variables (the browser tests' async opt-out) never reach a deployment check.
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    full_env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     full_env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_refuses_to_start_without_a_real_secret_key():
@@ -26,8 +32,7 @@ def test_production_refuses_to_start_without_a_real_secret_key():
 
 
 def test_production_settings_pass_check_deploy_without_warnings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING",
-                     SECRET_KEY=secrets.token_urlsafe(64))
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=secrets.token_urlsafe(64))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -1,4 +1,5 @@
 """Serializers of the membership API: shapes only; rules live in members.services and members.selectors."""
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -47,8 +48,18 @@ class PointsEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PointsEntry
-        fields = ["id", "reason", "reason_display", "available_delta", "pending_delta",
-                  "available_after", "pending_after", "order_number", "note", "created_at"]
+        fields = [
+            "id",
+            "reason",
+            "reason_display",
+            "available_delta",
+            "pending_delta",
+            "available_after",
+            "pending_after",
+            "order_number",
+            "note",
+            "created_at",
+        ]
 
 
 class TierSerializer(serializers.ModelSerializer):
@@ -76,8 +87,21 @@ class CouponTemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CouponTemplate
-        fields = ["id", "name", "description", "label", "kind", "amount", "min_spend", "max_discount",
-                  "scope", "valid_from", "valid_until", "valid_days", "stackable_with_points"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "label",
+            "kind",
+            "amount",
+            "min_spend",
+            "max_discount",
+            "scope",
+            "valid_from",
+            "valid_until",
+            "valid_days",
+            "stackable_with_points",
+        ]
 
 
 class ClaimableCouponSerializer(CouponTemplateSerializer):
@@ -95,8 +119,18 @@ class CouponSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Coupon
-        fields = ["id", "code", "status", "status_display", "source", "valid_from", "valid_until",
-                  "issued_at", "used_at", "template"]
+        fields = [
+            "id",
+            "code",
+            "status",
+            "status_display",
+            "source",
+            "valid_from",
+            "valid_until",
+            "issued_at",
+            "used_at",
+            "template",
+        ]
 
 
 class CouponStateQuerySerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
 """Membership API routes under /api/v1/."""
+
 from django.urls import path
 
 from . import views

@@ -7,6 +7,7 @@ the site's session; allauth headless would add a second API surface with its own
 error format. The token endpoint applies the site's login rules (members.services.accounts.api_token_issue:
 active account, verified email when verification is mandatory) and its own throttle scope ("auth_token").
 """
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
@@ -34,6 +35,7 @@ class MemberAPIView(APIView):
 
 # --- Tokens ----------------------------------------------------------------------------------
 
+
 @extend_schema(tags=["auth"])
 class TokenView(APIView):
     """Exchange email + password for the member's API token; DELETE revokes it (logs every app out)."""
@@ -43,13 +45,20 @@ class TokenView(APIView):
     throttle_scope = "auth_token"
     filter_backends = []
 
-    @extend_schema(summary="Get my API token", request=s.TokenRequestSerializer,
-                   responses={200: s.TokenSerializer}, auth=[])
+    @extend_schema(
+        summary="Get my API token",
+        request=s.TokenRequestSerializer,
+        responses={200: s.TokenSerializer},
+        auth=[],
+    )
     def post(self, request):
         data = s.TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token = account_services.api_token_issue(request=request._request, email=data.validated_data["email"],
-                                                 password=data.validated_data["password"])
+        token = account_services.api_token_issue(
+            request=request._request,
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+        )
         return Response({"token": token.key, "email": token.user.email})
 
     @extend_schema(summary="Revoke my API token", request=None, responses={204: None})
@@ -62,6 +71,7 @@ class TokenView(APIView):
 
 # --- Profile and addresses -------------------------------------------------------------------
 
+
 @extend_schema(tags=["member"])
 class ProfileView(MemberAPIView):
     @extend_schema(summary="My profile", responses=s.ProfileSerializer)
@@ -70,7 +80,9 @@ class ProfileView(MemberAPIView):
 
     @extend_schema(summary="Change my profile", request=s.ProfileSerializer, responses=s.ProfileSerializer)
     def patch(self, request):
-        data = s.ProfileSerializer(account_services.profile_for(request.user), data=request.data, partial=True)
+        data = s.ProfileSerializer(
+            account_services.profile_for(request.user), data=request.data, partial=True
+        )
         data.is_valid(raise_exception=True)
         profile = account_services.profile_update(user=request.user, **data.validated_data)
         return Response(s.ProfileSerializer(profile).data)
@@ -93,13 +105,16 @@ class AddressListView(generics.ListAPIView):
     def get_queryset(self):
         return Address.objects.filter(user=self.request.user).order_by("-is_default", "-created_at", "-id")
 
-    @extend_schema(summary="Add an address", request=s.AddressSerializer, responses={201: s.AddressSerializer})
+    @extend_schema(
+        summary="Add an address", request=s.AddressSerializer, responses={201: s.AddressSerializer}
+    )
     def post(self, request):
         data = s.AddressSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = {k: v for k, v in data.validated_data.items() if k in ADDRESS_FIELDS}
         address = account_services.address_save(
-            user=request.user, is_default=data.validated_data.get("is_default", False), **fields)
+            user=request.user, is_default=data.validated_data.get("is_default", False), **fields
+        )
         return Response(s.AddressSerializer(address).data, status=status.HTTP_201_CREATED)
 
 
@@ -109,16 +124,22 @@ class AddressDetailView(MemberAPIView):
     def get(self, request, address_id):
         return Response(s.AddressSerializer(own_address(request, address_id)).data)
 
-    @extend_schema(summary="Change one of my addresses (is_default: true makes it the default)",
-                   request=s.AddressSerializer, responses=s.AddressSerializer)
+    @extend_schema(
+        summary="Change one of my addresses (is_default: true makes it the default)",
+        request=s.AddressSerializer,
+        responses=s.AddressSerializer,
+    )
     def patch(self, request, address_id):
         address = own_address(request, address_id)
         data = s.AddressSerializer(address, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = {k: v for k, v in data.validated_data.items() if k in ADDRESS_FIELDS}
         address = account_services.address_save(
-            user=request.user, address=address, is_default=data.validated_data.get("is_default", False),
-            **fields)
+            user=request.user,
+            address=address,
+            is_default=data.validated_data.get("is_default", False),
+            **fields,
+        )
         return Response(s.AddressSerializer(own_address(request, address.pk)).data)
 
     @extend_schema(summary="Delete one of my addresses", responses={204: None})
@@ -129,16 +150,24 @@ class AddressDetailView(MemberAPIView):
 
 # --- Points and tier -------------------------------------------------------------------------
 
+
 @extend_schema(tags=["member"])
 class PointsView(MemberAPIView):
     @extend_schema(summary="My points balance", responses=s.PointsBalanceSerializer)
     def get(self, request):
         account = selectors.points_account_for(request.user)
         expiring, first_at = selectors.points_expiring_soon(request.user)
-        return Response(s.PointsBalanceSerializer({
-            "available": account.available, "pending": account.pending,
-            "value": points_value(points=account.available),
-            "expiring_soon": expiring, "expiring_first_at": first_at}).data)
+        return Response(
+            s.PointsBalanceSerializer(
+                {
+                    "available": account.available,
+                    "pending": account.pending,
+                    "value": points_value(points=account.available),
+                    "expiring_soon": expiring,
+                    "expiring_first_at": first_at,
+                }
+            ).data
+        )
 
 
 @extend_schema(tags=["member"], summary="My points ledger, newest first")
@@ -162,8 +191,12 @@ class TierView(MemberAPIView):
 
 # --- Coupons ---------------------------------------------------------------------------------
 
-@extend_schema(tags=["coupons"], summary="My coupons (available, used or expired)",
-               parameters=[s.CouponStateQuerySerializer])
+
+@extend_schema(
+    tags=["coupons"],
+    summary="My coupons (available, used or expired)",
+    parameters=[s.CouponStateQuerySerializer],
+)
 class MyCouponListView(generics.ListAPIView):
     serializer_class = s.CouponSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -187,14 +220,16 @@ class ClaimableCouponListView(generics.ListAPIView):
 
 @extend_schema(tags=["coupons"], parameters=[OpenApiParameter("template_id", int, OpenApiParameter.PATH)])
 class CouponClaimView(MemberAPIView):
-    @extend_schema(summary="Claim a coupon from the claim centre", request=None,
-                   responses={201: s.CouponSerializer})
+    @extend_schema(
+        summary="Claim a coupon from the claim centre", request=None, responses={201: s.CouponSerializer}
+    )
     def post(self, request, template_id):
         coupon = coupon_services.coupon_claim(user=request.user, template_id=template_id)
         return Response(s.CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
 
 
 # --- Favourites ------------------------------------------------------------------------------
+
 
 @extend_schema(tags=["favourites"], summary="My favourites, newest first")
 class FavouriteListView(generics.ListAPIView):
@@ -203,8 +238,11 @@ class FavouriteListView(generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.favourites_for(self.request.user).select_related("product__brand").prefetch_related(
-            "product__images")
+        return (
+            selectors.favourites_for(self.request.user)
+            .select_related("product__brand")
+            .prefetch_related("product__images")
+        )
 
 
 @extend_schema(tags=["favourites"], parameters=[OpenApiParameter("product_id", int, OpenApiParameter.PATH)])
@@ -229,25 +267,35 @@ class FavouriteDetailView(MemberAPIView):
 
 # --- Privacy ---------------------------------------------------------------------------------
 
+
 @extend_schema(tags=["member"])
 class PersonalisationView(MemberAPIView):
-    @extend_schema(summary="Whether my recommendations are personalised", responses=s.PersonalisationSerializer)
+    @extend_schema(
+        summary="Whether my recommendations are personalised", responses=s.PersonalisationSerializer
+    )
     def get(self, request):
         return Response({"enabled": selectors.personalization_allowed(request.user)})
 
-    @extend_schema(summary="Turn personalised recommendations on or off", request=s.PersonalisationSerializer,
-                   responses=s.PersonalisationSerializer)
+    @extend_schema(
+        summary="Turn personalised recommendations on or off",
+        request=s.PersonalisationSerializer,
+        responses=s.PersonalisationSerializer,
+    )
     def put(self, request):
         data = s.PersonalisationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = privacy_services.personalization_set(user=request.user, enabled=data.validated_data["enabled"])
+        profile = privacy_services.personalization_set(
+            user=request.user, enabled=data.validated_data["enabled"]
+        )
         return Response({"enabled": profile.personalization_enabled})
 
 
 @extend_schema(tags=["member"])
 class DataExportView(MemberAPIView):
-    @extend_schema(summary="Everything the shop holds about me (JSON)",
-                   responses={200: {"type": "object", "additionalProperties": True}})
+    @extend_schema(
+        summary="Everything the shop holds about me (JSON)",
+        responses={200: {"type": "object", "additionalProperties": True}},
+    )
     def get(self, request):
         response = Response(privacy_services.member_data_export(user=request.user))
         response["Content-Disposition"] = 'attachment; filename="my-data.json"'

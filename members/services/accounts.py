@@ -1,4 +1,5 @@
 """Accounts: what a new member gets, API tokens, profile changes and the address book."""
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -33,8 +34,10 @@ def api_token_issue(*, request, email: str, password: str) -> Token:
     user = authenticate(request, email=email, password=password)
     if user is None or not user.is_active:
         raise DomainError(_("邮箱或密码不正确。"), code="invalid_credentials")
-    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not EmailAddress.objects.filter(
-            user=user, verified=True).exists():
+    if (
+        settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+        and not EmailAddress.objects.filter(user=user, verified=True).exists()
+    ):
         raise DomainError(_("请先验证你的邮箱。"), code="email_unverified")
     token, _created = Token.objects.get_or_create(user=user)
     return token

@@ -4,6 +4,7 @@ Checkout asks MemberDiscountPolicy (named by settings.SHOP_DISCOUNT_POLICY, see 
 coupon and points discounts; members.receivers calls the order and review functions when the shop's
 signals say what happened. Every function that changes state runs inside the caller's transaction.
 """
+
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
@@ -64,8 +65,13 @@ def _coupon_part(quote, *, user, lines, coupon_code, client_ip, record_failures)
         if coupon.status != Coupon.Status.AVAILABLE:
             quote.problems.append(_("这张优惠券已被使用或已作废。"))
             return
-        check = coupon_services.coupon_check(template=template, user=user, lines=lines,
-                                             valid_from=coupon.valid_from, valid_until=coupon.valid_until)
+        check = coupon_services.coupon_check(
+            template=template,
+            user=user,
+            lines=lines,
+            valid_from=coupon.valid_from,
+            valid_until=coupon.valid_until,
+        )
     if check.problem:
         quote.problems.append(check.problem)
         return
@@ -83,11 +89,15 @@ def _points_part(quote, *, user, subtotal):
         quote.problems.append(_("积分不足：你有 %(n)s 可用积分。") % {"n": available})
         points = available
     rules = EarningRules.current()
-    cap_value = ((subtotal - quote.coupon_discount) * rules.redeem_max_share).quantize(Decimal("0.01"), ROUND_DOWN)
+    cap_value = ((subtotal - quote.coupon_discount) * rules.redeem_max_share).quantize(
+        Decimal("0.01"), ROUND_DOWN
+    )
     cap_points = points_services.points_needed_for(value=cap_value) if cap_value > 0 else 0
     if points > cap_points:
-        quote.problems.append(_("积分最多抵扣订单金额的 %(share)s%%，本单最多用 %(n)s 积分。")
-                              % {"share": int(rules.redeem_max_share * 100), "n": cap_points})
+        quote.problems.append(
+            _("积分最多抵扣订单金额的 %(share)s%%，本单最多用 %(n)s 积分。")
+            % {"share": int(rules.redeem_max_share * 100), "n": cap_points}
+        )
         points = cap_points
     discount = min(points_services.points_value(points=points), cap_value)
     if discount <= 0:
@@ -96,8 +106,9 @@ def _points_part(quote, *, user, subtotal):
     quote.points_used = points_services.points_needed_for(value=discount)
 
 
-def checkout_discounts_quote(*, user, lines, subtotal, coupon_code="", points=0, client_ip="",
-                             record_failures=True) -> DiscountQuote:
+def checkout_discounts_quote(
+    *, user, lines, subtotal, coupon_code="", points=0, client_ip="", record_failures=True
+) -> DiscountQuote:
     """Preview coupon and points for `lines` = [(product, quantity, line_total), ...].
 
     Problems say why the coupon or some points do not apply; nothing is held. Unknown codes count
@@ -119,8 +130,14 @@ def checkout_discounts_quote(*, user, lines, subtotal, coupon_code="", points=0,
         except DomainError as error:
             quote.problems.append(str(error.message))
         else:
-            _coupon_part(quote, user=user, lines=lines, coupon_code=quote.coupon_code, client_ip=client_ip,
-                         record_failures=record_failures)
+            _coupon_part(
+                quote,
+                user=user,
+                lines=lines,
+                coupon_code=quote.coupon_code,
+                client_ip=client_ip,
+                record_failures=record_failures,
+            )
     if points:
         _points_part(quote, user=user, subtotal=subtotal)
     return quote
@@ -142,14 +159,21 @@ def checkout_discounts_apply(*, order, user, lines, coupon_code="", points=0, cl
         if (code or points) and _is_member(user):
             points_services.points_account_lock(user=user)
         # Quote again under the locks: what the member saw may have changed since.
-        quote = checkout_discounts_quote(user=user, lines=lines, subtotal=order.subtotal, coupon_code=code,
-                                         points=points, client_ip=client_ip)
+        quote = checkout_discounts_quote(
+            user=user,
+            lines=lines,
+            subtotal=order.subtotal,
+            coupon_code=code,
+            points=points,
+            client_ip=client_ip,
+        )
         if quote.problems:
             field_name = "coupon_code" if code and not quote.coupon_discount else "points"
             raise DomainError(quote.problems[0], code="discount_refused", field=field_name)
         if quote.coupon_template is not None:
             coupon = quote.coupon or coupon_services.coupon_issue(
-                template=quote.coupon_template, user=user, source=Coupon.Source.CODE)
+                template=quote.coupon_template, user=user, source=Coupon.Source.CODE
+            )
             coupon_services.coupon_redeem(coupon=coupon, order=order, discount=quote.coupon_discount)
             quote.coupon = coupon
         if quote.points_used:
@@ -161,12 +185,19 @@ class MemberDiscountPolicy:
     """shop.discounts.DiscountPolicy for membership: coupon codes and points."""
 
     def quote(self, *, user, lines, subtotal, coupon_code="", points=0, client_ip="") -> DiscountQuote:
-        return checkout_discounts_quote(user=user, lines=lines, subtotal=subtotal, coupon_code=coupon_code,
-                                        points=points, client_ip=client_ip)
+        return checkout_discounts_quote(
+            user=user,
+            lines=lines,
+            subtotal=subtotal,
+            coupon_code=coupon_code,
+            points=points,
+            client_ip=client_ip,
+        )
 
     def apply(self, *, order, user, lines, coupon_code="", points=0, client_ip="") -> DiscountQuote:
-        return checkout_discounts_apply(order=order, user=user, lines=lines, coupon_code=coupon_code,
-                                        points=points, client_ip=client_ip)
+        return checkout_discounts_apply(
+            order=order, user=user, lines=lines, coupon_code=coupon_code, points=points, client_ip=client_ip
+        )
 
 
 def order_paid(*, order) -> None:
@@ -193,8 +224,9 @@ def _order_unwind(order):
         return
     with transaction.atomic():
         # Same lock order as checkout_discounts_apply (templates, account, coupons): no deadlock.
-        template_ids = (CouponRedemption.objects.filter(order=order, reversed_at__isnull=True)
-                        .values_list("coupon__template_id", flat=True))
+        template_ids = CouponRedemption.objects.filter(order=order, reversed_at__isnull=True).values_list(
+            "coupon__template_id", flat=True
+        )
         list(CouponTemplate.objects.select_for_update().filter(pk__in=list(template_ids)).order_by("pk"))
         points_services.points_account_lock(user=order.user)
         coupon_services.coupon_redemptions_reverse(order=order)

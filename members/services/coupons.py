@@ -1,4 +1,5 @@
 """Coupons: issuing (claim, gifts, staff, personal offers), checking against a cart, redeeming once."""
+
 import calendar
 import secrets
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Coupon, CouponRedemption, CouponTemplate, EarningRules, PointsAccount
 from core.errors import DomainError
+from members.models import Coupon, CouponRedemption, CouponTemplate, EarningRules, PointsAccount
 
 ZERO = Decimal("0.00")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
@@ -23,6 +24,7 @@ CODE_FAILURES_LIMIT_PER_IP = 30
 
 
 # ---- guessing guard -------------------------------------------------------------------------
+
 
 def _code_failure_keys(user_id, ip):
     """One counter per member and one per address: extra accounts on one address buy no guesses."""
@@ -37,7 +39,9 @@ def coupon_code_guard(*, user_id, ip) -> None:
     limits = _code_failure_keys(user_id, ip)
     counts = cache.get_many(list(limits))
     if any((counts.get(key) or 0) >= limit for key, limit in limits.items()):
-        raise DomainError(_("券码输入错误次数过多，请10分钟后再试。"), code="coupon_rate_limited", field="coupon_code")
+        raise DomainError(
+            _("券码输入错误次数过多，请10分钟后再试。"), code="coupon_rate_limited", field="coupon_code"
+        )
 
 
 def coupon_code_failure_record(*, user_id, ip, code="") -> None:
@@ -54,6 +58,7 @@ def coupon_code_failure_record(*, user_id, ip, code="") -> None:
 
 
 # ---- issuing --------------------------------------------------------------------------------
+
 
 def coupon_code_new() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(12))
@@ -93,15 +98,25 @@ def coupon_issue(*, template, user, source, staff=None, issue_key=None, now=None
         held = Coupon.objects.filter(template=template, user=user).exclude(status=Coupon.Status.VOID).count()
         if held >= template.per_member_limit:
             raise DomainError(_("已达到每人限领数量。"), code="coupon_member_limit")
-        bumped = (CouponTemplate.objects.filter(pk=template.pk)
-                  .filter(Q(total_quantity__isnull=True) | Q(issued_count__lt=F("total_quantity")))
-                  .update(issued_count=F("issued_count") + 1))
+        bumped = (
+            CouponTemplate.objects.filter(pk=template.pk)
+            .filter(Q(total_quantity__isnull=True) | Q(issued_count__lt=F("total_quantity")))
+            .update(issued_count=F("issued_count") + 1)
+        )
         if not bumped:
             raise DomainError(_("优惠券已被领完。"), code="coupon_sold_out")
         valid_from, valid_until = _validity(template, now)
-        return Coupon.objects.create(template=template, user=user, code=coupon_code_new(), source=source,
-                                     valid_from=valid_from, valid_until=valid_until, issued_by=staff,
-                                     issue_key=issue_key, issued_at=now)
+        return Coupon.objects.create(
+            template=template,
+            user=user,
+            code=coupon_code_new(),
+            source=source,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            issued_by=staff,
+            issue_key=issue_key,
+            issued_at=now,
+        )
 
 
 def coupon_claim(*, user, template_id) -> Coupon:
@@ -113,7 +128,9 @@ def coupon_claim(*, user, template_id) -> Coupon:
     if template.valid_from and template.valid_from > now:
         raise DomainError(_("该优惠券尚未开始领取。"), code="coupon_not_yet_valid")
     if not _tier_allows(template, user):
-        raise DomainError(_("该优惠券仅限%(tier)s及以上会员。") % {"tier": _(template.min_tier.name)}, code="coupon_tier")
+        raise DomainError(
+            _("该优惠券仅限%(tier)s及以上会员。") % {"tier": _(template.min_tier.name)}, code="coupon_tier"
+        )
     return coupon_issue(template=template, user=user, source=Coupon.Source.CLAIM)
 
 
@@ -121,8 +138,14 @@ def coupons_signup_gift(*, user) -> list[Coupon]:
     issued = []
     for template in CouponTemplate.objects.filter(is_active=True, is_signup_gift=True):
         try:
-            issued.append(coupon_issue(template=template, user=user, source=Coupon.Source.SIGNUP,
-                                       issue_key=f"signup:{template.pk}:{user.pk}"))
+            issued.append(
+                coupon_issue(
+                    template=template,
+                    user=user,
+                    source=Coupon.Source.SIGNUP,
+                    issue_key=f"signup:{template.pk}:{user.pk}",
+                )
+            )
         except DomainError:
             continue  # sold out or ended: signup still succeeds
     return issued
@@ -142,8 +165,12 @@ def coupons_birthday_issue(*, today=None) -> int:
     for profile in profiles:
         for template in templates:
             try:
-                coupon_issue(template=template, user=profile.user, source=Coupon.Source.BIRTHDAY,
-                             issue_key=f"birthday:{today.year}:{template.pk}:{profile.user_id}")
+                coupon_issue(
+                    template=template,
+                    user=profile.user,
+                    source=Coupon.Source.BIRTHDAY,
+                    issue_key=f"birthday:{today.year}:{template.pk}:{profile.user_id}",
+                )
                 count += 1
             except DomainError:
                 continue
@@ -164,8 +191,9 @@ def segment_members(*, segment, tier=None, now=None):
         members = members.filter(points_account__tier=tier)
     elif segment == "inactive_90d":
         since = now - timedelta(days=90)
-        members = (members.exclude(orders__created_at__gte=since)
-                   .filter(Q(last_login__lt=since) | Q(last_login__isnull=True)))
+        members = members.exclude(orders__created_at__gte=since).filter(
+            Q(last_login__lt=since) | Q(last_login__isnull=True)
+        )
     elif segment != "all":
         raise DomainError(_("未知的会员分组。"), code="segment_unknown")
     return members.distinct()
@@ -177,8 +205,13 @@ def coupons_issue_to_segment(*, template, segment, staff, tier=None) -> tuple[in
     batch = timezone.now().strftime("%Y%m%d%H%M%S")
     for user in segment_members(segment=segment, tier=tier).order_by("pk").iterator():
         try:
-            coupon_issue(template=template, user=user, source=Coupon.Source.STAFF, staff=staff,
-                         issue_key=f"staff:{template.pk}:{batch}:{user.pk}")
+            coupon_issue(
+                template=template,
+                user=user,
+                source=Coupon.Source.STAFF,
+                staff=staff,
+                issue_key=f"staff:{template.pk}:{batch}:{user.pk}",
+            )
             issued += 1
         except DomainError:
             skipped += 1
@@ -197,23 +230,35 @@ def personal_offer_issue(*, user, category, now=None) -> Coupon | None:
     if not personalization_allowed(user):
         return None
     templates = CouponTemplate.objects.filter(is_active=True, is_personalised=True).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-    template = (templates.filter(scope=CouponTemplate.Scope.CATEGORIES, categories=category).first()
-                if category is not None else None) or templates.filter(scope=CouponTemplate.Scope.ALL).first()
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    )
+    template = (
+        templates.filter(scope=CouponTemplate.Scope.CATEGORIES, categories=category).first()
+        if category is not None
+        else None
+    ) or templates.filter(scope=CouponTemplate.Scope.ALL).first()
     if template is None:
         return None
     month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    this_month = Coupon.objects.filter(user=user, source=Coupon.Source.PERSONAL, issued_at__gte=month_start).count()
+    this_month = Coupon.objects.filter(
+        user=user, source=Coupon.Source.PERSONAL, issued_at__gte=month_start
+    ).count()
     if this_month >= EarningRules.current().personal_offers_per_month:
         return None
     try:
-        return coupon_issue(template=template, user=user, source=Coupon.Source.PERSONAL, now=now,
-                            issue_key=f"personal:{user.pk}:{timezone.localdate(now).isoformat()}")
+        return coupon_issue(
+            template=template,
+            user=user,
+            source=Coupon.Source.PERSONAL,
+            now=now,
+            issue_key=f"personal:{user.pk}:{timezone.localdate(now).isoformat()}",
+        )
     except DomainError:
         return None
 
 
 # ---- checking against a cart ----------------------------------------------------------------
+
 
 @dataclass
 class CouponCheck:
@@ -230,6 +275,7 @@ def _eligible_subtotal(template, lines) -> Decimal:
     ids = set(template.categories.values_list("pk", flat=True))
     # A category coupon also covers that category's direct subcategories.
     from shop.models import Category
+
     ids |= set(Category.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
     return sum((total for product, _q, total in lines if product.category_id in ids), ZERO)
 
@@ -242,16 +288,22 @@ def coupon_check(*, template, user, lines, valid_from=None, valid_until=None, no
     if not template.is_active or (valid_until and valid_until <= now):
         return CouponCheck(problem=_("优惠券已过期。"))
     if valid_from and valid_from > now:
-        return CouponCheck(problem=_("优惠券尚未生效（%(when)s 起可用）。")
-                           % {"when": timezone.localtime(valid_from).strftime("%Y-%m-%d %H:%M")})
+        return CouponCheck(
+            problem=_("优惠券尚未生效（%(when)s 起可用）。")
+            % {"when": timezone.localtime(valid_from).strftime("%Y-%m-%d %H:%M")}
+        )
     if not _tier_allows(template, user):
-        return CouponCheck(problem=_("该优惠券仅限%(tier)s及以上会员使用。") % {"tier": _(template.min_tier.name)})
+        return CouponCheck(
+            problem=_("该优惠券仅限%(tier)s及以上会员使用。") % {"tier": _(template.min_tier.name)}
+        )
     eligible = _eligible_subtotal(template, lines)
     if eligible <= 0:
         return CouponCheck(problem=_("购物车中没有适用此优惠券的商品。"))
     if eligible < template.min_spend:
-        return CouponCheck(problem=_("未达到最低消费 ¥%(min)s（适用商品合计 ¥%(have)s）。")
-                           % {"min": template.min_spend, "have": eligible})
+        return CouponCheck(
+            problem=_("未达到最低消费 ¥%(min)s（适用商品合计 ¥%(have)s）。")
+            % {"min": template.min_spend, "have": eligible}
+        )
     if template.kind == CouponTemplate.Kind.PERCENT:
         discount = (eligible * template.amount / Decimal("100")).quantize(Decimal("0.01"), ROUND_DOWN)
         if template.max_discount is not None:
@@ -276,19 +328,24 @@ def coupon_lookup(*, user, code):
     template = CouponTemplate.objects.filter(code__iexact=code).select_related("min_tier").first()
     if template is None:
         return None, None
-    held = (Coupon.objects.filter(template=template, user=user, status=Coupon.Status.AVAILABLE)
-            .order_by("pk").first())
+    held = (
+        Coupon.objects.filter(template=template, user=user, status=Coupon.Status.AVAILABLE)
+        .order_by("pk")
+        .first()
+    )
     return held, template
 
 
 # ---- redeeming ------------------------------------------------------------------------------
 
+
 def coupon_redeem(*, coupon, order, discount: Decimal) -> CouponRedemption:
     """Mark `coupon` used on `order`; exactly one concurrent caller wins (conditional update)."""
     now = timezone.now()
     with transaction.atomic():
-        used = (Coupon.objects.filter(pk=coupon.pk, status=Coupon.Status.AVAILABLE)
-                .update(status=Coupon.Status.USED, used_at=now))
+        used = Coupon.objects.filter(pk=coupon.pk, status=Coupon.Status.AVAILABLE).update(
+            status=Coupon.Status.USED, used_at=now
+        )
         if not used:
             raise DomainError(_("这张优惠券已被使用。"), code="coupon_used", field="coupon_code")
         CouponTemplate.objects.filter(pk=coupon.template_id).update(redeemed_count=F("redeemed_count") + 1)
@@ -300,12 +357,17 @@ def coupon_redemptions_reverse(*, order) -> int:
     now = timezone.now()
     count = 0
     with transaction.atomic():
-        for redemption in (CouponRedemption.objects.select_for_update()
-                           .filter(order=order, reversed_at__isnull=True).order_by("pk")):
+        for redemption in (
+            CouponRedemption.objects.select_for_update()
+            .filter(order=order, reversed_at__isnull=True)
+            .order_by("pk")
+        ):
             CouponRedemption.objects.filter(pk=redemption.pk).update(reversed_at=now)
             Coupon.objects.filter(pk=redemption.coupon_id, status=Coupon.Status.USED).update(
-                status=Coupon.Status.AVAILABLE, used_at=None)
+                status=Coupon.Status.AVAILABLE, used_at=None
+            )
             CouponTemplate.objects.filter(pk=redemption.coupon.template_id, redeemed_count__gt=0).update(
-                redeemed_count=F("redeemed_count") - 1)
+                redeemed_count=F("redeemed_count") - 1
+            )
             count += 1
     return count

@@ -1,4 +1,5 @@
 """Favourites (收藏): save and unsave products, recorded as behaviour events."""
+
 from django.db import IntegrityError, transaction
 
 from members.models import Favourite

@@ -1,4 +1,5 @@
 """The trail of staff views of unmasked personal data (who saw whose data, when, on which page)."""
+
 from django.db import transaction
 
 from members.models import PersonalDataAccess
@@ -12,8 +13,17 @@ def personal_data_access_record(*, staff, member_ids, view: str, page: str) -> i
     if not ids or staff is None or not staff.pk:
         return 0
     with transaction.atomic():
-        PersonalDataAccess.objects.bulk_create([
-            PersonalDataAccess(staff_id=staff.pk, staff_number=staff.pk, member_id=pk, member_number=pk,
-                               view=view[:80], page=page[:PAGE_MAX])
-            for pk in ids])
+        PersonalDataAccess.objects.bulk_create(
+            [
+                PersonalDataAccess(
+                    staff_id=staff.pk,
+                    staff_number=staff.pk,
+                    member_id=pk,
+                    member_number=pk,
+                    view=view[:80],
+                    page=page[:PAGE_MAX],
+                )
+                for pk in ids
+            ]
+        )
     return len(ids)

@@ -1,4 +1,5 @@
 """Points ledger: every change is one PointsEntry row written with the member's account row locked."""
+
 import math
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -8,8 +9,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import EarningRules, PointsAccount, PointsEntry, PointsLot
 from core.errors import DomainError
+from members.models import EarningRules, PointsAccount, PointsEntry, PointsLot
 
 Reason = PointsEntry.Reason
 
@@ -23,7 +24,9 @@ def points_account_lock(*, user) -> PointsAccount:
 def _lots_consume(*, user, points: int) -> None:
     """Take `points` from the member's lots, soonest-expiring first (FIFO)."""
     left = points
-    for lot in PointsLot.objects.select_for_update().filter(user=user, remaining__gt=0).order_by("expires_at", "id"):
+    for lot in (
+        PointsLot.objects.select_for_update().filter(user=user, remaining__gt=0).order_by("expires_at", "id")
+    ):
         take = min(left, lot.remaining)
         PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
         left -= take
@@ -34,8 +37,18 @@ def _lots_consume(*, user, points: int) -> None:
         raise DomainError(_("积分数据不一致，请联系客服。"), code="points_inconsistent")
 
 
-def points_entry_write(*, user, reason, available_delta=0, pending_delta=0, order=None, staff=None,
-                       note="", idempotency_key=None, lot_expires_at=None) -> PointsEntry | None:
+def points_entry_write(
+    *,
+    user,
+    reason,
+    available_delta=0,
+    pending_delta=0,
+    order=None,
+    staff=None,
+    note="",
+    idempotency_key=None,
+    lot_expires_at=None,
+) -> PointsEntry | None:
     """Append one ledger row and move the cached balances; None when the key or (order, reason) exists.
 
     Runs inside a transaction; locks the member's account row first.
@@ -49,7 +62,9 @@ def points_entry_write(*, user, reason, available_delta=0, pending_delta=0, orde
         available = account.available + available_delta
         pending = account.pending + pending_delta
         if available < 0:
-            raise DomainError(_("积分不足：可用 %(n)s 分。") % {"n": account.available}, code="points_insufficient")
+            raise DomainError(
+                _("积分不足：可用 %(n)s 分。") % {"n": account.available}, code="points_insufficient"
+            )
         if pending < 0:
             raise DomainError(_("待入账积分不足。"), code="points_insufficient")
         if available_delta < 0:
@@ -57,18 +72,30 @@ def points_entry_write(*, user, reason, available_delta=0, pending_delta=0, orde
         try:
             with transaction.atomic():
                 entry = PointsEntry.objects.create(
-                    user=user, reason=reason, available_delta=available_delta, pending_delta=pending_delta,
-                    available_after=available, pending_after=pending, order=order, staff=staff, note=note,
-                    idempotency_key=idempotency_key)
+                    user=user,
+                    reason=reason,
+                    available_delta=available_delta,
+                    pending_delta=pending_delta,
+                    available_after=available,
+                    pending_after=pending,
+                    order=order,
+                    staff=staff,
+                    note=note,
+                    idempotency_key=idempotency_key,
+                )
         except IntegrityError:
             # Someone else wrote the same (order, reason) or key between our check and insert.
-            raise DomainError(_("该积分操作已处理。"), code="points_duplicate")
+            raise DomainError(_("该积分操作已处理。"), code="points_duplicate") from None
         PointsAccount.objects.filter(pk=account.pk).update(available=available, pending=pending)
         if available_delta > 0:
             rules = EarningRules.current()
             PointsLot.objects.create(
-                user=user, entry=entry, points=available_delta, remaining=available_delta,
-                expires_at=lot_expires_at or entry.created_at + timedelta(days=rules.expiry_days))
+                user=user,
+                entry=entry,
+                points=available_delta,
+                remaining=available_delta,
+                expires_at=lot_expires_at or entry.created_at + timedelta(days=rules.expiry_days),
+            )
         return entry
 
 
@@ -94,23 +121,34 @@ def points_staff_adjust(*, user, delta: int, staff, note: str) -> PointsEntry:
         raise DomainError(_("调整数量不能为 0。"), code="points_zero")
     if not note.strip():
         raise DomainError(_("请填写调整原因。"), code="points_note_required")
-    return points_entry_write(user=user, reason=Reason.STAFF, available_delta=delta, staff=staff, note=note.strip())
+    return points_entry_write(
+        user=user, reason=Reason.STAFF, available_delta=delta, staff=staff, note=note.strip()
+    )
 
 
 def points_signup_gift(*, user) -> PointsEntry | None:
     rules = EarningRules.current()
     if not rules.signup_points:
         return None
-    return points_entry_write(user=user, reason=Reason.SIGNUP, available_delta=rules.signup_points,
-                              idempotency_key=f"signup:{user.pk}")
+    return points_entry_write(
+        user=user,
+        reason=Reason.SIGNUP,
+        available_delta=rules.signup_points,
+        idempotency_key=f"signup:{user.pk}",
+    )
 
 
 def points_review_reward(*, review) -> PointsEntry | None:
     rules = EarningRules.current()
     if not rules.review_points or review.user_id is None:
         return None
-    return points_entry_write(user=review.user, reason=Reason.REVIEW, available_delta=rules.review_points,
-                              idempotency_key=f"review:{review.pk}", note=str(review.product)[:200])
+    return points_entry_write(
+        user=review.user,
+        reason=Reason.REVIEW,
+        available_delta=rules.review_points,
+        idempotency_key=f"review:{review.pk}",
+        note=str(review.product)[:200],
+    )
 
 
 def points_order_earn(*, order, multiplier: Decimal) -> PointsEntry | None:
@@ -118,13 +156,21 @@ def points_order_earn(*, order, multiplier: Decimal) -> PointsEntry | None:
     rules = EarningRules.current()
     paid_for_goods = order.total - order.shipping_fee
     points = points_for_amount(amount=paid_for_goods, multiplier=multiplier)
-    first = not PointsEntry.objects.filter(user_id=order.user_id, reason=Reason.PURCHASE).exclude(order=order).exists()
+    first = (
+        not PointsEntry.objects.filter(user_id=order.user_id, reason=Reason.PURCHASE)
+        .exclude(order=order)
+        .exists()
+    )
     if first:
         points += rules.first_order_bonus
     if points <= 0:
         return None
-    note = _("含首单奖励 %(n)s 分") % {"n": rules.first_order_bonus} if first and rules.first_order_bonus else ""
-    return points_entry_write(user=order.user, reason=Reason.PURCHASE, pending_delta=points, order=order, note=note)
+    note = (
+        _("含首单奖励 %(n)s 分") % {"n": rules.first_order_bonus} if first and rules.first_order_bonus else ""
+    )
+    return points_entry_write(
+        user=order.user, reason=Reason.PURCHASE, pending_delta=points, order=order, note=note
+    )
 
 
 def points_order_release(*, order) -> PointsEntry | None:
@@ -132,10 +178,18 @@ def points_order_release(*, order) -> PointsEntry | None:
     with transaction.atomic():
         points_account_lock(user=order.user)
         earned = PointsEntry.objects.filter(order=order, reason=Reason.PURCHASE).first()
-        if earned is None or PointsEntry.objects.filter(order=order, reason__in=[Reason.RELEASE, Reason.REFUND]).exists():
+        if (
+            earned is None
+            or PointsEntry.objects.filter(order=order, reason__in=[Reason.RELEASE, Reason.REFUND]).exists()
+        ):
             return None
-        return points_entry_write(user=order.user, reason=Reason.RELEASE, order=order,
-                                  pending_delta=-earned.pending_delta, available_delta=earned.pending_delta)
+        return points_entry_write(
+            user=order.user,
+            reason=Reason.RELEASE,
+            order=order,
+            pending_delta=-earned.pending_delta,
+            available_delta=earned.pending_delta,
+        )
 
 
 def points_order_reverse(*, order) -> PointsEntry | None:
@@ -149,9 +203,12 @@ def points_order_reverse(*, order) -> PointsEntry | None:
         if released:
             # Points already spent are not clawed back beyond what is left.
             take = min(earned.pending_delta, account.available)
-            return points_entry_write(user=order.user, reason=Reason.REFUND, order=order, available_delta=-take)
-        return points_entry_write(user=order.user, reason=Reason.REFUND, order=order,
-                                  pending_delta=-earned.pending_delta)
+            return points_entry_write(
+                user=order.user, reason=Reason.REFUND, order=order, available_delta=-take
+            )
+        return points_entry_write(
+            user=order.user, reason=Reason.REFUND, order=order, pending_delta=-earned.pending_delta
+        )
 
 
 def points_redeem(*, user, order, points: int) -> PointsEntry | None:
@@ -166,8 +223,12 @@ def points_redeem_reverse(*, order) -> PointsEntry | None:
         spent = PointsEntry.objects.filter(order=order, reason=Reason.REDEEM).first()
         if spent is None:
             return None
-        return points_entry_write(user=spent.user, reason=Reason.REDEEM_REVERSAL, order=order,
-                                  available_delta=-spent.available_delta)
+        return points_entry_write(
+            user=spent.user,
+            reason=Reason.REDEEM_REVERSAL,
+            order=order,
+            available_delta=-spent.available_delta,
+        )
 
 
 def points_lot_expire(*, lot_id: int, now=None) -> PointsEntry | None:
@@ -180,15 +241,23 @@ def points_lot_expire(*, lot_id: int, now=None) -> PointsEntry | None:
         if lot.remaining <= 0 or lot.expires_at > now:
             return None
         # _lots_consume takes FIFO, which starts with this (the soonest-expiring) lot.
-        return points_entry_write(user=lot.user, reason=Reason.EXPIRE, available_delta=-lot.remaining,
-                                  idempotency_key=f"expire:lot:{lot.pk}")
+        return points_entry_write(
+            user=lot.user,
+            reason=Reason.EXPIRE,
+            available_delta=-lot.remaining,
+            idempotency_key=f"expire:lot:{lot.pk}",
+        )
 
 
 def points_expire_due(*, now=None) -> int:
     """Expire every due lot; returns the number of lots expired."""
     now = now or timezone.now()
     count = 0
-    for lot_id in PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now).order_by("expires_at", "id").values_list("pk", flat=True):
+    for lot_id in (
+        PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now)
+        .order_by("expires_at", "id")
+        .values_list("pk", flat=True)
+    ):
         if points_lot_expire(lot_id=lot_id, now=now):
             count += 1
     return count
@@ -201,11 +270,13 @@ def points_release_matured(*, now=None) -> int:
     now = now or timezone.now()
     rules = EarningRules.current()
     cutoff = now - timedelta(days=rules.return_window_days)
-    order_ids = (PointsEntry.objects
-                 .filter(reason=Reason.PURCHASE, order__status=Order.Status.COMPLETED,
-                         order__completed_at__lte=cutoff)
-                 .exclude(order__points_entries__reason__in=[Reason.RELEASE, Reason.REFUND])
-                 .values_list("order_id", flat=True))
+    order_ids = (
+        PointsEntry.objects.filter(
+            reason=Reason.PURCHASE, order__status=Order.Status.COMPLETED, order__completed_at__lte=cutoff
+        )
+        .exclude(order__points_entries__reason__in=[Reason.RELEASE, Reason.REFUND])
+        .values_list("order_id", flat=True)
+    )
     count = 0
     for order in Order.objects.filter(pk__in=list(order_ids)).select_related("user"):
         if order.user_id and points_order_release(order=order):
@@ -215,9 +286,15 @@ def points_release_matured(*, now=None) -> int:
 
 def points_ledger_differences():
     """Members whose cached balances differ from their ledger or lots: [(user_id, field, cached, ledger)]."""
-    ledger = {row["user_id"]: row for row in PointsEntry.objects.values("user_id").annotate(
-        available=Sum("available_delta"), pending=Sum("pending_delta"))}
-    lots = dict(PointsLot.objects.values("user_id").annotate(left=Sum("remaining")).values_list("user_id", "left"))
+    ledger = {
+        row["user_id"]: row
+        for row in PointsEntry.objects.values("user_id").annotate(
+            available=Sum("available_delta"), pending=Sum("pending_delta")
+        )
+    }
+    lots = dict(
+        PointsLot.objects.values("user_id").annotate(left=Sum("remaining")).values_list("user_id", "left")
+    )
     differences = []
     for account in PointsAccount.objects.order_by("user_id").iterator():
         row = ledger.get(account.user_id, {"available": 0, "pending": 0})
@@ -230,5 +307,7 @@ def points_ledger_differences():
     accounted = set(PointsAccount.objects.values_list("user_id", flat=True))
     for user_id, row in ledger.items():
         if user_id not in accounted and (row["available"] or row["pending"]):
-            differences.append((user_id, "account_missing", 0, (row["available"] or 0) + (row["pending"] or 0)))
+            differences.append(
+                (user_id, "account_missing", 0, (row["available"] or 0) + (row["pending"] or 0))
+            )
     return differences

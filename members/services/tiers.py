@@ -1,4 +1,5 @@
 """Membership tiers from rolling 12-month spend."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,8 +17,9 @@ def spend_12m_for(*, user_id, now=None) -> Decimal:
     from shop.models import Order
 
     since = (now or timezone.now()) - timedelta(days=365)
-    total = (Order.objects.filter(user_id=user_id, status__in=SPENDING_STATUSES, paid_at__gte=since)
-             .aggregate(s=Sum("total"))["s"])
+    total = Order.objects.filter(user_id=user_id, status__in=SPENDING_STATUSES, paid_at__gte=since).aggregate(
+        s=Sum("total")
+    )["s"]
     return total or Decimal("0.00")
 
 
@@ -46,7 +48,10 @@ def tiers_recompute_all(*, now=None) -> int:
     since = (now or timezone.now()) - timedelta(days=365)
     spend_by_user = dict(
         Order.objects.filter(user__isnull=False, status__in=SPENDING_STATUSES, paid_at__gte=since)
-        .values("user_id").annotate(spend=Sum("total")).values_list("user_id", "spend"))
+        .values("user_id")
+        .annotate(spend=Sum("total"))
+        .values_list("user_id", "spend")
+    )
     tiers = list(Tier.objects.order_by("-position"))
     changed = 0
     accounts = PointsAccount.objects.only("pk", "user_id", "spend_12m", "tier_id").order_by("pk")

@@ -1,4 +1,5 @@
 """Template tags for membership bits inside storefront pages (favourite buttons)."""
+
 from django import template
 
 from members.selectors import favourite_product_ids

@@ -1,4 +1,5 @@
 """Membership test fixtures: a clean cache per test (code-guessing counters, rate limits, navigation)."""
+
 import pytest
 from django.core.cache import cache
 

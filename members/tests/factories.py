@@ -1,4 +1,5 @@
 """factory_boy factories for membership tests (and the shop rows they need)."""
+
 from decimal import Decimal
 
 import factory

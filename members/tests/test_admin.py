@@ -1,4 +1,5 @@
 """Staff admin: masking without the permission, points adjustments with an audit row, coupon counts, bulk issue."""
+
 from decimal import Decimal
 
 import pytest
@@ -7,8 +8,13 @@ from django.urls import reverse
 
 from members.models import Coupon, PointsAccount, PointsEntry
 from members.services import points as points_services
-from members.tests.factories import (AddressFactory, CouponFactory, CouponTemplateFactory, OrderFactory,
-                                     UserFactory)
+from members.tests.factories import (
+    AddressFactory,
+    CouponFactory,
+    CouponTemplateFactory,
+    OrderFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,5 +91,7 @@ def test_bulk_issue_to_a_segment_records_the_staff_member(client):
     client.force_login(staff)
     response = client.post(reverse("admin:members_coupon_issue", args=[template.pk]), {"segment": "all"})
     assert response.status_code == 302
-    assert set(Coupon.objects.filter(template=template).values_list("user", flat=True)) == {m.pk for m in members}
+    assert set(Coupon.objects.filter(template=template).values_list("user", flat=True)) == {
+        m.pk for m in members
+    }
     assert set(Coupon.objects.values_list("issued_by", flat=True)) == {staff.pk}

@@ -1,5 +1,6 @@
 """Masked staff see no personal data anywhere a person is named, cannot filter by it, and every view of
 unmasked data is logged (issue 12, item 2)."""
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
@@ -44,11 +45,24 @@ def test_member_change_and_history_pages_do_not_name_the_member_by_email(client,
 def test_success_message_and_recent_actions_do_not_name_the_member_by_email(client, member):
     staff = staff_with("members.view_user", "members.change_user", "members.change_profile")
     client.force_login(staff)
-    data = {"is_active": "on", "first_name": "", "last_name": "",
-            "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-            "profile-TOTAL_FORMS": "1", "profile-INITIAL_FORMS": "1", "profile-MIN_NUM_FORMS": "0",
-            "profile-MAX_NUM_FORMS": "1", "profile-0-id": member.profile.pk, "profile-0-user": member.pk,
-            "profile-0-gender": "", "profile-0-display_name": "", "profile-0-personalization_enabled": "on"}
+    data = {
+        "is_active": "on",
+        "first_name": "",
+        "last_name": "",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "1",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
+        "profile-0-id": member.profile.pk,
+        "profile-0-user": member.pk,
+        "profile-0-gender": "",
+        "profile-0-display_name": "",
+        "profile-0-personalization_enabled": "on",
+    }
     response = client.post(reverse("admin:members_user_change", args=[member.pk]), data, follow=True)
     assert response.redirect_chain, body(response)[:2000]
     assert "hidden.person" not in body(response)
@@ -91,16 +105,19 @@ def test_review_and_event_lists_show_emails_to_staff_with_the_permission(client,
     assert client.get(url, {"q": SECRET}).context_data["cl"].result_count == 1
 
 
-@pytest.mark.parametrize("model, lookup, value", [
-    ("members_user", "email__startswith", "h"),
-    ("members_user", "username__startswith", "h"),
-    ("members_address", "phone__startswith", "139"),
-    ("members_address", "phone", "13912345678"),
-    ("members_address", "recipient_name__contains", "王"),
-    ("shop_order", "phone__startswith", "139"),
-    ("shop_order", "user__email__startswith", "h"),
-    ("shop_review", "user__email__startswith", "h"),
-])
+@pytest.mark.parametrize(
+    "model, lookup, value",
+    [
+        ("members_user", "email__startswith", "h"),
+        ("members_user", "username__startswith", "h"),
+        ("members_address", "phone__startswith", "139"),
+        ("members_address", "phone", "13912345678"),
+        ("members_address", "recipient_name__contains", "王"),
+        ("shop_order", "phone__startswith", "139"),
+        ("shop_order", "user__email__startswith", "h"),
+        ("shop_review", "user__email__startswith", "h"),
+    ],
+)
 def test_url_filters_on_masked_fields_are_refused(client, member, model, lookup, value):
     AddressFactory(user=member, phone="13912345678", recipient_name="王秘密")
     OrderFactory(user=member, phone="13912345678")
@@ -134,10 +151,16 @@ def test_views_of_unmasked_personal_data_are_logged(client, member):
     url = reverse("admin:members_user_change", args=[member.pk])
     assert SECRET in body(client.get(url))
     access = PersonalDataAccess.objects.get()
-    assert (access.staff, access.member, access.view, access.page) == (staff, member, "members.user change", url)
+    assert (access.staff, access.member, access.view, access.page) == (
+        staff,
+        member,
+        "members.user change",
+        url,
+    )
     client.get(reverse("admin:members_user_changelist"))
-    listed = set(PersonalDataAccess.objects.filter(view="members.user changelist").values_list("member_id",
-                                                                                                flat=True))
+    listed = set(
+        PersonalDataAccess.objects.filter(view="members.user changelist").values_list("member_id", flat=True)
+    )
     assert listed == set(User.objects.values_list("pk", flat=True))
     client.get(reverse("admin:recommender_why"), {"member": member.pk})
     assert PersonalDataAccess.objects.filter(view="recommender why", member=member, staff=staff).exists()
@@ -154,7 +177,9 @@ def test_masked_views_are_not_logged_and_the_log_is_for_superusers_only(client, 
     response = client.get(reverse("admin:members_personaldataaccess_changelist"))
     assert response.status_code == 200 and f"会员 #{member.pk} {SECRET}" in body(response)
     access = PersonalDataAccess.objects.first()
-    assert client.post(reverse("admin:members_personaldataaccess_delete", args=[access.pk])).status_code == 403
+    assert (
+        client.post(reverse("admin:members_personaldataaccess_delete", args=[access.pk])).status_code == 403
+    )
 
 
 def test_points_adjust_page_says_whose_points_masked_without_the_permission(client, member):

@@ -1,16 +1,23 @@
 """Exactly-once under concurrency: 50 threads race for one coupon (PostgreSQL row locks)."""
+
 import functools
 from decimal import Decimal
 
 import pytest
 
+from core.errors import DomainError
+from core.testing import run_concurrently
 from members.models import Coupon, CouponRedemption, CouponTemplate, PointsAccount
 from members.services import checkout_hooks
 from members.services import points as points_services
-from members.tests.factories import (CouponFactory, CouponTemplateFactory, OrderFactory, ProductFactory,
-                                     UserFactory, cart_lines)
-from core.errors import DomainError
-from core.testing import run_concurrently
+from members.tests.factories import (
+    CouponFactory,
+    CouponTemplateFactory,
+    OrderFactory,
+    ProductFactory,
+    UserFactory,
+    cart_lines,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 50
@@ -22,13 +29,16 @@ def race(attempts):
     lines = cart_lines((product, 2))
 
     def attempt(order, user, code, points):
-        checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=lines, coupon_code=code,
-                                                points=points)
+        checkout_hooks.checkout_discounts_apply(
+            order=order, user=user, lines=lines, coupon_code=code, points=points
+        )
         return "ok"
 
     jobs = [functools.partial(attempt, *a) for a in attempts]
-    return ["refused" if isinstance(outcome, DomainError) else outcome
-            for outcome in run_concurrently(*jobs, catch=(DomainError,))]
+    return [
+        "refused" if isinstance(outcome, DomainError) else outcome
+        for outcome in run_concurrently(*jobs, catch=(DomainError,))
+    ]
 
 
 def test_single_use_coupon_redeemed_once_by_50_concurrent_orders():
@@ -64,7 +74,9 @@ def test_total_quantity_holds_under_concurrency():
 def test_points_cannot_be_spent_twice_under_concurrency():
     user = UserFactory()
     points_services.points_staff_adjust(user=user, delta=5000, staff=None, note="测试")
-    outcomes = race([(OrderFactory(user=user, subtotal=Decimal("200.00")), user, "", 5000) for _i in range(THREADS)])
+    outcomes = race(
+        [(OrderFactory(user=user, subtotal=Decimal("200.00")), user, "", 5000) for _i in range(THREADS)]
+    )
     assert outcomes.count("ok") == 1
     assert PointsAccount.objects.get(user=user).available == 0
     assert points_services.points_ledger_differences() == []

@@ -1,4 +1,5 @@
 """Coupons: checking against a cart with reasons, issuing limits, guessing guard, offers, checkout."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -6,13 +7,21 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.errors import DomainError
 from members.models import Coupon, CouponRedemption, CouponTemplate, PointsAccount, PointsEntry, Profile
 from members.services import checkout_hooks
 from members.services import coupons as coupon_services
 from members.services import points as points_services
-from members.tests.factories import (CategoryFactory, CouponFactory, CouponTemplateFactory, OrderFactory,
-                                     ProductFactory, TierFactory, UserFactory, cart_lines)
-from core.errors import DomainError
+from members.tests.factories import (
+    CategoryFactory,
+    CouponFactory,
+    CouponTemplateFactory,
+    OrderFactory,
+    ProductFactory,
+    TierFactory,
+    UserFactory,
+    cart_lines,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +42,14 @@ def test_public_code_gives_its_discount():
     assert result.coupon_discount == Decimal("10.00") and result.problems == []
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"valid_until": timezone.now() - timedelta(days=1)}, "过期"),
-    ({"valid_from": timezone.now() + timedelta(days=1)}, "尚未生效"),
-    ({"min_spend": Decimal("500")}, "最低消费"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"valid_until": timezone.now() - timedelta(days=1)}, "过期"),
+        ({"valid_from": timezone.now() + timedelta(days=1)}, "尚未生效"),
+        ({"min_spend": Decimal("500")}, "最低消费"),
+    ],
+)
 def test_coupon_that_does_not_apply_says_why(change, words):
     CouponTemplateFactory(code="NOPE", **change)
     result = quote(UserFactory(), cart_lines((ProductFactory(), 1)), coupon_code="NOPE")
@@ -60,8 +72,9 @@ def test_outside_scope_and_tier_reasons():
 def test_percent_coupon_is_capped_and_covers_only_its_scope():
     category = CategoryFactory()
     inside, outside = ProductFactory(category=category), ProductFactory()
-    template = CouponTemplateFactory(code="PCT", kind="percent", amount=Decimal("20"), max_discount=Decimal("30"),
-                                     scope="categories")
+    template = CouponTemplateFactory(
+        code="PCT", kind="percent", amount=Decimal("20"), max_discount=Decimal("30"), scope="categories"
+    )
     template.categories.add(category)
     result = quote(UserFactory(), cart_lines((inside, 1), (outside, 5)), coupon_code="PCT")
     assert result.coupon_discount == Decimal("20.00")  # 20% of 100, not of 600
@@ -117,10 +130,15 @@ def test_apply_redeems_coupon_and_points_and_cancel_gives_both_back():
     lines = cart_lines((ProductFactory(), 2))
     order = OrderFactory(user=user, subtotal=Decimal("200.00"))
     # when the order is placed with both
-    result = checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=lines,
-                                                     coupon_code=coupon.code, points=3000)
+    result = checkout_hooks.checkout_discounts_apply(
+        order=order, user=user, lines=lines, coupon_code=coupon.code, points=3000
+    )
     # then both are spent
-    assert (result.coupon_discount, result.points_used, result.points_discount) == (Decimal("20"), 3000, Decimal("30.00"))
+    assert (result.coupon_discount, result.points_used, result.points_discount) == (
+        Decimal("20"),
+        3000,
+        Decimal("30.00"),
+    )
     coupon.refresh_from_db()
     assert coupon.status == "used"
     assert PointsAccount.objects.get(user=user).available == 0
@@ -140,11 +158,17 @@ def test_refused_apply_changes_nothing():
     expired = CouponFactory(user=user, valid_until=timezone.now() - timedelta(days=1))
     order = OrderFactory(user=user)
     with pytest.raises(DomainError):
-        checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=cart_lines((ProductFactory(), 2)),
-                                                coupon_code=expired.code, points=0)
+        checkout_hooks.checkout_discounts_apply(
+            order=order,
+            user=user,
+            lines=cart_lines((ProductFactory(), 2)),
+            coupon_code=expired.code,
+            points=0,
+        )
     with pytest.raises(DomainError):
-        checkout_hooks.checkout_discounts_apply(order=order, user=user, lines=cart_lines((ProductFactory(), 2)),
-                                                points=999)
+        checkout_hooks.checkout_discounts_apply(
+            order=order, user=user, lines=cart_lines((ProductFactory(), 2)), points=999
+        )
     assert not CouponRedemption.objects.exists() and not PointsEntry.objects.filter(reason="redeem").exists()
 
 
@@ -161,12 +185,17 @@ def test_public_code_respects_per_member_limit_and_total_quantity():
     template = CouponTemplateFactory(code="ONCE", per_member_limit=1, total_quantity=2)
     user = UserFactory()
     lines = cart_lines((ProductFactory(), 1))
-    checkout_hooks.checkout_discounts_apply(order=OrderFactory(user=user), user=user, lines=lines, coupon_code="ONCE")
+    checkout_hooks.checkout_discounts_apply(
+        order=OrderFactory(user=user), user=user, lines=lines, coupon_code="ONCE"
+    )
     with pytest.raises(DomainError):
-        checkout_hooks.checkout_discounts_apply(order=OrderFactory(user=user), user=user, lines=lines,
-                                                coupon_code="ONCE")
+        checkout_hooks.checkout_discounts_apply(
+            order=OrderFactory(user=user), user=user, lines=lines, coupon_code="ONCE"
+        )
     other = UserFactory()
-    checkout_hooks.checkout_discounts_apply(order=OrderFactory(user=other), user=other, lines=lines, coupon_code="ONCE")
+    checkout_hooks.checkout_discounts_apply(
+        order=OrderFactory(user=other), user=other, lines=lines, coupon_code="ONCE"
+    )
     third = UserFactory()
     assert "领完" in quote(third, lines, coupon_code="ONCE").problems[0]
     assert CouponTemplate.objects.get(pk=template.pk).issued_count == 2
@@ -192,7 +221,10 @@ def test_personal_offer_is_capped_per_month_and_respects_opt_out():
     assert coupon_services.personal_offer_issue(user=user, category=category, now=now).template == template
     # same day again: once a day
     assert coupon_services.personal_offer_issue(user=user, category=category, now=now) is None
-    assert coupon_services.personal_offer_issue(user=user, category=category, now=now + timedelta(minutes=1)) is None
+    assert (
+        coupon_services.personal_offer_issue(user=user, category=category, now=now + timedelta(minutes=1))
+        is None
+    )
     opted_out = UserFactory()
     Profile.objects.filter(user=opted_out).update(personalization_enabled=False)
     assert coupon_services.personal_offer_issue(user=opted_out, category=category) is None
@@ -205,7 +237,9 @@ def test_segment_issue_and_birthday_gift_are_idempotent():
     PointsAccount.objects.create(user=in_gold, tier=gold)
     PointsAccount.objects.create(user=elsewhere)
     staff = UserFactory(is_staff=True)
-    assert coupon_services.coupons_issue_to_segment(template=template, segment="tier", tier=gold, staff=staff) == (1, 0)
+    assert coupon_services.coupons_issue_to_segment(
+        template=template, segment="tier", tier=gold, staff=staff
+    ) == (1, 0)
     assert Coupon.objects.get(user=in_gold).issued_by == staff
     birthday = CouponTemplateFactory(is_birthday_gift=True)
     today = timezone.localdate()

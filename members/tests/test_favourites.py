@@ -1,5 +1,6 @@
 """Favourites: add and remove are idempotent services used by the site and the API; the API's token
 is issued by a service under the site's login rules."""
+
 from unittest import mock
 
 import pytest
@@ -74,8 +75,9 @@ def test_api_token_issue_applies_the_login_rules(settings):
     assert unverified.value.code == "email_unverified"
     EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
     token = accounts.api_token_issue(request=request, email="app@example.com", password="secret-pass-123")
-    assert token == accounts.api_token_issue(request=request, email="app@example.com",
-                                             password="secret-pass-123")
+    assert token == accounts.api_token_issue(
+        request=request, email="app@example.com", password="secret-pass-123"
+    )
     accounts.api_token_revoke(user=member)
     assert not Token.objects.filter(user=member).exists()
 

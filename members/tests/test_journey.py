@@ -1,4 +1,5 @@
 """The member journey end to end with the Django test client: sign up to account deletion."""
+
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -22,10 +23,22 @@ def place_order(client, product, *, coupon_code="", points=0):
     client.post(reverse("shop:cart_add"), {"product_id": product.pk, "quantity": 2})
     page = client.get(reverse("shop:checkout"))
     key = page.context["form"].initial["idempotency_key"]
-    response = client.post(reverse("shop:checkout"), {
-        "recipient_name": "新用户", "phone": "13800138000", "province": "上海市", "city": "上海市",
-        "district": "徐汇区", "address_line": "漕溪北路1号", "postcode": "200030", "shipping_method": "standard",
-        "coupon_code": coupon_code, "points": points, "idempotency_key": key})
+    response = client.post(
+        reverse("shop:checkout"),
+        {
+            "recipient_name": "新用户",
+            "phone": "13800138000",
+            "province": "上海市",
+            "city": "上海市",
+            "district": "徐汇区",
+            "address_line": "漕溪北路1号",
+            "postcode": "200030",
+            "shipping_method": "standard",
+            "coupon_code": coupon_code,
+            "points": points,
+            "idempotency_key": key,
+        },
+    )
     assert response.status_code == 302, response.context["form"].errors
     return Order.objects.get(idempotency_key=key), response["Location"]
 
@@ -40,18 +53,26 @@ def pay(client, sandbox_url):
 def test_member_journey(client):
     # given tiers, rules, a claimable coupon and a product
     Tier.objects.create(code="normal", name="普通会员", position=0, min_spend=Decimal("0"))
-    Tier.objects.create(code="silver", name="银卡", position=1, min_spend=Decimal("1000"),
-                        points_multiplier=Decimal("1.2"))
+    Tier.objects.create(
+        code="silver", name="银卡", position=1, min_spend=Decimal("1000"), points_multiplier=Decimal("1.2")
+    )
     EarningRules.current()
-    template = CouponTemplate.objects.create(name="满100减20", amount=Decimal("20"), min_spend=Decimal("100"),
-                                             is_claimable=True, per_member_limit=2)
+    template = CouponTemplate.objects.create(
+        name="满100减20",
+        amount=Decimal("20"),
+        min_spend=Decimal("100"),
+        is_claimable=True,
+        per_member_limit=2,
+    )
     product = ProductFactory(price=Decimal("100.00"), stock=20)
-    gift = CouponTemplate.objects.create(name="新人礼", amount=Decimal("5"), min_spend=Decimal("50"),
-                                         is_signup_gift=True, valid_days=14)
+    gift = CouponTemplate.objects.create(
+        name="新人礼", amount=Decimal("5"), min_spend=Decimal("50"), is_signup_gift=True, valid_days=14
+    )
 
     # sign up, verify the email (the link logs in), profile and signup points exist
-    response = client.post(reverse("account_signup"), {"email": EMAIL, "password1": PASSWORD,
-                                                       "password2": PASSWORD})
+    response = client.post(
+        reverse("account_signup"), {"email": EMAIL, "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 302
     link = re.search(r"/accounts/confirm-email/[-:\w]+/", mail.outbox[0].body).group(0)
     assert client.post(link).status_code == 302
@@ -68,7 +89,11 @@ def test_member_journey(client):
     client.post(reverse("members:coupon_claim", args=[template.pk]))
     coupon = Coupon.objects.get(user=user, template=template)
     order, pay_url = place_order(client, product, coupon_code=coupon.code, points=100)
-    assert (order.coupon_discount, order.points_used, order.points_discount) == (Decimal("20.00"), 100, Decimal("1.00"))
+    assert (order.coupon_discount, order.points_used, order.points_discount) == (
+        Decimal("20.00"),
+        100,
+        Decimal("1.00"),
+    )
     assert order.total == Decimal("179.00")
     pay(client, pay_url)
     order.refresh_from_db()

@@ -1,4 +1,5 @@
 """Points ledger: credits, pending and release, refunds, redemption, FIFO expiry, the balance check."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -6,12 +7,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from core.errors import DomainError
 from members.models import EarningRules, PointsAccount, PointsEntry, PointsLot
 from members.services import checkout_hooks
 from members.services import points as points_services
 from members.services.points import points_ledger_differences
 from members.tests.factories import OrderFactory, TierFactory, UserFactory
-from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
@@ -101,10 +102,12 @@ def test_cannot_spend_more_than_available():
 def test_points_expire_oldest_first():
     user = UserFactory()
     now = timezone.now()
-    old = points_services.points_entry_write(user=user, reason="staff", available_delta=100, note="a",
-                                             lot_expires_at=now + timedelta(days=10))
-    points_services.points_entry_write(user=user, reason="staff", available_delta=50, note="b",
-                                       lot_expires_at=now + timedelta(days=100))
+    old = points_services.points_entry_write(
+        user=user, reason="staff", available_delta=100, note="a", lot_expires_at=now + timedelta(days=10)
+    )
+    points_services.points_entry_write(
+        user=user, reason="staff", available_delta=50, note="b", lot_expires_at=now + timedelta(days=100)
+    )
     # spending 30 comes out of the oldest lot
     points_services.points_staff_adjust(user=user, delta=-30, staff=None, note="用掉")
     assert PointsLot.objects.get(entry=old).remaining == 70

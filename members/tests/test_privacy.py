@@ -1,4 +1,5 @@
 """Account deletion: personal data goes, orders stay anonymised, product ratings stop counting it."""
+
 from decimal import Decimal
 
 import pytest

@@ -1,4 +1,5 @@
 """Member centre pages: they render, guests go to login, and nobody reaches another member's things."""
+
 import io
 import json
 from decimal import Decimal
@@ -10,14 +11,30 @@ from PIL import Image
 
 from members.models import Address, Coupon, Favourite, Profile
 from members.services import points as points_services
-from members.tests.factories import (AddressFactory, CouponFactory, CouponTemplateFactory, OrderFactory,
-                                     ProductFactory, TierFactory, UserFactory)
+from members.tests.factories import (
+    AddressFactory,
+    CouponFactory,
+    CouponTemplateFactory,
+    OrderFactory,
+    ProductFactory,
+    TierFactory,
+    UserFactory,
+)
 from shop.models import Event
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["members:centre", "members:points", "members:coupons", "members:favourites", "members:recent",
-         "members:addresses", "members:address_create", "members:profile", "members:privacy"]
+PAGES = [
+    "members:centre",
+    "members:points",
+    "members:coupons",
+    "members:favourites",
+    "members:recent",
+    "members:addresses",
+    "members:address_create",
+    "members:profile",
+    "members:privacy",
+]
 
 
 @pytest.fixture
@@ -78,14 +95,24 @@ def test_other_members_order_is_404(client, member):
 
 
 def test_address_book_first_is_default_and_switching(client, member):
-    data = {"recipient_name": "王五", "phone": "13700137000", "province": "北京市", "city": "北京市",
-            "district": "朝阳区", "address_line": "建国路1号", "postcode": "100000"}
+    data = {
+        "recipient_name": "王五",
+        "phone": "13700137000",
+        "province": "北京市",
+        "city": "北京市",
+        "district": "朝阳区",
+        "address_line": "建国路1号",
+        "postcode": "100000",
+    }
     assert client.post(reverse("members:address_create"), data).status_code == 302
-    assert client.post(reverse("members:address_create"), {**data, "recipient_name": "赵六"}).status_code == 302
+    assert (
+        client.post(reverse("members:address_create"), {**data, "recipient_name": "赵六"}).status_code == 302
+    )
     first, second = Address.objects.get(recipient_name="王五"), Address.objects.get(recipient_name="赵六")
     assert first.is_default and not second.is_default
     client.post(reverse("members:address_default", args=[second.pk]))
-    first.refresh_from_db(); second.refresh_from_db()
+    first.refresh_from_db()
+    second.refresh_from_db()
     assert second.is_default and not first.is_default
     client.post(reverse("members:address_delete", args=[second.pk]))
     first.refresh_from_db()
@@ -93,8 +120,9 @@ def test_address_book_first_is_default_and_switching(client, member):
 
 
 def test_bad_address_gets_form_errors_not_a_500(client, member):
-    response = client.post(reverse("members:address_create"), {"recipient_name": "", "phone": "abc",
-                                                                "postcode": "12"})
+    response = client.post(
+        reverse("members:address_create"), {"recipient_name": "", "phone": "abc", "postcode": "12"}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors and not Address.objects.exists()
 
@@ -106,18 +134,29 @@ def _image(fmt="PNG", size=(20, 20)):
 
 
 def test_profile_update_with_avatar_and_age(client, member):
-    response = client.post(reverse("members:profile"), {
-        "display_name": "小明", "gender": "m", "birth_date": "1990-05-01", "phone": "13800000000",
-        "avatar": SimpleUploadedFile("a.png", _image(), content_type="image/png")})
+    response = client.post(
+        reverse("members:profile"),
+        {
+            "display_name": "小明",
+            "gender": "m",
+            "birth_date": "1990-05-01",
+            "phone": "13800000000",
+            "avatar": SimpleUploadedFile("a.png", _image(), content_type="image/png"),
+        },
+    )
     assert response.status_code == 302
     profile = Profile.objects.get(user=member)
     assert profile.display_name == "小明" and profile.avatar and profile.age >= 35
 
 
 def test_profile_refuses_non_image_avatar_and_future_birthday(client, member):
-    response = client.post(reverse("members:profile"), {
-        "birth_date": "2999-01-01",
-        "avatar": SimpleUploadedFile("a.png", b"not an image", content_type="image/png")})
+    response = client.post(
+        reverse("members:profile"),
+        {
+            "birth_date": "2999-01-01",
+            "avatar": SimpleUploadedFile("a.png", b"not an image", content_type="image/png"),
+        },
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "avatar" in errors and "birth_date" in errors

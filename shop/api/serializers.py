@@ -1,4 +1,5 @@
 """Serializers of the storefront API: shapes only; rules live in shop.services and shop.selectors."""
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -62,8 +63,22 @@ class ProductCardSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "name", "slug", "sku", "price", "list_price", "discount_percent", "brand",
-                  "category_id", "in_stock", "rating_avg", "rating_count", "sales_count", "image"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "sku",
+            "price",
+            "list_price",
+            "discount_percent",
+            "brand",
+            "category_id",
+            "in_stock",
+            "rating_avg",
+            "rating_count",
+            "sales_count",
+            "image",
+        ]
 
     @extend_schema_field(ProductImageSerializer(allow_null=True))
     def get_image(self, product):
@@ -92,15 +107,26 @@ class ProductDetailSerializer(ProductCardSerializer):
 
     class Meta(ProductCardSerializer.Meta):
         fields = ProductCardSerializer.Meta.fields + [
-            "description", "category", "images", "tags", "stock", "attributes", "is_consumable",
-            "rating_summary"]
+            "description",
+            "category",
+            "images",
+            "tags",
+            "stock",
+            "attributes",
+            "is_consumable",
+            "rating_summary",
+        ]
 
     @extend_schema_field(RatingSummarySerializer)
     def get_rating_summary(self, product):
         distribution = self.context.get("rating_distribution", [])
-        return RatingSummarySerializer({
-            "average": product.rating_avg, "count": product.rating_count,
-            "distribution": [{"stars": stars, "count": n} for stars, n in distribution]}).data
+        return RatingSummarySerializer(
+            {
+                "average": product.rating_avg,
+                "count": product.rating_count,
+                "distribution": [{"stars": stars, "count": n} for stars, n in distribution],
+            }
+        ).data
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -123,16 +149,22 @@ class ReviewInputSerializer(serializers.Serializer):
 class ProductQuerySerializer(serializers.Serializer):
     """Listing filters: the same ones, with the same meaning, as the storefront's pages."""
 
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100,
-                              help_text=_("搜索词：名称、品牌或描述包含每个词"))
-    category = serializers.SlugField(required=False, max_length=120,
-                                     help_text=_("分类网址名（包含子分类）"))
-    brand = serializers.ListField(child=serializers.SlugField(max_length=120), required=False,
-                                  max_length=20, help_text=_("品牌网址名，可重复"))
-    min_price = serializers.DecimalField(max_digits=10, decimal_places=2, required=False,
-                                         min_value=Decimal("0"))
-    max_price = serializers.DecimalField(max_digits=10, decimal_places=2, required=False,
-                                         min_value=Decimal("0"))
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=_("搜索词：名称、品牌或描述包含每个词")
+    )
+    category = serializers.SlugField(required=False, max_length=120, help_text=_("分类网址名（包含子分类）"))
+    brand = serializers.ListField(
+        child=serializers.SlugField(max_length=120),
+        required=False,
+        max_length=20,
+        help_text=_("品牌网址名，可重复"),
+    )
+    min_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, min_value=Decimal("0")
+    )
+    max_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, min_value=Decimal("0")
+    )
     in_stock = serializers.BooleanField(required=False, default=False)
     ordering = serializers.ChoiceField(choices=list(SORTS), required=False)
 
@@ -144,6 +176,7 @@ class ProductQuerySerializer(serializers.Serializer):
 
 
 # --- Cart and checkout -----------------------------------------------------------------------
+
 
 class CartLineSerializer(serializers.Serializer):
     product = ProductCardSerializer()
@@ -191,8 +224,7 @@ class CheckoutQuoteSerializer(serializers.Serializer):
     points_used = serializers.IntegerField()
     points_discount = MoneyField()
     total = MoneyField()
-    problems = serializers.ListField(child=serializers.CharField(),
-                                     help_text=_("优惠券或积分不能使用的原因"))
+    problems = serializers.ListField(child=serializers.CharField(), help_text=_("优惠券或积分不能使用的原因"))
 
 
 class AddressInputSerializer(serializers.Serializer):
@@ -206,13 +238,14 @@ class AddressInputSerializer(serializers.Serializer):
 
 
 class OrderPlaceSerializer(CheckoutQuoteRequestSerializer):
-    address_id = serializers.IntegerField(required=False, min_value=1,
-                                          help_text=_("地址簿中的地址；或填写 address"))
+    address_id = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("地址簿中的地址；或填写 address")
+    )
     address = AddressInputSerializer(required=False)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     idempotency_key = serializers.CharField(
-        max_length=64, min_length=8,
-        help_text=_("每次下单生成一个新的随机值；重复提交相同的值返回同一个订单"))
+        max_length=64, min_length=8, help_text=_("每次下单生成一个新的随机值；重复提交相同的值返回同一个订单")
+    )
 
     def validate(self, attrs):
         if not attrs.get("address_id") and not attrs.get("address"):
@@ -241,11 +274,34 @@ class OrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["number", "status", "status_display", "is_payable", "subtotal", "shipping_fee",
-                  "coupon_discount", "points_discount", "points_used", "total", "shipping_method",
-                  "recipient_name", "phone", "province", "city", "district", "address_line",
-                  "postcode", "note", "lines", "created_at", "paid_at", "shipped_at",
-                  "completed_at", "cancelled_at", "refunded_at"]
+        fields = [
+            "number",
+            "status",
+            "status_display",
+            "is_payable",
+            "subtotal",
+            "shipping_fee",
+            "coupon_discount",
+            "points_discount",
+            "points_used",
+            "total",
+            "shipping_method",
+            "recipient_name",
+            "phone",
+            "province",
+            "city",
+            "district",
+            "address_line",
+            "postcode",
+            "note",
+            "lines",
+            "created_at",
+            "paid_at",
+            "shipped_at",
+            "completed_at",
+            "cancelled_at",
+            "refunded_at",
+        ]
 
 
 class SandboxPaymentRequestSerializer(serializers.Serializer):
@@ -272,8 +328,9 @@ class EventInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CLIENT_EVENT_KIND_CHOICES)
     product_id = serializers.IntegerField(required=False, min_value=1)
     query = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    context = serializers.DictField(required=False, default=dict,
-                                    help_text=_("推荐点击时带上推荐接口返回的 block 和 model"))
+    context = serializers.DictField(
+        required=False, default=dict, help_text=_("推荐点击时带上推荐接口返回的 block 和 model")
+    )
 
     def validate_context(self, value):
         # Only short scalar values: the context is stored with every event.
@@ -296,7 +353,8 @@ class EventInputSerializer(serializers.Serializer):
             context = attrs.get("context", {})
             if not str(context.get("block", "")).strip() or not str(context.get("model", "")).strip():
                 raise serializers.ValidationError(
-                    {"context": _("推荐点击需要推荐接口返回的 block 和 model。")})
+                    {"context": _("推荐点击需要推荐接口返回的 block 和 model。")}
+                )
         return attrs
 
 

@@ -1,4 +1,5 @@
 """Storefront API routes under /api/v1/."""
+
 from django.urls import path
 
 from . import views
@@ -16,7 +17,10 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="order-list"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
-    path("orders/<str:number>/sandbox-payment/", views.OrderSandboxPaymentView.as_view(),
-         name="order-sandbox-payment"),
+    path(
+        "orders/<str:number>/sandbox-payment/",
+        views.OrderSandboxPaymentView.as_view(),
+        name="order-sandbox-payment",
+    ),
     path("events/", views.EventCreateView.as_view(), name="events"),
 ]

@@ -1,4 +1,5 @@
 """Storefront API views: thin, they validate input and call the same selectors and services as the site."""
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
@@ -23,6 +24,7 @@ from . import serializers as s
 
 # --- Catalogue -------------------------------------------------------------------------------
 
+
 @extend_schema(tags=["catalogue"], summary="Active categories, in display order")
 class CategoryListView(generics.ListAPIView):
     serializer_class = s.CategorySerializer
@@ -32,8 +34,9 @@ class CategoryListView(generics.ListAPIView):
     queryset = Category.objects.filter(is_active=True).order_by("position", "id")
 
 
-@extend_schema(tags=["catalogue"], summary="Products: filter, search and order",
-               parameters=[s.ProductQuerySerializer])
+@extend_schema(
+    tags=["catalogue"], summary="Products: filter, search and order", parameters=[s.ProductQuerySerializer]
+)
 class ProductListView(generics.ListAPIView):
     serializer_class = s.ProductCardSerializer
     permission_classes = [permissions.AllowAny]
@@ -43,8 +46,12 @@ class ProductListView(generics.ListAPIView):
         query = s.ProductQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        filters = {"min_price": params.get("min_price"), "max_price": params.get("max_price"),
-                   "brand_slugs": params.get("brand") or (), "in_stock": params.get("in_stock", False)}
+        filters = {
+            "min_price": params.get("min_price"),
+            "max_price": params.get("max_price"),
+            "brand_slugs": params.get("brand") or (),
+            "in_stock": params.get("in_stock", False),
+        }
         if params.get("ordering"):
             filters["sort"] = params["ordering"]
         if params.get("category"):
@@ -102,8 +109,11 @@ class ProductReviewListView(generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.product_reviews(self._product()).select_related("user__profile")
 
-    @extend_schema(summary="Write or edit my review (members who bought the product)",
-                   request=s.ReviewInputSerializer, responses={201: s.ReviewSerializer})
+    @extend_schema(
+        summary="Write or edit my review (members who bought the product)",
+        request=s.ReviewInputSerializer,
+        responses={201: s.ReviewSerializer},
+    )
     def post(self, request, *args, **kwargs):
         product = self._product()
         data = s.ReviewInputSerializer(data=request.data)
@@ -114,12 +124,20 @@ class ProductReviewListView(generics.ListCreateAPIView):
 
 # --- Cart and checkout -----------------------------------------------------------------------
 
+
 def cart_payload(request):
     summary = selectors.cart_summary_for_request(request)
     return {
-        "lines": [{"product": item.product, "quantity": item.quantity, "unit_price": item.unit_price,
-                   "price_changed": item.price_changed, "line_total": item.line_total}
-                  for item in summary.lines],
+        "lines": [
+            {
+                "product": item.product,
+                "quantity": item.quantity,
+                "unit_price": item.unit_price,
+                "price_changed": item.price_changed,
+                "line_total": item.line_total,
+            }
+            for item in summary.lines
+        ],
         "item_count": summary.item_count,
         "subtotal": summary.subtotal,
     }
@@ -144,8 +162,9 @@ class CartView(MemberAPIView):
 
 @extend_schema(tags=["cart"])
 class CartItemListView(MemberAPIView):
-    @extend_schema(summary="Add a product to my cart", request=s.CartAddSerializer,
-                   responses={201: s.CartSerializer})
+    @extend_schema(
+        summary="Add a product to my cart", request=s.CartAddSerializer, responses={201: s.CartSerializer}
+    )
     def post(self, request):
         data = s.CartAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -162,13 +181,17 @@ class CartItemDetailView(MemberAPIView):
             raise NotFound()
         return cart
 
-    @extend_schema(summary="Change a line's quantity (0 removes it)", request=s.CartQuantitySerializer,
-                   responses=s.CartSerializer)
+    @extend_schema(
+        summary="Change a line's quantity (0 removes it)",
+        request=s.CartQuantitySerializer,
+        responses=s.CartSerializer,
+    )
     def patch(self, request, product_id):
         data = s.CartQuantitySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cart_services.cart_set_quantity(cart=self._cart(), product_id=product_id,
-                                        quantity=data.validated_data["quantity"])
+        cart_services.cart_set_quantity(
+            cart=self._cart(), product_id=product_id, quantity=data.validated_data["quantity"]
+        )
         return cart_response(request)
 
     @extend_schema(summary="Remove a line", responses={204: None})
@@ -179,8 +202,11 @@ class CartItemDetailView(MemberAPIView):
 
 @extend_schema(tags=["cart"])
 class CartQuoteView(MemberAPIView):
-    @extend_schema(summary="Preview shipping, coupon and points on my cart (nothing is held)",
-                   request=s.CheckoutQuoteRequestSerializer, responses=s.CheckoutQuoteSerializer)
+    @extend_schema(
+        summary="Preview shipping, coupon and points on my cart (nothing is held)",
+        request=s.CheckoutQuoteRequestSerializer,
+        responses=s.CheckoutQuoteSerializer,
+    )
     def post(self, request):
         data = s.CheckoutQuoteRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -189,18 +215,33 @@ class CartQuoteView(MemberAPIView):
         if cart is None or not cart.items.exists():
             raise DomainError(_("购物车是空的。"), code="empty_cart")
         summary = checkout_services.checkout_summary(
-            user=request.user, cart=cart, shipping_method=params["shipping_method"],
-            coupon_code=params["coupon_code"], points=params["points"], client_ip=client_ip(request))
-        return Response(s.CheckoutQuoteSerializer({
-            "subtotal": summary.subtotal, "shipping_method": summary.shipping_method,
-            "shipping_fee": summary.shipping_fee, "coupon_code": params["coupon_code"],
-            "coupon_discount": summary.coupon_discount, "points_requested": params["points"],
-            "points_used": summary.points_used, "points_discount": summary.points_discount,
-            "total": summary.total, "problems": [str(p) for p in summary.problems],
-        }).data)
+            user=request.user,
+            cart=cart,
+            shipping_method=params["shipping_method"],
+            coupon_code=params["coupon_code"],
+            points=params["points"],
+            client_ip=client_ip(request),
+        )
+        return Response(
+            s.CheckoutQuoteSerializer(
+                {
+                    "subtotal": summary.subtotal,
+                    "shipping_method": summary.shipping_method,
+                    "shipping_fee": summary.shipping_fee,
+                    "coupon_code": params["coupon_code"],
+                    "coupon_discount": summary.coupon_discount,
+                    "points_requested": params["points"],
+                    "points_used": summary.points_used,
+                    "points_discount": summary.points_discount,
+                    "total": summary.total,
+                    "problems": [str(p) for p in summary.problems],
+                }
+            ).data
+        )
 
 
 # --- Orders and payment ----------------------------------------------------------------------
+
 
 def own_order(request, number):
     """The member's own order, or 404 (another member's order looks like no order)."""
@@ -219,8 +260,11 @@ class OrderListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.orders_for_member(self.request.user)
 
-    @extend_schema(summary="Place an order from my cart", request=s.OrderPlaceSerializer,
-                   responses={201: s.OrderSerializer, 200: s.OrderSerializer})
+    @extend_schema(
+        summary="Place an order from my cart",
+        request=s.OrderPlaceSerializer,
+        responses={201: s.OrderSerializer, 200: s.OrderSerializer},
+    )
     def post(self, request):
         data = s.OrderPlaceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -232,12 +276,19 @@ class OrderListView(generics.ListAPIView):
         address["note"] = params.get("note", "")
         existed = selectors.order_for_idempotency_key(request.user, params["idempotency_key"]) is not None
         order = checkout_services.order_place(
-            user=request.user, cart=selectors.cart_for_request(request), address=address,
-            shipping_method=params["shipping_method"], idempotency_key=params["idempotency_key"],
-            coupon_code=params["coupon_code"], points=params["points"], client_ip=client_ip(request))
+            user=request.user,
+            cart=selectors.cart_for_request(request),
+            address=address,
+            shipping_method=params["shipping_method"],
+            idempotency_key=params["idempotency_key"],
+            coupon_code=params["coupon_code"],
+            points=params["points"],
+            client_ip=client_ip(request),
+        )
         order = own_order(request, order.number)
-        return Response(s.OrderSerializer(order).data,
-                        status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        return Response(
+            s.OrderSerializer(order).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        )
 
 
 def address_for_member(user, address_id) -> dict:
@@ -246,8 +297,10 @@ def address_for_member(user, address_id) -> dict:
     address = Address.objects.filter(user=user, pk=address_id).first()
     if address is None:
         raise DomainError(_("收货地址不存在。"), code="address_not_found", field="address_id")
-    return {name: getattr(address, name) for name in
-            ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")}
+    return {
+        name: getattr(address, name)
+        for name in ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")
+    }
 
 
 @extend_schema(tags=["orders"], summary="One of my orders")
@@ -262,11 +315,15 @@ class OrderDetailView(generics.RetrieveAPIView):
 
 @extend_schema(tags=["orders"])
 class OrderCancelView(MemberAPIView):
-    @extend_schema(summary="Cancel my unpaid order (stock, coupon and points go back)", request=None,
-                   responses=s.OrderSerializer)
+    @extend_schema(
+        summary="Cancel my unpaid order (stock, coupon and points go back)",
+        request=None,
+        responses=s.OrderSerializer,
+    )
     def post(self, request, number):
-        order_services.order_cancel(order=own_order(request, number), by=request.user,
-                                    note="cancelled by the member (API)")
+        order_services.order_cancel(
+            order=own_order(request, number), by=request.user, note="cancelled by the member (API)"
+        )
         return Response(s.OrderSerializer(own_order(request, number)).data)
 
 
@@ -278,19 +335,32 @@ class OrderSandboxPaymentView(MemberAPIView):
     here the client picks the outcome and the same provider signs and the same handler applies it.
     """
 
-    @extend_schema(summary="Pay my order in the sandbox", request=s.SandboxPaymentRequestSerializer,
-                   responses=s.PaymentSerializer)
+    @extend_schema(
+        summary="Pay my order in the sandbox",
+        request=s.SandboxPaymentRequestSerializer,
+        responses=s.PaymentSerializer,
+    )
     def post(self, request, number):
         data = s.SandboxPaymentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = order_services.payment_sandbox_settle(order=own_order(request, number),
-                                                        outcome=data.validated_data["outcome"])
-        return Response(s.PaymentSerializer({
-            "reference": payment.reference, "provider": payment.provider, "amount": payment.amount,
-            "status": payment.status, "order": own_order(request, number)}).data)
+        payment = order_services.payment_sandbox_settle(
+            order=own_order(request, number), outcome=data.validated_data["outcome"]
+        )
+        return Response(
+            s.PaymentSerializer(
+                {
+                    "reference": payment.reference,
+                    "provider": payment.provider,
+                    "amount": payment.amount,
+                    "status": payment.status,
+                    "order": own_order(request, number),
+                }
+            ).data
+        )
 
 
 # --- Events ----------------------------------------------------------------------------------
+
 
 @extend_schema(tags=["events"])
 class EventCreateView(APIView):
@@ -300,8 +370,11 @@ class EventCreateView(APIView):
     throttle_classes = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
     throttle_scope = "events"
 
-    @extend_schema(summary="Record a product view, a search or a click on a recommendation",
-                   request=s.EventInputSerializer, responses={201: s.EventSerializer})
+    @extend_schema(
+        summary="Record a product view, a search or a click on a recommendation",
+        request=s.EventInputSerializer,
+        responses={201: s.EventSerializer},
+    )
     def post(self, request):
         data = s.EventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -315,12 +388,20 @@ class EventCreateView(APIView):
         if params["kind"] == Event.Kind.REC_CLICK:
             # The same record as the site's click-through link (with the member's experiment arm).
             event = recommendation_click_record(
-                user=request.user, session_key=visitor_key(request, create=not request.user.is_authenticated),
-                block=str(context["block"]), model=str(context["model"]), product=product)
+                user=request.user,
+                session_key=visitor_key(request, create=not request.user.is_authenticated),
+                block=str(context["block"]),
+                model=str(context["model"]),
+                product=product,
+            )
         else:
-            event = event_record_for_request(request, kind=params["kind"], product=product,
-                                             query=params.get("query", "").strip(),
-                                             context={**context, "client": "api"})
+            event = event_record_for_request(
+                request,
+                kind=params["kind"],
+                product=product,
+                query=params.get("query", "").strip(),
+                context={**context, "client": "api"},
+            )
         if event is None:
             raise DomainError(_("暂时无法记录，请稍后再试。"), code="event_not_recorded")
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)

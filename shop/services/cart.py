@@ -4,6 +4,7 @@ Every change locks the cart row first (checkout holds the same lock while it tur
 order), so one cart's changes and its checkout run one after another and always lock in one order:
 cart, then its lines, then products.
 """
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -57,8 +58,9 @@ def _check_quantity(quantity):
     except (TypeError, ValueError):
         raise DomainError(_("数量必须是整数。"), code="invalid_quantity") from None
     if quantity < 1 or quantity > MAX_QUANTITY_PER_LINE:
-        raise DomainError(_("数量必须在 1 到 %(max)s 之间。") % {"max": MAX_QUANTITY_PER_LINE},
-                          code="invalid_quantity")
+        raise DomainError(
+            _("数量必须在 1 到 %(max)s 之间。") % {"max": MAX_QUANTITY_PER_LINE}, code="invalid_quantity"
+        )
     return quantity
 
 
@@ -68,12 +70,14 @@ def _check_stock(product, quantity):
     if quantity > product.stock:
         raise DomainError(
             _("“%(name)s”库存仅剩 %(stock)s 件。") % {"name": product.name, "stock": product.stock},
-            code="insufficient_stock")
+            code="insufficient_stock",
+        )
 
 
 def _record(cart, kind, product, quantity):
-    event_record(kind=kind, user=cart.user, session_key=cart.session_key or "", product=product,
-                 value=quantity)
+    event_record(
+        kind=kind, user=cart.user, session_key=cart.session_key or "", product=product, value=quantity
+    )
 
 
 @transaction.atomic
@@ -87,15 +91,19 @@ def cart_add(*, cart: Cart, product_id, quantity=1) -> CartItem:
     item = lock_row_or_none(CartItem.objects.filter(cart=cart, product=product))
     new_quantity = quantity + (item.quantity if item else 0)
     if new_quantity > MAX_QUANTITY_PER_LINE:
-        raise DomainError(_("每件商品最多购买 %(max)s 件。") % {"max": MAX_QUANTITY_PER_LINE},
-                          code="invalid_quantity")
+        raise DomainError(
+            _("每件商品最多购买 %(max)s 件。") % {"max": MAX_QUANTITY_PER_LINE}, code="invalid_quantity"
+        )
     _check_stock(product, new_quantity)
     if item:
-        CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity, unit_price=product.price)
+        CartItem.objects.filter(pk=item.pk).update(
+            quantity=F("quantity") + quantity, unit_price=product.price
+        )
         item.refresh_from_db(fields=["quantity", "unit_price"])
     else:
-        item = CartItem.objects.create(cart=cart, product=product, quantity=quantity,
-                                       unit_price=product.price)
+        item = CartItem.objects.create(
+            cart=cart, product=product, quantity=quantity, unit_price=product.price
+        )
     cart.save(update_fields=["updated_at"])
     _record(cart, Event.Kind.CART_ADD, product, quantity)
     return item
@@ -113,8 +121,9 @@ def cart_set_quantity(*, cart: Cart, product_id, quantity) -> CartItem | None:
         return None
     quantity = _check_quantity(quantity)
     cart_lock(cart)
-    item = lock_row_or_none(CartItem.objects.select_related("product")
-                            .filter(cart=cart, product_id=_int_or_none(product_id)))
+    item = lock_row_or_none(
+        CartItem.objects.select_related("product").filter(cart=cart, product_id=_int_or_none(product_id))
+    )
     if item is None:
         raise DomainError(_("购物车中没有这件商品。"), code="not_in_cart")
     if not item.product.is_active:
@@ -133,8 +142,9 @@ def cart_set_quantity(*, cart: Cart, product_id, quantity) -> CartItem | None:
 @transaction.atomic
 def cart_remove(*, cart: Cart, product_id) -> None:
     cart_lock(cart)
-    item = lock_row_or_none(CartItem.objects.select_related("product")
-                            .filter(cart=cart, product_id=_int_or_none(product_id)))
+    item = lock_row_or_none(
+        CartItem.objects.select_related("product").filter(cart=cart, product_id=_int_or_none(product_id))
+    )
     if item is None:
         raise DomainError(_("购物车中没有这件商品。"), code="not_in_cart")
     item.delete()
@@ -168,9 +178,12 @@ def cart_merge(*, source: Cart, target: Cart) -> None:
             kept.quantity = max(1, min(kept.quantity + item.quantity, cap))
             kept.save(update_fields=["quantity"])
         else:
-            CartItem.objects.create(cart=target, product=item.product,
-                                    quantity=max(1, min(item.quantity, cap)),
-                                    unit_price=item.unit_price)
+            CartItem.objects.create(
+                cart=target,
+                product=item.product,
+                quantity=max(1, min(item.quantity, cap)),
+                unit_price=item.unit_price,
+            )
     source.delete()
 
 

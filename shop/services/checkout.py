@@ -1,4 +1,5 @@
 """Checkout: price a cart, and turn it into an order with stock taken atomically."""
+
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,8 +17,16 @@ from shop.discounts import discount_policy
 from shop.models import ZERO, CartItem, Order, OrderLine, OrderStatusChange, Product
 from shop.services.cart import cart_lock
 
-ADDRESS_FIELDS = ("recipient_name", "phone", "province", "city", "district", "address_line",
-                  "postcode", "note")
+ADDRESS_FIELDS = (
+    "recipient_name",
+    "phone",
+    "province",
+    "city",
+    "district",
+    "address_line",
+    "postcode",
+    "note",
+)
 REQUIRED_ADDRESS_FIELDS = ("recipient_name", "phone", "province", "city", "address_line")
 
 
@@ -46,16 +55,18 @@ def shipping_methods():
 def shipping_fee_for(*, method: str, subtotal: Decimal) -> Decimal:
     rule = shipping_methods().get(method)
     if rule is None:
-        raise DomainError(_("请选择有效的配送方式。"), code="invalid_shipping_method",
-                          field="shipping_method")
+        raise DomainError(
+            _("请选择有效的配送方式。"), code="invalid_shipping_method", field="shipping_method"
+        )
     free_over = rule.get("free_over")
     if free_over is not None and subtotal >= Decimal(free_over):
         return ZERO
     return Decimal(rule["fee"])
 
 
-def checkout_summary(*, user, cart, shipping_method, coupon_code="", points=0,
-                     client_ip="") -> CheckoutSummary:
+def checkout_summary(
+    *, user, cart, shipping_method, coupon_code="", points=0, client_ip=""
+) -> CheckoutSummary:
     """Price the cart without changing anything (the checkout page's summary)."""
     items = list(CartItem.objects.filter(cart=cart).select_related("product").order_by("product_id"))
     lines = [(i.product, i.quantity, i.product.price * i.quantity) for i in items]
@@ -63,8 +74,9 @@ def checkout_summary(*, user, cart, shipping_method, coupon_code="", points=0,
     summary = CheckoutSummary(lines=lines, subtotal=subtotal, shipping_method=shipping_method)
     if shipping_method in shipping_methods():
         summary.shipping_fee = shipping_fee_for(method=shipping_method, subtotal=subtotal)
-    quote = discount_policy().quote(user=user, lines=lines, subtotal=subtotal, coupon_code=coupon_code,
-                                    points=points, client_ip=client_ip)
+    quote = discount_policy().quote(
+        user=user, lines=lines, subtotal=subtotal, coupon_code=coupon_code, points=points, client_ip=client_ip
+    )
     summary.coupon_discount = quote.coupon_discount
     summary.points_discount = quote.points_discount
     summary.points_used = quote.points_used
@@ -81,8 +93,9 @@ def _order_create(*, idempotency_key, **fields) -> Order:
     for _attempt in range(5):
         try:
             with transaction.atomic():  # a savepoint: a clash must not spoil the outer transaction
-                return Order.objects.create(number=_new_order_number(),
-                                            idempotency_key=idempotency_key, **fields)
+                return Order.objects.create(
+                    number=_new_order_number(), idempotency_key=idempotency_key, **fields
+                )
         except IntegrityError:
             if Order.objects.filter(idempotency_key=idempotency_key).exists():
                 raise  # a double submit, not a number clash: order_place hands back that order
@@ -101,8 +114,17 @@ def _clean_address(address: dict) -> dict:
     return cleaned
 
 
-def order_place(*, user, cart, address: dict, shipping_method: str, idempotency_key: str,
-                coupon_code: str = "", points: int = 0, client_ip: str = "") -> Order:
+def order_place(
+    *,
+    user,
+    cart,
+    address: dict,
+    shipping_method: str,
+    idempotency_key: str,
+    coupon_code: str = "",
+    points: int = 0,
+    client_ip: str = "",
+) -> Order:
     """Turn the cart into an order awaiting payment; the same idempotency key returns the same order.
 
     The cart row is locked and its lines read inside the lock, so a cart becomes one order however
@@ -119,9 +141,16 @@ def order_place(*, user, cart, address: dict, shipping_method: str, idempotency_
     if existing is not None:
         return _same_owner_or_error(existing, user)
     try:
-        return _order_place_atomic(user=user, cart=cart, address=address,
-                                   shipping_method=shipping_method, idempotency_key=idempotency_key,
-                                   coupon_code=coupon_code, points=points, client_ip=client_ip)
+        return _order_place_atomic(
+            user=user,
+            cart=cart,
+            address=address,
+            shipping_method=shipping_method,
+            idempotency_key=idempotency_key,
+            coupon_code=coupon_code,
+            points=points,
+            client_ip=client_ip,
+        )
     except IntegrityError:
         # A double submit raced us to the unique key: hand back the order it created.
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -137,8 +166,9 @@ def _same_owner_or_error(order, user):
 
 
 @transaction.atomic
-def _order_place_atomic(*, user, cart, address, shipping_method, idempotency_key, coupon_code,
-                        points, client_ip) -> Order:
+def _order_place_atomic(
+    *, user, cart, address, shipping_method, idempotency_key, coupon_code, points, client_ip
+) -> Order:
     address = _clean_address(address)
     try:
         points = max(0, int(points or 0))
@@ -163,36 +193,51 @@ def _order_place_atomic(*, user, cart, address, shipping_method, idempotency_key
             raise DomainError(_("购物车中有商品已下架，请先移除。"), code="product_unavailable")
         if item.quantity > product.stock:
             raise DomainError(
-                _("“%(name)s”库存不足（剩余 %(stock)s 件）。") % {"name": product.name, "stock": product.stock},
-                code="insufficient_stock")
+                _("“%(name)s”库存不足（剩余 %(stock)s 件）。")
+                % {"name": product.name, "stock": product.stock},
+                code="insufficient_stock",
+            )
         lines.append((product, item.quantity, product.price * item.quantity))
     subtotal = sum((total for _p, _q, total in lines), ZERO)
     shipping_fee = shipping_fee_for(method=shipping_method, subtotal=subtotal)
 
-    order = _order_create(user=user, idempotency_key=idempotency_key, subtotal=subtotal,
-                          shipping_fee=shipping_fee, total=subtotal + shipping_fee,
-                          shipping_method=shipping_method, **address)
-    quote = discount_policy().apply(order=order, user=user, lines=lines, coupon_code=coupon_code,
-                                    points=points, client_ip=client_ip)
+    order = _order_create(
+        user=user,
+        idempotency_key=idempotency_key,
+        subtotal=subtotal,
+        shipping_fee=shipping_fee,
+        total=subtotal + shipping_fee,
+        shipping_method=shipping_method,
+        **address,
+    )
+    quote = discount_policy().apply(
+        order=order, user=user, lines=lines, coupon_code=coupon_code, points=points, client_ip=client_ip
+    )
     order.coupon_discount = quote.coupon_discount
     order.points_discount = quote.points_discount
     order.points_used = quote.points_used
     order.total = max(ZERO, subtotal + shipping_fee - quote.coupon_discount - quote.points_discount)
     order.save(update_fields=["coupon_discount", "points_discount", "points_used", "total"])
 
-    OrderLine.objects.bulk_create([
-        OrderLine(order=order, product=product, product_name=product.name, sku=product.sku,
-                  unit_price=product.price, quantity=quantity, line_total=line_total)
-        for product, quantity, line_total in lines
-    ])
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product=product,
+                product_name=product.name,
+                sku=product.sku,
+                unit_price=product.price,
+                quantity=quantity,
+                line_total=line_total,
+            )
+            for product, quantity, line_total in lines
+        ]
+    )
     for product, quantity, _total in lines:
-        taken = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(
-            stock=F("stock") - quantity)
+        taken = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
         if taken != 1:  # cannot happen under the lock; kept as the guard that holds without one
-            raise DomainError(_("“%(name)s”库存不足。") % {"name": product.name},
-                              code="insufficient_stock")
-    OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status,
-                                     changed_by=user)
+            raise DomainError(_("“%(name)s”库存不足。") % {"name": product.name}, code="insufficient_stock")
+    OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status, changed_by=user)
     CartItem.objects.filter(cart=cart).delete()
     signals.order_placed.send(sender=Order, order=order)
     return order

@@ -1,4 +1,5 @@
 """Behaviour events for the recommender: recorded cheaply and never allowed to break a page."""
+
 import logging
 
 from django.db import connection, transaction
@@ -15,7 +16,8 @@ QUERY_MAX_LENGTH = 200
 def _inside_transaction():
     """True inside a transaction the code opened (not the one a test case wraps every test in)."""
     return connection.in_atomic_block and any(
-        not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+        not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+    )
 
 
 def _announce(event):
@@ -25,8 +27,9 @@ def _announce(event):
             logger.error("%s failed on a %s event", receiver, event.kind, exc_info=result)
 
 
-def event_record(*, kind, user=None, session_key="", product=None, query="", value=None,
-                 context=None, product_id=None):
+def event_record(
+    *, kind, user=None, session_key="", product=None, query="", value=None, context=None, product_id=None
+):
     """Store one event; returns it, or None when it could not be stored (logged, never raised).
 
     `product_id` may stand in for `product` when only the id is at hand (saves a query).
@@ -35,8 +38,12 @@ def event_record(*, kind, user=None, session_key="", product=None, query="", val
         if user is not None and not getattr(user, "is_authenticated", False):
             user = None
         event = Event(
-            kind=kind, user=user, session_key=(session_key or "")[:40], product=product,
-            query=(query or "").replace("\x00", "")[:QUERY_MAX_LENGTH], value=value,
+            kind=kind,
+            user=user,
+            session_key=(session_key or "")[:40],
+            product=product,
+            query=(query or "").replace("\x00", "")[:QUERY_MAX_LENGTH],
+            value=value,
             context=context or {},
         )
         if product is None and product_id is not None:
@@ -65,5 +72,12 @@ def event_record_for_request(request, *, kind, product=None, query="", value=Non
     except Exception:
         logger.exception("could not read the request for a %s event", kind)
         return None
-    return event_record(kind=kind, user=user if is_member else None, session_key=session_key,
-                        product=product, query=query, value=value, context=context)
+    return event_record(
+        kind=kind,
+        user=user if is_member else None,
+        session_key=session_key,
+        product=product,
+        query=query,
+        value=value,
+        context=context,
+    )

@@ -1,4 +1,5 @@
 """An order's life after placement: payment, shipping, completion, cancellation and refund."""
+
 import logging
 import secrets
 from datetime import timedelta
@@ -19,8 +20,13 @@ logger = logging.getLogger(__name__)
 S = Order.Status
 
 UNPAID_ORDER_TIMEOUT = timedelta(minutes=30)
-STATUS_TIME_FIELD = {S.PAID: "paid_at", S.SHIPPED: "shipped_at", S.COMPLETED: "completed_at",
-                     S.CANCELLED: "cancelled_at", S.REFUNDED: "refunded_at"}
+STATUS_TIME_FIELD = {
+    S.PAID: "paid_at",
+    S.SHIPPED: "shipped_at",
+    S.COMPLETED: "completed_at",
+    S.CANCELLED: "cancelled_at",
+    S.REFUNDED: "refunded_at",
+}
 
 
 def _transition(order, *, allowed_from, to, by=None, note="") -> Order:
@@ -28,7 +34,8 @@ def _transition(order, *, allowed_from, to, by=None, note="") -> Order:
     if locked.status not in allowed_from:
         raise DomainError(
             _("订单当前状态为“%(status)s”，不能执行此操作。") % {"status": locked.get_status_display()},
-            code="invalid_transition")
+            code="invalid_transition",
+        )
     previous = locked.status
     locked.status = to
     now = timezone.now()
@@ -37,9 +44,13 @@ def _transition(order, *, allowed_from, to, by=None, note="") -> Order:
         setattr(locked, STATUS_TIME_FIELD[to], now)
         fields.append(STATUS_TIME_FIELD[to])
     locked.save(update_fields=fields)
-    OrderStatusChange.objects.create(order=locked, from_status=previous, to_status=to,
-                                     changed_by=by if by is not None and by.is_authenticated else None,
-                                     note=note[:200])
+    OrderStatusChange.objects.create(
+        order=locked,
+        from_status=previous,
+        to_status=to,
+        changed_by=by if by is not None and by.is_authenticated else None,
+        note=note[:200],
+    )
     return locked
 
 
@@ -56,8 +67,13 @@ def order_mark_paid(*, order: Order, by=None, note="") -> Order:
         Product.objects.filter(pk=line.product_id).update(sales_count=F("sales_count") + line.quantity)
     signals.order_paid.send(sender=Order, order=order)  # points earned commit with the payment
     for line in lines:
-        event_record(kind=Event.Kind.PURCHASE, user=order.user, product_id=line.product_id,
-                     value=line.quantity, context={"order": order.number})
+        event_record(
+            kind=Event.Kind.PURCHASE,
+            user=order.user,
+            product_id=line.product_id,
+            value=line.quantity,
+            context={"order": order.number},
+        )
     return order
 
 
@@ -80,8 +96,7 @@ def order_cancel(*, order: Order, by=None, note="") -> Order:
     """Cancel an unpaid order: stock, coupon and points go back."""
     order = _transition(order, allowed_from={S.PENDING_PAYMENT}, to=S.CANCELLED, by=by, note=note)
     _return_stock(order)
-    Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-        status=Payment.Status.CANCELLED)
+    Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
     signals.order_cancelled.send(sender=Order, order=order)  # coupon and points go back with it
     return order
 
@@ -89,14 +104,15 @@ def order_cancel(*, order: Order, by=None, note="") -> Order:
 @transaction.atomic
 def order_refund(*, order: Order, by=None, note="") -> Order:
     """Refund a paid order in full: stock and sales go back, the payment is marked refunded."""
-    order = _transition(order, allowed_from={S.PAID, S.SHIPPED, S.COMPLETED}, to=S.REFUNDED,
-                        by=by, note=note)
+    order = _transition(order, allowed_from={S.PAID, S.SHIPPED, S.COMPLETED}, to=S.REFUNDED, by=by, note=note)
     _return_stock(order)
     for line in OrderLine.objects.filter(order=order, product__isnull=False).order_by("product_id"):
         Product.objects.filter(pk=line.product_id, sales_count__gte=line.quantity).update(
-            sales_count=F("sales_count") - line.quantity)
+            sales_count=F("sales_count") - line.quantity
+        )
     Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).update(
-        status=Payment.Status.REFUNDED)
+        status=Payment.Status.REFUNDED
+    )
     signals.order_refunded.send(sender=Order, order=order)  # earned points are taken back with it
     return order
 
@@ -122,11 +138,16 @@ def payment_start(*, order: Order, provider_name="sandbox") -> tuple[Payment, st
     if not order.is_payable:
         raise DomainError(_("该订单无需付款。"), code="not_payable")
     provider = provider_get(provider_name)
-    payment = Payment.objects.filter(order=order, status=Payment.Status.PENDING,
-                                     provider=provider.name, amount=order.total).first()
+    payment = Payment.objects.filter(
+        order=order, status=Payment.Status.PENDING, provider=provider.name, amount=order.total
+    ).first()
     if payment is None:
-        payment = Payment.objects.create(order=order, provider=provider.name, amount=order.total,
-                                         reference=f"PAY{secrets.token_hex(12).upper()}")
+        payment = Payment.objects.create(
+            order=order,
+            provider=provider.name,
+            amount=order.total,
+            reference=f"PAY{secrets.token_hex(12).upper()}",
+        )
     return payment, provider.start(payment)
 
 
@@ -149,13 +170,16 @@ def payment_callback_handle(*, data, provider_name="sandbox") -> Payment:
             order_mark_paid(order=order, note=f"payment {payment.reference}")
         else:
             # Paid after the order was cancelled: the money goes straight back.
-            logger.warning("payment %s succeeded for %s order %s; refunded",
-                           payment.reference, order.status, order.number)
+            logger.warning(
+                "payment %s succeeded for %s order %s; refunded",
+                payment.reference,
+                order.status,
+                order.number,
+            )
             payment.status = Payment.Status.REFUNDED
             payment.save(update_fields=["status", "updated_at"])
     else:
-        payment.status = (Payment.Status.FAILED if result.outcome == "failed"
-                          else Payment.Status.CANCELLED)
+        payment.status = Payment.Status.FAILED if result.outcome == "failed" else Payment.Status.CANCELLED
         payment.save(update_fields=["status", "updated_at"])
     return payment
 

@@ -1,4 +1,5 @@
 """Reviews: members who bought a product rate it once (a second time edits); staff moderate."""
+
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
@@ -17,18 +18,21 @@ PURCHASED_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMP
 
 
 def member_has_bought(*, user, product) -> bool:
-    return OrderLine.objects.filter(order__user=user, product=product,
-                                    order__status__in=PURCHASED_STATUSES).exists()
+    return OrderLine.objects.filter(
+        order__user=user, product=product, order__status__in=PURCHASED_STATUSES
+    ).exists()
 
 
 @transaction.atomic
 def product_rating_recompute(*, product: Product) -> Product:
     """Set the denormalised average and count from the approved reviews."""
     stats = Review.objects.filter(product=product, status=Review.Status.APPROVED).aggregate(
-        avg=Avg("rating"), n=Count("id"))
+        avg=Avg("rating"), n=Count("id")
+    )
     avg = Decimal(str(stats["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    Product.objects.filter(pk=product.pk).update(rating_avg=avg if stats["n"] else ZERO,
-                                                 rating_count=stats["n"])
+    Product.objects.filter(pk=product.pk).update(
+        rating_avg=avg if stats["n"] else ZERO, rating_count=stats["n"]
+    )
     product.rating_avg, product.rating_count = (avg if stats["n"] else ZERO), stats["n"]
     cache.delete(rating_distribution_cache_key(product.pk))
     return product
@@ -53,8 +57,9 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
     if review is None:
         try:
             with transaction.atomic():
-                review = Review.objects.create(user=user, product=product, rating=rating,
-                                               title=title, body=body)
+                review = Review.objects.create(
+                    user=user, product=product, rating=rating, title=title, body=body
+                )
         except IntegrityError:  # a double submit created it first
             raise DomainError(_("你已经评价过这件商品。"), code="already_reviewed") from None
         newly_approved = review.status == Review.Status.APPROVED

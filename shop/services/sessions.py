@@ -1,4 +1,5 @@
 """What happens to an anonymous visitor's cart and events when they log in."""
+
 from django.db import transaction
 
 from shop.models import Cart, Event
@@ -21,4 +22,3 @@ def session_merge_into_member(*, session_key: str, user) -> None:
         else:
             cart_merge(source=guest_cart, target=member_cart)
     Event.objects.filter(session_key=session_key, user__isnull=True).update(user=user)
-

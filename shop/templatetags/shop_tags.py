@@ -1,4 +1,5 @@
 """Template filters for the storefront: money in yuan and rating stars without inline styles."""
+
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template

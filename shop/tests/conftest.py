@@ -1,4 +1,5 @@
 """Shop test fixtures: a clean cache per test (navigation and category tree are cached)."""
+
 import pytest
 from django.core.cache import cache
 

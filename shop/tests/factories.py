@@ -1,4 +1,5 @@
 """factory_boy factories for the shop (and for anyone who needs members, products or orders)."""
+
 import io
 from decimal import Decimal
 
@@ -43,8 +44,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def verified_email(obj, create, extracted, **kwargs):
         if create and extracted is not False:
-            EmailAddress.objects.get_or_create(user=obj, email=obj.email,
-                                               defaults={"verified": True, "primary": True})
+            EmailAddress.objects.get_or_create(
+                user=obj, email=obj.email, defaults={"verified": True, "primary": True}
+            )
 
 
 class StaffFactory(UserFactory):

@@ -1,4 +1,5 @@
 """Staff admin: pages load, actions go through the services and record who did it."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -35,9 +36,16 @@ def test_admin_pages_load_for_staff(staff_client):
     order = OrderLineFactory().order
     review = ReviewFactory()
     event = EventFactory()
-    for name, obj in [("product", product), ("category", product.category), ("brand", product.brand),
-                      ("order", order), ("review", review), ("event", event), ("tag", None),
-                      ("payment", None)]:
+    for name, obj in [
+        ("product", product),
+        ("category", product.category),
+        ("brand", product.brand),
+        ("order", order),
+        ("review", review),
+        ("event", event),
+        ("tag", None),
+        ("payment", None),
+    ]:
         assert staff_client.get(reverse(f"admin:shop_{name}_changelist")).status_code == 200, name
         if obj is not None:
             url = reverse(f"admin:shop_{name}_change", args=[obj.pk])
@@ -53,12 +61,18 @@ def test_members_cannot_open_the_admin(client):
 def test_events_are_read_only(staff_client):
     event = EventFactory()
     assert staff_client.get(reverse("admin:shop_event_add")).status_code == 403
-    assert staff_client.post(reverse("admin:shop_event_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(reverse("admin:shop_event_delete", args=[event.pk]), {"post": "yes"}).status_code
+        == 403
+    )
 
 
 def _action(client, model, action, objects):
-    return client.post(reverse(f"admin:shop_{model}_changelist"),
-                       {"action": action, "_selected_action": [o.pk for o in objects]}, follow=True)
+    return client.post(
+        reverse(f"admin:shop_{model}_changelist"),
+        {"action": action, "_selected_action": [o.pk for o in objects]},
+        follow=True,
+    )
 
 
 def test_bulk_activate_and_deactivate(staff_client):

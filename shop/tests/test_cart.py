@@ -1,4 +1,5 @@
 """Cart: adding, quantities, stock limits, price-change notices, bad input, and the login merge."""
+
 from decimal import Decimal
 
 import pytest
@@ -69,10 +70,16 @@ def test_guest_adds_through_the_page_and_sees_the_cart(client):
     assert page.context["cart_count"] == 2
 
 
-@pytest.mark.parametrize("data", [
-    {"product_id": "x", "quantity": 1}, {"product_id": 1, "quantity": "lots"},
-    {"product_id": 999999, "quantity": 1}, {"quantity": 1}, {"product_id": 1, "quantity": 0},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"product_id": "x", "quantity": 1},
+        {"product_id": 1, "quantity": "lots"},
+        {"product_id": 999999, "quantity": 1},
+        {"quantity": 1},
+        {"product_id": 1, "quantity": 0},
+    ],
+)
 def test_bad_cart_posts_give_a_message_and_change_nothing(client, data):
     ProductFactory()
     response = client.post(reverse("shop:cart_add"), data, follow=True)
@@ -83,8 +90,10 @@ def test_bad_cart_posts_give_a_message_and_change_nothing(client, data):
 
 def test_tampered_price_in_post_is_ignored(client):
     product = ProductFactory(price=Decimal("88.00"))
-    client.post(reverse("shop:cart_add"), {"product_id": product.pk, "quantity": 1, "price": "0.01",
-                                           "unit_price": "0.01"})
+    client.post(
+        reverse("shop:cart_add"),
+        {"product_id": product.pk, "quantity": 1, "price": "0.01", "unit_price": "0.01"},
+    )
     assert CartItem.objects.get().unit_price == Decimal("88.00")
 
 
@@ -103,7 +112,9 @@ def test_price_change_is_noticed(client):
 def test_update_and_remove_views(client):
     product = ProductFactory(stock=3)
     client.post(reverse("shop:cart_add"), {"product_id": product.pk, "quantity": 1})
-    response = client.post(reverse("shop:cart_update"), {"product_id": product.pk, "quantity": 9}, follow=True)
+    response = client.post(
+        reverse("shop:cart_update"), {"product_id": product.pk, "quantity": 9}, follow=True
+    )
     assert "库存仅剩 3 件" in response.content.decode()
     assert CartItem.objects.get().quantity == 1
     client.post(reverse("shop:cart_remove"), {"product_id": product.pk})

@@ -1,4 +1,5 @@
 """Catalogue pages: listing filters, search, product page, 404s, and bounded query counts."""
+
 from decimal import Decimal
 
 import pytest
@@ -28,8 +29,13 @@ def catalogue():
     tag = TagFactory()
     products = []
     for i in range(30):
-        product = ProductFactory(category=child, brand=brands[i % 2], name=f"智能手机{i}号",
-                                 price=Decimal(100 + i), stock=0 if i == 0 else 10)
+        product = ProductFactory(
+            category=child,
+            brand=brands[i % 2],
+            name=f"智能手机{i}号",
+            price=Decimal(100 + i),
+            stock=0 if i == 0 else 10,
+        )
         ProductImageFactory(product=product)
         ProductImageFactory(product=product, position=1)
         product.tags.add(tag)
@@ -42,9 +48,14 @@ def catalogue():
 def test_pages_stay_within_query_budget(client, catalogue, django_assert_max_num_queries):
     # given a catalogue of 30 products with images, brands, tags and reviews
     product = catalogue["products"][5]
-    urls = [reverse("shop:home"), catalogue["top"].get_absolute_url(),
-            catalogue["child"].get_absolute_url(), product.get_absolute_url(),
-            reverse("shop:search") + "?q=智能手机", reverse("shop:cart")]
+    urls = [
+        reverse("shop:home"),
+        catalogue["top"].get_absolute_url(),
+        catalogue["child"].get_absolute_url(),
+        product.get_absolute_url(),
+        reverse("shop:search") + "?q=智能手机",
+        reverse("shop:cart"),
+    ]
     for url in urls:
         client.get(url)  # warm the navigation cache and the visitor session
         # when each page is rendered, then it runs at most 12 queries
@@ -69,9 +80,14 @@ def test_member_pages_stay_within_query_budget(client, catalogue, warm, django_a
     popular_rows(run, products)
     client.force_login(member)
     client.get(reverse("shop:home"))  # the first request of a session saves it
-    urls = [reverse("shop:home"), catalogue["top"].get_absolute_url(),
-            catalogue["child"].get_absolute_url(), products[5].get_absolute_url(),
-            reverse("shop:search") + "?q=智能手机", reverse("shop:cart")]
+    urls = [
+        reverse("shop:home"),
+        catalogue["top"].get_absolute_url(),
+        catalogue["child"].get_absolute_url(),
+        products[5].get_absolute_url(),
+        reverse("shop:search") + "?q=智能手机",
+        reverse("shop:cart"),
+    ]
     for url in urls:
         if warm:
             client.get(url)
@@ -108,9 +124,10 @@ def test_category_filters_and_sorts(client, catalogue):
 
 
 def test_bad_filter_values_are_ignored_not_500(client, catalogue):
-    response = client.get(catalogue["child"].get_absolute_url(),
-                          {"min_price": "abc", "max_price": "-5", "sort": "drop table", "page": "x",
-                           "brand": "nope"})
+    response = client.get(
+        catalogue["child"].get_absolute_url(),
+        {"min_price": "abc", "max_price": "-5", "sort": "drop table", "page": "x", "brand": "nope"},
+    )
     assert response.status_code == 200
     assert response.context["page_obj"].number == 1
 
@@ -153,6 +170,7 @@ def test_search_and_view_are_recorded(client, catalogue):
 def test_product_page_shows_price_specs_and_rating_distribution(client, catalogue):
     product = catalogue["products"][5]
     from shop.services.reviews import product_rating_recompute
+
     product_rating_recompute(product=product)
     response = client.get(product.get_absolute_url())
     html = response.content.decode()
@@ -175,8 +193,12 @@ def test_home_lists_new_arrivals_and_best_sellers(client, catalogue):
 def test_pages_have_no_inline_styles_or_scripts(client, catalogue):
     user = UserFactory()
     client.force_login(user)
-    for url in [reverse("shop:home"), catalogue["child"].get_absolute_url(),
-                catalogue["products"][1].get_absolute_url(), reverse("shop:cart")]:
+    for url in [
+        reverse("shop:home"),
+        catalogue["child"].get_absolute_url(),
+        catalogue["products"][1].get_absolute_url(),
+        reverse("shop:cart"),
+    ]:
         html = client.get(url).content.decode()
         assert "style=" not in html
         assert "<script>" not in html and "onclick" not in html

@@ -1,4 +1,5 @@
 """Checkout: order placement, idempotency, tampering, stock, payments (incl. the last-unit race)."""
+
 import functools
 from decimal import Decimal
 
@@ -16,8 +17,15 @@ from shop.tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {"recipient_name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-           "district": "西湖区", "address_line": "文三路 1 号", "postcode": "310000"}
+ADDRESS = {
+    "recipient_name": "张三",
+    "phone": "13800138000",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "address_line": "文三路 1 号",
+    "postcode": "310000",
+}
 
 
 def _cart_with(user, product, quantity=1):
@@ -27,13 +35,13 @@ def _cart_with(user, product, quantity=1):
 
 
 def _place(user, cart, key="key-1", **kwargs):
-    return order_place(user=user, cart=cart, address=ADDRESS, shipping_method="standard",
-                       idempotency_key=key, **kwargs)
+    return order_place(
+        user=user, cart=cart, address=ADDRESS, shipping_method="standard", idempotency_key=key, **kwargs
+    )
 
 
 def _form(key="key-1", **overrides):
-    return {**ADDRESS, "shipping_method": "standard", "idempotency_key": key, "points": "0",
-            **overrides}
+    return {**ADDRESS, "shipping_method": "standard", "idempotency_key": key, "points": "0", **overrides}
 
 
 def test_order_place_takes_stock_prices_from_db_and_empties_cart():
@@ -48,7 +56,10 @@ def test_order_place_takes_stock_prices_from_db_and_empties_cart():
     assert product.stock == 3
     assert order.status == Order.Status.PENDING_PAYMENT
     assert (order.subtotal, order.shipping_fee, order.total) == (
-        Decimal("80.00"), Decimal("10.00"), Decimal("90.00"))
+        Decimal("80.00"),
+        Decimal("10.00"),
+        Decimal("90.00"),
+    )
     assert order.lines.get().unit_price == Decimal("40.00")
     assert not CartItem.objects.filter(cart=cart).exists()
     assert OrderStatusChange.objects.get(order=order).changed_by == user
@@ -104,15 +115,23 @@ def test_tampered_price_and_totals_in_the_form_are_ignored(client):
     user = UserFactory()
     client.force_login(user)
     _cart_with(user, ProductFactory(price=Decimal("120.00")))
-    client.post(reverse("shop:checkout"), _form(total="0.01", subtotal="0.01", price="0.01",
-                                                 shipping_fee="0"))
+    client.post(
+        reverse("shop:checkout"), _form(total="0.01", subtotal="0.01", price="0.01", shipping_fee="0")
+    )
     assert Order.objects.get().total == Decimal("120.00")
 
 
-@pytest.mark.parametrize("overrides", [
-    {"phone": "call me"}, {"recipient_name": ""}, {"shipping_method": "teleport"},
-    {"points": "-5"}, {"postcode": "ABCDEFG"}, {"idempotency_key": ""},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"phone": "call me"},
+        {"recipient_name": ""},
+        {"shipping_method": "teleport"},
+        {"points": "-5"},
+        {"postcode": "ABCDEFG"},
+        {"idempotency_key": ""},
+    ],
+)
 def test_bad_checkout_input_shows_errors_and_places_nothing(client, overrides):
     user = UserFactory()
     client.force_login(user)
@@ -179,8 +198,9 @@ def test_failed_payment_leaves_the_order_payable(client):
     user = UserFactory()
     client.force_login(user)
     order, payment, _url = _paid_flow(user, ProductFactory())
-    response = client.post(reverse("shop:payment_callback"),
-                           SandboxProvider().callback_fields(payment, "failed"))
+    response = client.post(
+        reverse("shop:payment_callback"), SandboxProvider().callback_fields(payment, "failed")
+    )
     assert response.url == order.get_absolute_url()
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING_PAYMENT
@@ -210,8 +230,13 @@ def test_concurrent_checkouts_of_the_last_unit_sell_it_once():
     buyers = [UserFactory(), UserFactory()]
     carts = [_cart_with(user, product) for user in buyers]
     # when both check out at the same moment
-    results = run_concurrently(*[functools.partial(_place, user, cart, key=f"race-{i}")
-                                 for i, (user, cart) in enumerate(zip(buyers, carts))], catch=(DomainError,))
+    results = run_concurrently(
+        *[
+            functools.partial(_place, user, cart, key=f"race-{i}")
+            for i, (user, cart) in enumerate(zip(buyers, carts))
+        ],
+        catch=(DomainError,),
+    )
     # then exactly one order exists and stock is zero, never negative
     product.refresh_from_db()
     assert product.stock == 0

@@ -1,4 +1,5 @@
 """Behaviour events: recorded for members and visitors, never breaking a page."""
+
 import pytest
 from django.db import transaction
 from django.test import RequestFactory

@@ -1,4 +1,5 @@
 """Orders: history and detail only for their owner, guests sent to log in, state changes and the task."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,21 +24,28 @@ from shop.tests.factories import OrderFactory, OrderLineFactory, ProductFactory,
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {"recipient_name": "李四", "phone": "13900139000", "province": "广东省", "city": "深圳市",
-           "address_line": "南山区科技园 8 号"}
+ADDRESS = {
+    "recipient_name": "李四",
+    "phone": "13900139000",
+    "province": "广东省",
+    "city": "深圳市",
+    "address_line": "南山区科技园 8 号",
+}
 
 
 def _pending_order(user, product, quantity=1, key="k"):
     cart = cart_get_or_create(user=user)
     cart_add(cart=cart, product_id=product.pk, quantity=quantity)
-    return order_place(user=user, cart=cart, address=ADDRESS, shipping_method="express",
-                       idempotency_key=key)
+    return order_place(user=user, cart=cart, address=ADDRESS, shipping_method="express", idempotency_key=key)
 
 
 def test_guest_is_sent_to_log_in(client):
     order = OrderFactory()
-    for url in [reverse("shop:order_list"), order.get_absolute_url(),
-                reverse("shop:order_paid", args=[order.number])]:
+    for url in [
+        reverse("shop:order_list"),
+        order.get_absolute_url(),
+        reverse("shop:order_paid", args=[order.number]),
+    ]:
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response.url
 
@@ -108,8 +116,12 @@ def test_full_life_records_who_and_when():
     order = order_complete(order=order, by=staff)
     assert order.paid_at and order.shipped_at and order.completed_at
     steps = list(OrderStatusChange.objects.filter(order=order).values_list("to_status", "changed_by"))
-    assert steps == [("pending_payment", user.pk), ("paid", None), ("shipped", staff.pk),
-                     ("completed", staff.pk)]
+    assert steps == [
+        ("pending_payment", user.pk),
+        ("paid", None),
+        ("shipped", staff.pk),
+        ("completed", staff.pk),
+    ]
     with pytest.raises(DomainError):
         order_ship(order=order, by=staff)  # no going back
 

@@ -1,4 +1,5 @@
 """Reviews: buyers only, one per member and product (a second edits), averages, moderation."""
+
 from decimal import Decimal
 
 import pytest
@@ -54,8 +55,9 @@ def test_invalid_rating_is_refused(rating):
 
 def test_moderation_recomputes_averages(monkeypatch):
     calls = []
-    monkeypatch.setattr("members.services.checkout_hooks.review_approved",
-                        lambda *, review: calls.append(review.pk))
+    monkeypatch.setattr(
+        "members.services.checkout_hooks.review_approved", lambda *, review: calls.append(review.pk)
+    )
     product = ProductFactory()
     reviews = []
     for stars in (5, 1):
@@ -78,8 +80,9 @@ def test_review_form_on_product_page(client):
     client.force_login(user)
     page = client.get(product.get_absolute_url())
     assert not page.context["can_review"]
-    response = client.post(reverse("shop:review_create", args=[product.slug]),
-                           {"rating": 5, "body": "好"}, follow=True)
+    response = client.post(
+        reverse("shop:review_create", args=[product.slug]), {"rating": 5, "body": "好"}, follow=True
+    )
     assert "购买过该商品的会员才能评价" in response.content.decode()
     bought(user, product)
     assert client.get(product.get_absolute_url()).context["can_review"]

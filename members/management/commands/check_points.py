@@ -1,4 +1,5 @@
 """Verify every member's cached points balances against the ledger and the FIFO lots."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from members.services.points import points_ledger_differences
