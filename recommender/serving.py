@@ -75,8 +75,14 @@ def serving_state() -> dict:
     running = Experiment.objects.filter(is_running=True).order_by("-created_at")
     # How many categories have buyable products: the variety cap tops a list up with popular products
     # only while the catalogue has a category the list does not use yet.
-    categories = (Product.objects.filter(is_active=True, stock__gt=0).order_by().annotate(one=Value(1))
-                  .values("one").annotate(n=Count("category_id", distinct=True)).values("n"))
+    categories = (
+        Product.objects.filter(is_active=True, stock__gt=0)
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(n=Count("category_id", distinct=True))
+        .values("n")
+    )
     row = (
         TrainingRun.objects.filter(is_active=True)
         .annotate(
@@ -84,12 +90,19 @@ def serving_state() -> dict:
             experiment_arms=Subquery(running.values("arms")[:1], output_field=JSONField()),
             buyable_categories=Subquery(categories[:1]),
         )
-        .values_list("pk", "serving_model", "parameters", "experiment_name", "experiment_arms",
-                     "buyable_categories")
+        .values_list(
+            "pk", "serving_model", "parameters", "experiment_name", "experiment_arms", "buyable_categories"
+        )
         .first()
     )
     if row is None:
-        state = {"run_id": None, "serving_model": None, "list_models": [], "experiment": None, "categories": None}
+        state = {
+            "run_id": None,
+            "serving_model": None,
+            "list_models": [],
+            "experiment": None,
+            "categories": None,
+        }
     else:
         run_id, serving, parameters, experiment_name, arms, categories = row
         state = {
@@ -131,7 +144,6 @@ def member_blocks_forget(user_id) -> None:
         logger.warning("cache unavailable: member %s blocks stay cached until they expire", user_id)
 
 
-
 # A guest session's lists follow its events the same way: the receiver bumps this on each event.
 def guest_version_key(session_key) -> str:
     return f"recommender:guest-version:{session_key}"
@@ -152,6 +164,7 @@ def guest_blocks_forget(session_key) -> None:
         cache.set(guest_version_key(session_key), time.time_ns(), timeout=24 * 3600)
     except Exception:
         logger.warning("cache unavailable: guest session blocks stay as they were")
+
 
 # == the one serving path's shared steps: segments, exclusions, variety, reasons, fold-in ==========
 # Nightly tables, the refresh after events, guest sessions and the page reads all use these, so what
@@ -189,7 +202,7 @@ def segment_chain(segment: str | None) -> list[str]:
 
 
 def segment_level(segment: str) -> str:
-    """"profile" (age band and gender), "age", "gender", or "" for a segment that is not a profile."""
+    """ "profile" (age band and gender), "age", "gender", or "" for a segment that is not a profile."""
     if not segment.startswith("profile:"):
         return ""
     _prefix, band, gender = (segment.split(":", 2) + ["", ""])[:3]
@@ -206,8 +219,9 @@ def not_interested_product_ids(*, user_id=None, session_key: str = ""):
     return events.values("product_id")
 
 
-def variety_rerank(recs: pd.DataFrame, item_category, *, length: int, cap: int | None = None,
-                   page: int = BLOCK_SIZE) -> pd.DataFrame:
+def variety_rerank(
+    recs: pd.DataFrame, item_category, *, length: int, cap: int | None = None, page: int = BLOCK_SIZE
+) -> pd.DataFrame:
     """Each user's best `length` candidates with at most `cap` of one category in every block of `page`.
 
     Every page is re-ranked by diversity.rerank_category_cap over the candidates not yet placed, so
@@ -229,15 +243,23 @@ def variety_rerank(recs: pd.DataFrame, item_category, *, length: int, cap: int |
     out = pd.concat(pages, ignore_index=True)
     first_seen = {u: i for i, u in enumerate(pd.unique(recs["user_id"]))}
     out = out.assign(_user_order=out["user_id"].map(first_seen))
-    return out.sort_values(["_user_order", "rank"], kind="stable").drop(columns="_user_order").reset_index(drop=True)
+    return (
+        out.sort_values(["_user_order", "rank"], kind="stable")
+        .drop(columns="_user_order")
+        .reset_index(drop=True)
+    )
 
 
 # -- reasons: a named reason is a claim about what the shopper did, so it is checked ------------------
 # Actions a reason may name, strongest first: 购买 > 评价 > 收藏 > 加购 > 浏览. "bought" is a paid
 # order line only (a purchase event alone does not make it so).
 ACTION_ORDER = ("bought", "reviewed", "favourited", "carted", "viewed")
-EVENT_ACTIONS = {Event.Kind.VIEW: "viewed", Event.Kind.CART_ADD: "carted", Event.Kind.FAVOURITE: "favourited",
-                 Event.Kind.RATING: "reviewed"}
+EVENT_ACTIONS = {
+    Event.Kind.VIEW: "viewed",
+    Event.Kind.CART_ADD: "carted",
+    Event.Kind.FAVOURITE: "favourited",
+    Event.Kind.RATING: "reviewed",
+}
 ACTION_RANK = {action: i for i, action in enumerate(ACTION_ORDER)}
 # Generic reason codes (no product named): "history" ("根据你的浏览记录") only for someone who viewed
 # something; "neighbours_liked" and "popular" say how the item was found; "for_you" claims nothing.
@@ -271,14 +293,21 @@ def actions_read(*, product_ids, user_id=None, session_key: str = "") -> tuple[d
         events = events.filter(user__isnull=True, session_key=session_key)
     else:
         return {}, False
-    parts = [events.filter(kind=Event.Kind.VIEW).values_list(Value(0, output_field=IntegerField()),
-                                                              Value(ANY_VIEW, output_field=CharField()))]
+    parts = [
+        events.filter(kind=Event.Kind.VIEW).values_list(
+            Value(0, output_field=IntegerField()), Value(ANY_VIEW, output_field=CharField())
+        )
+    ]
     if ids:
         parts.append(events.filter(product_id__in=ids).values_list("product_id", "kind"))
         if user_id:
-            parts.append(OrderLine.objects.filter(order__user_id=user_id, order__paid_at__isnull=False,
-                                                  product_id__in=ids)
-                         .values_list("product_id", Value("bought", output_field=CharField())).order_by())
+            parts.append(
+                OrderLine.objects.filter(
+                    order__user_id=user_id, order__paid_at__isnull=False, product_id__in=ids
+                )
+                .values_list("product_id", Value("bought", output_field=CharField()))
+                .order_by()
+            )
     found: dict = defaultdict(list)
     viewed = False
     for product_id, kind in parts[0].union(*parts[1:]):
@@ -293,9 +322,14 @@ def action_annotations(*, user_id: int, product_ref: str) -> dict:
     """Exists() annotations saying what the member did with the product in column `product_ref`, and
     whether they viewed anything: a reason is verified in the same query that reads the list."""
     events = Event.objects.filter(user_id=user_id, product_id=OuterRef(product_ref))
-    annotations = {f"did_{action}": Exists(events.filter(kind=kind)) for kind, action in EVENT_ACTIONS.items()}
-    annotations["did_bought"] = Exists(OrderLine.objects.filter(
-        order__user_id=user_id, order__paid_at__isnull=False, product_id=OuterRef(product_ref)))
+    annotations = {
+        f"did_{action}": Exists(events.filter(kind=kind)) for kind, action in EVENT_ACTIONS.items()
+    }
+    annotations["did_bought"] = Exists(
+        OrderLine.objects.filter(
+            order__user_id=user_id, order__paid_at__isnull=False, product_id=OuterRef(product_ref)
+        )
+    )
     annotations["did_view_anything"] = Exists(Event.objects.filter(user_id=user_id, kind=Event.Kind.VIEW))
     return annotations
 
@@ -310,15 +344,24 @@ def members_actions(user_ids) -> tuple[dict, set]:
     user_ids = [int(u) for u in user_ids]
     found: dict = defaultdict(list)
     viewers = set()
-    events = (Event.objects.filter(user_id__in=user_ids, kind__in=list(EVENT_ACTIONS), product__isnull=False)
-              .values_list("user_id", "product_id", "kind").order_by().distinct())
+    events = (
+        Event.objects.filter(user_id__in=user_ids, kind__in=list(EVENT_ACTIONS), product__isnull=False)
+        .values_list("user_id", "product_id", "kind")
+        .order_by()
+        .distinct()
+    )
     for user_id, product_id, kind in events.iterator(chunk_size=20_000):
         found[(user_id, product_id)].append(EVENT_ACTIONS[kind])
         if kind == Event.Kind.VIEW:
             viewers.add(user_id)
-    lines = (OrderLine.objects.filter(order__user_id__in=user_ids, order__paid_at__isnull=False,
-                                      product__isnull=False)
-             .values_list("order__user_id", "product_id").order_by().distinct())
+    lines = (
+        OrderLine.objects.filter(
+            order__user_id__in=user_ids, order__paid_at__isnull=False, product__isnull=False
+        )
+        .values_list("order__user_id", "product_id")
+        .order_by()
+        .distinct()
+    )
     for user_id, product_id in lines.iterator(chunk_size=20_000):
         found[(user_id, product_id)].append("bought")
     return {key: strongest_action(actions) for key, actions in found.items()}, viewers
@@ -329,7 +372,9 @@ def reasons_apply(recs: pd.DataFrame, actions: dict, viewers) -> pd.DataFrame:
     thing the member did with it, or a truthful generic code when they did nothing with it."""
     if recs.empty:
         return recs.assign(reason=pd.Series(dtype=object), reason_item_id=pd.Series(dtype=object))
-    reason_items = recs["reason_item_id"] if "reason_item_id" in recs.columns else pd.Series(pd.NA, index=recs.index)
+    reason_items = (
+        recs["reason_item_id"] if "reason_item_id" in recs.columns else pd.Series(pd.NA, index=recs.index)
+    )
     codes, items = [], []
     for user_id, item, engine_code in zip(recs["user_id"], reason_items, recs["reason"]):
         action = None if pd.isna(item) else actions.get((int(user_id), int(item)))
@@ -343,8 +388,13 @@ def reasons_apply(recs: pd.DataFrame, actions: dict, viewers) -> pd.DataFrame:
 
 
 # -- histories and the fold-in: the active run's fitted model scores a fresh history -----------------
-HISTORY_KINDS = (Event.Kind.VIEW, Event.Kind.CART_ADD, Event.Kind.FAVOURITE, Event.Kind.PURCHASE,
-                 Event.Kind.RATING)
+HISTORY_KINDS = (
+    Event.Kind.VIEW,
+    Event.Kind.CART_ADD,
+    Event.Kind.FAVOURITE,
+    Event.Kind.PURCHASE,
+    Event.Kind.RATING,
+)
 PAID_LINE = "paid_line"  # a history row from a paid order line: weighs as a purchase, proves "bought"
 MEMBER_HISTORY_EVENTS = 1000  # a member's latest events folded in (the nightly model saw them all)
 SESSION_HISTORY_EVENTS = 100
@@ -370,8 +420,11 @@ def fitted_model(run_id: int, name: str):
         if model is None:
             logger.warning("run %s artifact has no %s model: popular lists instead", run_id, name)
         elif not hasattr(model, "recommend_histories"):
-            logger.warning("run %s artifact's %s model is from older code (no fold-in): popular lists instead",
-                           run_id, name)
+            logger.warning(
+                "run %s artifact's %s model is from older code (no fold-in): popular lists instead",
+                run_id,
+                name,
+            )
             model = None
     except FileNotFoundError:
         logger.warning("run %s has no model artifact: popular lists instead of a fold-in", run_id)
@@ -408,13 +461,20 @@ def history_weights(rows) -> dict:
 
 def member_history_rows(user_id: int) -> list:
     """(product id, kind, value) of the member's latest behaviour events and paid order lines (kind PAID_LINE)."""
-    events = list(Event.objects.filter(user_id=user_id, kind__in=list(HISTORY_KINDS), product__isnull=False)
-                  .order_by("-created_at", "-id").values_list("product_id", "kind", "value")[:MEMBER_HISTORY_EVENTS])
-    lines = OrderLine.objects.filter(order__user_id=user_id, order__paid_at__isnull=False, product__isnull=False)
+    events = list(
+        Event.objects.filter(user_id=user_id, kind__in=list(HISTORY_KINDS), product__isnull=False)
+        .order_by("-created_at", "-id")
+        .values_list("product_id", "kind", "value")[:MEMBER_HISTORY_EVENTS]
+    )
+    lines = OrderLine.objects.filter(
+        order__user_id=user_id, order__paid_at__isnull=False, product__isnull=False
+    )
     return events + [(pid, PAID_LINE, None) for pid in lines.values_list("product_id", flat=True)]
 
 
-def fold_in(*, model, item_category, key, history: dict, exclude=(), length: int | None = None) -> pd.DataFrame:
+def fold_in(
+    *, model, item_category, key, history: dict, exclude=(), length: int | None = None
+) -> pd.DataFrame:
     """One history folded into the fitted model: candidates, active products only, variety re-ranked.
 
     Columns of Recommender.recommend (user_id = `key`); the history's items and `exclude` never appear.
@@ -423,7 +483,10 @@ def fold_in(*, model, item_category, key, history: dict, exclude=(), length: int
     recs = model.recommend_histories({key: history}, n=2 * length, exclude={key: list(exclude)})
     if recs.empty:
         return recs
-    active = set(Product.objects.filter(pk__in=[int(i) for i in recs["item_id"]], is_active=True)
-                 .values_list("pk", flat=True))
+    active = set(
+        Product.objects.filter(pk__in=[int(i) for i in recs["item_id"]], is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
     recs = recs[recs["item_id"].isin(active)]
     return variety_rerank(recs, item_category, length=length)

@@ -85,15 +85,29 @@ def member_recommendations_refresh(*, user_id: int) -> int:
     exclude = set(bought_product_ids(user_id).values_list("product_id", flat=True))
     exclude |= set(not_interested_product_ids(user_id=user_id).values_list("product_id", flat=True))
     try:
-        recs = fold_in(model=model, item_category=item_category, key=user_id, history=history, exclude=exclude,
-                       length=LIST_LENGTH)
+        recs = fold_in(
+            model=model,
+            item_category=item_category,
+            key=user_id,
+            history=history,
+            exclude=exclude,
+            length=LIST_LENGTH,
+        )
     except Exception:
-        logger.exception("member %s refresh: fold-in into run %s's %s failed; lists left as they were",
-                         user_id, run_id, model_name)
+        logger.exception(
+            "member %s refresh: fold-in into run %s's %s failed; lists left as they were",
+            user_id,
+            run_id,
+            model_name,
+        )
         return 0
     if recs.empty:
-        logger.info("member %s refresh: none of %s products is known to run %s: nightly and popular lists stay",
-                    user_id, len(history), run_id)
+        logger.info(
+            "member %s refresh: none of %s products is known to run %s: nightly and popular lists stay",
+            user_id,
+            len(history),
+            run_id,
+        )
     found: dict = {}
     for product_id, kind, _value in rows:
         action = "bought" if kind == PAID_LINE else EVENT_ACTIONS.get(kind)
@@ -102,14 +116,23 @@ def member_recommendations_refresh(*, user_id: int) -> int:
     actions = {pid: strongest_action(kinds) for pid, kinds in found.items()}
     viewed = any(kind == Event.Kind.VIEW for _pid, kind, _value in rows)
     written = []
-    for item, score, rank, code, named in zip(recs["item_id"], recs["score"], recs["rank"], recs["reason"],
-                                              recs["reason_item_id"]):
+    for item, score, rank, code, named in zip(
+        recs["item_id"], recs["score"], recs["rank"], recs["reason"], recs["reason_item_id"]
+    ):
         named = None if pd.isna(named) else int(named)
         action = actions.get(named) if named is not None else None
-        written.append(MemberRecommendation(
-            run_id=run_id, user_id=user_id, product_id=int(item), model=REALTIME_MODEL, score=float(score),
-            rank=int(rank), reason=action or generic_reason(code, viewed),
-            reason_product_id=named if action else None))
+        written.append(
+            MemberRecommendation(
+                run_id=run_id,
+                user_id=user_id,
+                product_id=int(item),
+                model=REALTIME_MODEL,
+                score=float(score),
+                rank=int(rank),
+                reason=action or generic_reason(code, viewed),
+                reason_product_id=named if action else None,
+            )
+        )
     with transaction.atomic():
         MemberRecommendation.objects.filter(run_id=run_id, user_id=user_id, model=REALTIME_MODEL).delete()
         MemberRecommendation.objects.bulk_create(written)

@@ -32,15 +32,20 @@ from shop.services.events import event_record
 
 pytestmark = pytest.mark.django_db
 
-EVENT_OF_ACTION = {"viewed": Event.Kind.VIEW, "carted": Event.Kind.CART_ADD, "favourited": Event.Kind.FAVOURITE,
-                   "reviewed": Event.Kind.RATING}
+EVENT_OF_ACTION = {
+    "viewed": Event.Kind.VIEW,
+    "carted": Event.Kind.CART_ADD,
+    "favourited": Event.Kind.FAVOURITE,
+    "reviewed": Event.Kind.RATING,
+}
 
 
 def _did(user_id, product_id, action) -> bool:
     """What the database says the member did: the check a named reason must pass."""
     if action == "bought":
-        return OrderLine.objects.filter(order__user_id=user_id, order__paid_at__isnull=False,
-                                        product_id=product_id).exists()
+        return OrderLine.objects.filter(
+            order__user_id=user_id, order__paid_at__isnull=False, product_id=product_id
+        ).exists()
     return Event.objects.filter(user_id=user_id, product_id=product_id, kind=EVENT_OF_ACTION[action]).exists()
 
 
@@ -55,15 +60,26 @@ def test_every_named_reason_on_every_members_home_list_is_true_in_the_seeded_sho
 
     # given the small demo shop, trained by the training service
     demo_seed(size="small")
-    run = training.training_run_execute(trigger="test", model_names=["popularity", "itemknn", "ease", "rules", "hybrid"])
+    run = training.training_run_execute(
+        trigger="test", model_names=["popularity", "itemknn", "ease", "rules", "hybrid"]
+    )
     assert run.is_active, run.error or run.gate_reason
     # the run measured its served lists on its holdout (variety and the re-rank's cost)
-    assert {"intra_list_diversity", "category_coverage", "novelty", "long_tail_share", "over_cap_share",
-            "precision", "precision_without_rerank", "rerank_cost"} <= set(run.served_list), run.served_list
+    assert {
+        "intra_list_diversity",
+        "category_coverage",
+        "novelty",
+        "long_tail_share",
+        "over_cap_share",
+        "precision",
+        "precision_without_rerank",
+        "rerank_cost",
+    } <= set(run.served_list), run.served_list
 
     # then every stored row that names a product names something the member really did with it
     stored = MemberRecommendation.objects.filter(run=run, reason__in=ACTION_ORDER).values_list(
-        "user_id", "reason_product_id", "reason")
+        "user_id", "reason_product_id", "reason"
+    )
     assert stored and all(_did(u, p, action) for u, p, action in stored)
 
     # and every served home list, after a refresh for some members, says only true things
@@ -117,8 +133,12 @@ def test_bought_together_rules_come_from_order_baskets_not_a_members_whole_histo
     shoppers = [UserFactory() for _ in range(3)]
     for shopper in shoppers:
         # views of a and b, never bought together; orders of {c, d}
-        Event.objects.bulk_create([Event(user=shopper, product=a, kind=Event.Kind.VIEW),
-                                   Event(user=shopper, product=b, kind=Event.Kind.VIEW)])
+        Event.objects.bulk_create(
+            [
+                Event(user=shopper, product=a, kind=Event.Kind.VIEW),
+                Event(user=shopper, product=b, kind=Event.Kind.VIEW),
+            ]
+        )
         order_paid_for(shopper, [c, d])
 
     rules = engine.AssociationRules(min_count=2).fit(interactions_frame()).rules_
@@ -136,7 +156,7 @@ def test_the_variety_rerank_caps_every_block_of_twelve():
 
     assert list(ranked["rank"]) == list(range(1, 31))
     for start in (0, 12):
-        block = ranked.iloc[start:start + 12]
+        block = ranked.iloc[start : start + 12]
         assert max_category_share(block, category).max() <= 4
     assert list(ranked["item_id"][:4]) == [0, 1, 2, 3]  # the best items stay first
 
@@ -195,8 +215,11 @@ def test_a_segment_list_needs_twenty_members_and_says_which_group_it_is(settings
     popular_write(run.pk, interactions_frame(), items_frame())
 
     # then the age band list exists; the age band x gender lists (10 each) and gender lists do not
-    segments = set(PopularProduct.objects.filter(run=run, segment__startswith="profile:")
-                   .values_list("segment", flat=True))
+    segments = set(
+        PopularProduct.objects.filter(run=run, segment__startswith="profile:").values_list(
+            "segment", flat=True
+        )
+    )
     assert segments == {"profile:25-34:"}
 
     # and a new woman of that age gets it, said as what it is
@@ -224,7 +247,9 @@ def test_the_refresh_folds_the_history_into_the_serving_model_with_the_nightly_r
     # then the model's next item is stored, nothing seen, bought or hidden, with a true reason
     rows = list(MemberRecommendation.objects.filter(run=run, user=member, model="realtime"))
     assert written == 1 and [r.product for r in rows] == [cap]
-    assert rows[0].reason in ("viewed", "bought") and _did(member.pk, rows[0].reason_product_id, rows[0].reason)
+    assert rows[0].reason in ("viewed", "bought") and _did(
+        member.pk, rows[0].reason_product_id, rows[0].reason
+    )
     [item] = selectors.recommendations_for_home(user=member, n=1)
     assert item.product == cap and item.model == "realtime"
 
@@ -264,8 +289,11 @@ def test_the_refresh_handles_bad_input_with_a_log_line_and_never_raises(caplog):
     Event.objects.create(user=member, product=gone, kind=Event.Kind.VIEW)
     gone.delete()
     assert member_recommendations_refresh(user_id=member.pk) == 1
-    assert list(MemberRecommendation.objects.filter(user=member, model="realtime")
-                .values_list("product_id", flat=True)) == [other.pk]
+    assert list(
+        MemberRecommendation.objects.filter(user=member, model="realtime").values_list(
+            "product_id", flat=True
+        )
+    ) == [other.pk]
 
 
 # -- guests: the same fold-in over the session's history -------------------------------------------------
@@ -291,7 +319,9 @@ def test_a_guest_session_gets_the_fold_in_and_a_single_unknown_event_gets_popula
     assert "popular list" in caplog.text
 
     # a guest with no events shares the popular list
-    assert _ids(selectors.recommendations_for_home(user=AnonymousUser(), session_key="", n=2)) == [best_seller.pk]
+    assert _ids(selectors.recommendations_for_home(user=AnonymousUser(), session_key="", n=2)) == [
+        best_seller.pk
+    ]
 
 
 def test_members_who_turned_personalisation_off_get_no_fold_in():
@@ -340,8 +370,11 @@ def test_not_interested_answers_scripts_with_json_and_works_for_guests(client):
 
     popular_rows(run, [boring, kept])
     client.get(reverse("shop:home"))
-    response = client.post(reverse("recommender:not_interested", args=[boring.pk]), {"block": "home"},
-                           HTTP_ACCEPT="application/json")
+    response = client.post(
+        reverse("recommender:not_interested", args=[boring.pk]),
+        {"block": "home"},
+        HTTP_ACCEPT="application/json",
+    )
     assert response.status_code == 200 and response.json() == {"hidden": boring.pk}
     session_key = Event.objects.get(kind=Event.Kind.NOT_INTERESTED).session_key
     assert session_key
@@ -349,7 +382,6 @@ def test_not_interested_answers_scripts_with_json_and_works_for_guests(client):
     assert _ids(items) == [kept.pk]
     # only a POST changes anything
     assert client.get(reverse("recommender:not_interested", args=[boring.pk])).status_code == 405
-
 
 
 def test_served_list_figures_measure_variety_and_what_the_rerank_costs():
@@ -365,8 +397,16 @@ def test_served_list_figures_measure_variety_and_what_the_rerank_costs():
     figures = served_list_figures(model=model, train=train, test=test, items=items)
 
     assert "error" not in figures, figures
-    for key in ("intra_list_diversity", "category_coverage", "novelty", "long_tail_share", "over_cap_share",
-                "precision", "precision_without_rerank", "rerank_cost"):
+    for key in (
+        "intra_list_diversity",
+        "category_coverage",
+        "novelty",
+        "long_tail_share",
+        "over_cap_share",
+        "precision",
+        "precision_without_rerank",
+        "rerank_cost",
+    ):
         assert key in figures
     assert figures["k"] == 10
     assert figures["rerank_cost"] == pytest.approx(figures["precision_without_rerank"] - figures["precision"])
@@ -376,10 +416,27 @@ def test_served_list_figures_measure_variety_and_what_the_rerank_costs():
 def test_the_dashboard_shows_the_served_lists_figures(client):
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
-    active_run(metrics={"itemknn": {"precision@10": 0.1, "served_list": {
-        "lists": 90, "cap": 4, "block": 12, "intra_list_diversity": 0.8123, "category_coverage": 0.5,
-        "novelty": 7.25, "long_tail_share": 0.3, "over_cap_share": 0.02, "over_cap_share_without_rerank": 0.88,
-        "precision": 0.11, "precision_without_rerank": 0.115, "rerank_cost": 0.005}}})
+    active_run(
+        metrics={
+            "itemknn": {
+                "precision@10": 0.1,
+                "served_list": {
+                    "lists": 90,
+                    "cap": 4,
+                    "block": 12,
+                    "intra_list_diversity": 0.8123,
+                    "category_coverage": 0.5,
+                    "novelty": 7.25,
+                    "long_tail_share": 0.3,
+                    "over_cap_share": 0.02,
+                    "over_cap_share_without_rerank": 0.88,
+                    "precision": 0.11,
+                    "precision_without_rerank": 0.115,
+                    "rerank_cost": 0.005,
+                },
+            }
+        }
+    )
 
     html = client.get(reverse("admin:recommender_dashboard")).content.decode()
 
@@ -388,7 +445,11 @@ def test_the_dashboard_shows_the_served_lists_figures(client):
 
 def test_a_guest_who_views_a_product_sees_the_fold_in_on_the_home_page(client):
     run = active_run()
-    shoes, socks, best_seller = ProductFactory(name="跑鞋"), ProductFactory(name="运动袜"), ProductFactory(name="爆款")
+    shoes, socks, best_seller = (
+        ProductFactory(name="跑鞋"),
+        ProductFactory(name="运动袜"),
+        ProductFactory(name="爆款"),
+    )
     model_artifact(run, [[shoes, socks]] * 3)
     from recommender.tests.factories import popular_rows
 
@@ -398,5 +459,7 @@ def test_a_guest_who_views_a_product_sees_the_fold_in_on_the_home_page(client):
 
     client.get(shoes.get_absolute_url())  # a guest's view, recorded against the session
 
-    block = client.get(reverse("shop:home")).content.decode().split('id="rec-home"', 1)[1].split("新品上架", 1)[0]
+    block = (
+        client.get(reverse("shop:home")).content.decode().split('id="rec-home"', 1)[1].split("新品上架", 1)[0]
+    )
     assert "运动袜" in block and "因为你浏览了 跑鞋" in block

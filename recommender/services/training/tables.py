@@ -97,7 +97,9 @@ def _profile_segments(profiles: pd.DataFrame, weighted: pd.DataFrame) -> pd.Data
     today = timezone.localdate()
     pairs = [
         (user_id, segment)
-        for user_id, gender, birth_date in zip(profiles["user_id"], profiles["gender"], profiles["birth_date"])
+        for user_id, gender, birth_date in zip(
+            profiles["user_id"], profiles["gender"], profiles["birth_date"]
+        )
         for segment in segment_chain(profile_segment(gender, birth_date, today))
     ]
     member_segments = pd.DataFrame(pairs, columns=["user_id", "segment"])
@@ -106,7 +108,9 @@ def _profile_segments(profiles: pd.DataFrame, weighted: pd.DataFrame) -> pd.Data
     allowed = set(sizes[sizes >= segment_min_members()].index)
     skipped = sorted(set(sizes.index) - allowed)
     if skipped:
-        logger.info("profile segments under %s members not written: %s", segment_min_members(), ", ".join(skipped))
+        logger.info(
+            "profile segments under %s members not written: %s", segment_min_members(), ", ".join(skipped)
+        )
     return member_segments[member_segments["segment"].isin(allowed)]
 
 
@@ -157,9 +161,14 @@ def popular_write(run_id, interactions, items) -> None:
     # are one category by definition.
     top = pd.concat(
         [
-            _capped(_top_by_segment(frame[frame["segment"] == "all"], 2 * POPULAR_LENGTH), POPULAR_LENGTH, items),
-            _capped(_top_by_segment(frame[shown_to_members & (frame["segment"] != "all")], 2 * SEGMENT_LENGTH),
-                    SEGMENT_LENGTH, items),
+            _capped(
+                _top_by_segment(frame[frame["segment"] == "all"], 2 * POPULAR_LENGTH), POPULAR_LENGTH, items
+            ),
+            _capped(
+                _top_by_segment(frame[shown_to_members & (frame["segment"] != "all")], 2 * SEGMENT_LENGTH),
+                SEGMENT_LENGTH,
+                items,
+            ),
             _top_by_segment(frame[~shown_to_members], SEGMENT_LENGTH),
         ]
     )

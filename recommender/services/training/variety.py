@@ -23,8 +23,16 @@ logger = logging.getLogger(__name__)
 SERVED_METRICS_KEY = "served_list"
 
 
-def served_list_figures(*, model, train: pd.DataFrame, items: pd.DataFrame, test: pd.DataFrame | None = None,
-                        relevant: pd.DataFrame | None = None, users=None, k: int = engine.EVAL_K) -> dict:
+def served_list_figures(
+    *,
+    model,
+    train: pd.DataFrame,
+    items: pd.DataFrame,
+    test: pd.DataFrame | None = None,
+    relevant: pd.DataFrame | None = None,
+    users=None,
+    k: int = engine.EVAL_K,
+) -> dict:
     """Figures of the block a member sees (BLOCK_SIZE items, capped) for the holdout's members.
 
     `model` is fitted on `train`; `relevant` (user_id, item_id: held-out items not in train) or `test`
@@ -46,8 +54,12 @@ def served_list_figures(*, model, train: pd.DataFrame, items: pd.DataFrame, test
         capped_precision = ranking_metrics(capped, relevant, k=k, n_items=n_items)["precision"]
         popularity = train.groupby("item_id")["user_id"].nunique()
         n_categories = int(category.nunique()) or None
-        figures = beyond_accuracy(capped, category, popularity, n_categories=n_categories, cap=cap or BLOCK_SIZE)
-        before = beyond_accuracy(plain, category, popularity, n_categories=n_categories, cap=cap or BLOCK_SIZE)
+        figures = beyond_accuracy(
+            capped, category, popularity, n_categories=n_categories, cap=cap or BLOCK_SIZE
+        )
+        before = beyond_accuracy(
+            plain, category, popularity, n_categories=n_categories, cap=cap or BLOCK_SIZE
+        )
         return {
             **figures,
             "cap": cap,
