@@ -436,7 +436,8 @@ def _similar_rows(product_ids, kinds, user=None):
         run__is_active=True, product_id__in=list(product_ids), kind__in=kinds,
         similar_product__is_active=True, similar_product__stock__gt=0)
     if getattr(user, "is_authenticated", False):
-        qs = qs.exclude(similar_product_id__in=bought_product_ids(user.pk))
+        qs = qs.exclude(similar_product_id__in=bought_product_ids(user.pk)).exclude(
+            similar_product_id__in=not_interested_product_ids(user_id=user.pk))
     return _with_product(qs, "similar_product").annotate(kind_order=order)
 
 
@@ -475,7 +476,8 @@ def _together(*, product_ids, n, exclude, block, user, reason_for, also_bought_r
         run__is_active=True, antecedent_id__in=list(product_ids),
         consequent__is_active=True, consequent__stock__gt=0)
     if getattr(user, "is_authenticated", False):
-        rules = rules.exclude(consequent_id__in=bought_product_ids(user.pk))
+        rules = rules.exclude(consequent_id__in=bought_product_ids(user.pk)).exclude(
+            consequent_id__in=not_interested_product_ids(user_id=user.pk))
     rules = (_with_product(rules, "consequent", named="antecedent")
              .order_by("-confidence", "consequent_id")[: 2 * n + OVERFETCH])
     picked = [Recommendation(rule.consequent, reason_for(rule.antecedent.name), block, "rules", "",

@@ -463,3 +463,23 @@ def test_a_guest_who_views_a_product_sees_the_fold_in_on_the_home_page(client):
         client.get(reverse("shop:home")).content.decode().split('id="rec-home"', 1)[1].split("新品上架", 1)[0]
     )
     assert "运动袜" in block and "因为你浏览了 跑鞋" in block
+
+
+def test_not_interested_also_hides_the_product_from_the_product_page_blocks():
+    from recommender.models import BoughtTogetherRule
+    from recommender.tests.factories import similar_rows
+
+    run = active_run()
+    page, boring, kept, rule_pick = ProductFactory(), ProductFactory(), ProductFactory(), ProductFactory()
+    similar_rows(run, page, [boring, kept])
+    BoughtTogetherRule.objects.create(run=run, antecedent=page, consequent=boring, support=0.2, confidence=0.9,
+                                      lift=2.0)
+    BoughtTogetherRule.objects.create(run=run, antecedent=page, consequent=rule_pick, support=0.1,
+                                      confidence=0.5, lift=1.5)
+    member = UserFactory()
+    Event.objects.create(user=member, product=boring, kind=Event.Kind.NOT_INTERESTED)
+
+    blocks = selectors.recommendations_for_product_page(product=page, user=member)
+
+    assert boring.pk not in _ids(blocks["similar"]) + _ids(blocks["bought_together"])
+    assert kept.pk in _ids(blocks["similar"]) and rule_pick.pk in _ids(blocks["bought_together"])
