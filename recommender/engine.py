@@ -57,7 +57,7 @@ TUNING_GRID = {
     "userknn": {"k": [50, 200]},
     "ease": {"l2": [500.0, 2000.0], "binary": [False, True]},
     "svd": {"factors": [16, 64]},
-    "als": {"factors": [64, 128]},
+    "als": {"regularization": [0.05, 10.0], "alpha": [1.0, 5.0]},  # its defaults are far from its optimum
     "bpr": {"factors": [32, 64]},
     "rules": {"metric": ["confidence", "lift"]},
     "content": {"title_weight": [1, 2]},
