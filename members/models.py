@@ -285,6 +285,9 @@ class PointsEntry(models.Model):
         REVIEW = "review", _("评价奖励")
         SIGNUP = "signup", _("注册奖励")
         STAFF = "staff", _("人工调整")
+        CHECKIN = "checkin", _("签到")
+        CHECKIN_MAKEUP = "checkin_makeup", _("补签")
+        EXCHANGE = "exchange", _("积分兑换")
 
     user = models.ForeignKey(
         User, related_name="points_entries", on_delete=models.CASCADE, verbose_name=_("会员")
@@ -508,6 +511,7 @@ class Coupon(models.Model):
         BIRTHDAY = "birthday", _("生日礼")
         STAFF = "staff", _("客服发放")
         PERSONAL = "personal", _("个性化优惠")
+        EXCHANGE = "exchange", _("积分兑换")
 
     template = models.ForeignKey(
         CouponTemplate, related_name="coupons", on_delete=models.PROTECT, verbose_name=_("模板")
@@ -588,3 +592,295 @@ class PersonalDataAccess(models.Model):
             _("%(staff)s 查看 %(member)s")
             % {"staff": member_label(self.staff_number), "member": member_label(self.member_number)}
         )
+
+
+# ---- daily check-in (签到) ----------------------------------------------------------------------
+
+
+def streak_bonuses_parse(text: str) -> dict[int, int]:
+    """ "7:50, 30:200" → {7: 50, 30: 200}; raises ValueError on anything else."""
+    bonuses = {}
+    for part in (text or "").replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        day, points = (int(x) for x in part.replace("：", ":").split(":"))
+        if day < 1 or points < 0:
+            raise ValueError(part)
+        bonuses[day] = points
+    return bonuses
+
+
+class CheckinRules(models.Model):
+    """The one row of check-in settings staff edit (see CheckinRules.current())."""
+
+    daily_points = models.PositiveIntegerField(_("每日签到积分"), default=5)
+    streak_bonuses = models.CharField(
+        _("连续签到奖励"),
+        max_length=200,
+        blank=True,
+        default="7:50",
+        help_text=_("格式“天数:积分”，逗号分隔，例如 7:50,30:200 表示连续第 7 天额外得 50 分。"),
+    )
+    makeup_enabled = models.BooleanField(_("允许补签"), default=True)
+    makeup_cost = models.PositiveIntegerField(_("补签消耗积分"), default=20)
+    makeup_per_month = models.PositiveIntegerField(_("每月补签次数上限"), default=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("签到规则")
+        verbose_name_plural = _("签到规则")
+
+    def __str__(self):
+        return str(_("签到规则"))
+
+    def clean(self):
+        try:
+            streak_bonuses_parse(self.streak_bonuses)
+        except ValueError:
+            raise ValidationError(
+                {"streak_bonuses": _("格式不对：请写成“天数:积分”，逗号分隔，例如 7:50,30:200。")}
+            ) from None
+        if self.makeup_enabled and not self.makeup_cost:
+            raise ValidationError({"makeup_cost": _("补签至少消耗 1 积分；不想收费请关闭补签。")})
+
+    @property
+    def bonuses(self) -> dict[int, int]:
+        try:
+            return streak_bonuses_parse(self.streak_bonuses)
+        except ValueError:
+            return {}
+
+    @classmethod
+    def current(cls):
+        rules, _created = cls.objects.get_or_create(pk=1)
+        return rules
+
+
+class Checkin(models.Model):
+    """One day a member checked in (a Shanghai calendar date), or made up with points."""
+
+    user = models.ForeignKey(User, related_name="checkins", on_delete=models.CASCADE, verbose_name=_("会员"))
+    date = models.DateField(_("日期"))
+    streak = models.PositiveIntegerField(_("连续天数"), default=1)
+    points = models.PositiveIntegerField(_("获得积分"), default=0)
+    is_makeup = models.BooleanField(_("补签"), default=False)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("签到记录")
+        verbose_name_plural = _("签到记录")
+        constraints = [models.UniqueConstraint(fields=["user", "date"], name="checkin_once_per_day")]
+
+    def __str__(self):
+        return f"{member_label(self.user_id)} · {self.date}"
+
+
+# ---- points mall (积分商城) ----------------------------------------------------------------------
+
+
+class Reward(models.Model):
+    """Something members exchange points for; today a coupon from a template (gifts come later)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    coupon_template = models.ForeignKey(
+        CouponTemplate, related_name="rewards", on_delete=models.PROTECT, verbose_name=_("兑换的优惠券")
+    )
+    points_price = models.PositiveIntegerField(_("所需积分"), validators=[MinValueValidator(1)])
+    stock = models.PositiveIntegerField(_("库存"), default=0)
+    per_member_limit = models.PositiveIntegerField(
+        _("每人限兑"), default=1, validators=[MinValueValidator(1)]
+    )
+    valid_from = models.DateTimeField(_("开始兑换"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("结束兑换"), null=True, blank=True)
+    is_active = models.BooleanField(_("上架"), default=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "points_price", "id"]
+        verbose_name = _("积分商城商品")
+        verbose_name_plural = _("积分商城商品")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(points_price__gte=1), name="reward_price_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.points_price is not None and self.points_price < 1:
+            errors["points_price"] = _("所需积分至少为 1。")
+        if self.per_member_limit == 0:
+            errors["per_member_limit"] = _("每人限兑至少 1 件。")
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            errors["valid_until"] = _("结束兑换时间必须晚于开始时间。")
+        template = self.coupon_template if self.coupon_template_id else None
+        if template is not None and self.per_member_limit:
+            if template.per_member_limit < self.per_member_limit:
+                errors["per_member_limit"] = _("优惠券“%(name)s”每人限领 %(n)s 张，每人限兑不能超过它。") % {
+                    "name": template.name,
+                    "n": template.per_member_limit,
+                }
+            if not template.is_active:
+                errors["coupon_template"] = _("这个优惠券模板已停用。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RewardExchange(models.Model):
+    """A member's exchange of points for a reward: what it cost and what it gave."""
+
+    reward = models.ForeignKey(
+        Reward, related_name="exchanges", on_delete=models.PROTECT, verbose_name=_("兑换商品")
+    )
+    user = models.ForeignKey(
+        User, related_name="reward_exchanges", on_delete=models.CASCADE, verbose_name=_("会员")
+    )
+    points = models.PositiveIntegerField(_("消耗积分"))
+    coupon = models.OneToOneField(
+        Coupon,
+        null=True,
+        blank=True,
+        related_name="exchange",
+        on_delete=models.SET_NULL,
+        verbose_name=_("优惠券"),
+    )
+    entry = models.OneToOneField(
+        PointsEntry, related_name="exchange", on_delete=models.PROTECT, verbose_name=_("积分明细")
+    )
+    created_at = models.DateTimeField(_("兑换时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("积分兑换记录")
+        verbose_name_plural = _("积分兑换记录")
+        indexes = [models.Index(fields=["reward", "user"])]
+
+    def __str__(self):
+        return f"{member_label(self.user_id)} · {self.reward_id}"
+
+
+# ---- threshold promotions (满减 / 每满减) and the stacking rule --------------------------------------
+
+
+class Promotion(models.Model):
+    """A discount every shopper gets above a threshold, no coupon needed: 满300减30 or 每满100减10."""
+
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold", _("满减")
+        EVERY = "every", _("每满减")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.THRESHOLD)
+    threshold = models.DecimalField(
+        _("门槛金额"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    amount = models.DecimalField(
+        _("减免金额"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    max_discount = models.DecimalField(
+        _("最高减免"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("每满减的封顶；留空不封顶。"),
+    )
+    categories = models.ManyToManyField(
+        "shop.Category",
+        blank=True,
+        related_name="+",
+        verbose_name=_("适用分类"),
+        help_text=_("留空为全部商品。"),
+    )
+    starts_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["threshold", "id"]
+        verbose_name = _("满减活动")
+        verbose_name_plural = _("满减活动")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0) & models.Q(threshold__gt=0),
+                name="promotion_amounts_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.threshold is not None and self.amount is not None and self.amount >= self.threshold:
+            errors["amount"] = _("减免金额必须小于门槛金额（例如满 300 减 30）。")
+        if self.max_discount is not None and self.max_discount <= 0:
+            errors["max_discount"] = _("最高减免必须大于 0；不封顶请留空。")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("结束时间必须晚于开始时间。")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def label(self):
+        values = {"threshold": f"{self.threshold.normalize():f}", "amount": f"{self.amount.normalize():f}"}
+        if self.kind == self.Kind.EVERY:
+            return _("每满%(threshold)s减%(amount)s") % values
+        return _("满%(threshold)s减%(amount)s") % values
+
+
+class PromotionApplication(models.Model):
+    """The promotion an order got, and how much it took off (kept for the order's history)."""
+
+    promotion = models.ForeignKey(
+        Promotion, related_name="applications", on_delete=models.PROTECT, verbose_name=_("满减活动")
+    )
+    order = models.OneToOneField(
+        "shop.Order", related_name="promotion_application", on_delete=models.PROTECT, verbose_name=_("订单")
+    )
+    discount = models.DecimalField(_("减免金额"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("满减使用记录")
+        verbose_name_plural = _("满减使用记录")
+
+
+class StackingRules(models.Model):
+    """The one row saying what combines on an order: at most one promotion, one coupon, and points."""
+
+    promotion_with_coupon = models.BooleanField(_("满减可与优惠券叠加"), default=True)
+    promotion_with_points = models.BooleanField(_("满减可与积分叠加"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("优惠叠加规则")
+        verbose_name_plural = _("优惠叠加规则")
+
+    def __str__(self):
+        return str(_("优惠叠加规则"))
+
+    @classmethod
+    def current(cls):
+        rules, _created = cls.objects.get_or_create(pk=1)
+        return rules
+
+    @property
+    def explanation(self) -> str:
+        if self.promotion_with_coupon and self.promotion_with_points:
+            return str(
+                _(
+                    "每单可同时享受：一个满减活动 + 一张优惠券 + 积分抵扣（满减先算，优惠券再减，最后用积分）。"
+                )
+            )
+        if self.promotion_with_coupon:
+            return str(_("每单可同时享受一个满减活动和一张优惠券；使用积分时不再参加满减。"))
+        if self.promotion_with_points:
+            return str(_("满减活动与优惠券不能同时使用，系统自动选更划算的一个；积分可以叠加。"))
+        return str(_("满减活动不能与优惠券或积分同时使用，系统自动选更划算的方式。"))

@@ -6,34 +6,63 @@ signals say what happened. Every function that changes state runs inside the cal
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from members.models import Coupon, CouponRedemption, CouponTemplate, EarningRules, PointsAccount
+from members.models import (
+    Coupon,
+    CouponRedemption,
+    CouponTemplate,
+    EarningRules,
+    PointsAccount,
+    Promotion,
+    PromotionApplication,
+    StackingRules,
+)
 from members.services import coupons as coupon_services
 from members.services import points as points_services
+from members.services import promotions as promotion_services
 from members.services.tiers import tier_recompute
 
 ZERO = Decimal("0.00")
 
 
+NO_COUPON = "-"  # the coupon field's value for "不使用优惠券" (empty means: choose the best for me)
+
+
 @dataclass
 class DiscountQuote:
-    """What a coupon code and a number of points would take off a cart (a preview; nothing held)."""
+    """What a promotion, a coupon and points would take off a cart (a preview; nothing held).
+
+    The stacking rule (StackingRules): at most one promotion (the best), one coupon (the typed one, or
+    the best the member holds when none is typed) and points; together they never exceed the subtotal.
+    """
 
     coupon_code: str = ""
-    coupon_discount: Decimal = ZERO
+    coupon_amount: Decimal = ZERO  # the coupon's own part
+    promotion_discount: Decimal = ZERO
     points_requested: int = 0
     points_used: int = 0
     points_discount: Decimal = ZERO
     # Why a coupon or points do not apply, in words for the shopper (empty when all applies).
     problems: list[str] = field(default_factory=list)
+    # The coupon was chosen for the member (nothing typed).
+    coupon_auto: bool = False
     # Set when the coupon applies; checkout_discounts_apply redeems these.
     coupon: Coupon | None = field(default=None, repr=False)
     coupon_template: CouponTemplate | None = field(default=None, repr=False)
+    promotion: Promotion | None = field(default=None, repr=False)
+
+    @property
+    def coupon_discount(self):
+        """What shop stores as the order's coupon discount: the coupon and the promotion together
+        (the order keeps the promotion's own part in PromotionApplication)."""
+        return self.coupon_amount + self.promotion_discount
 
     @property
     def total_discount(self):
@@ -75,7 +104,7 @@ def _coupon_part(quote, *, user, lines, coupon_code, client_ip, record_failures)
     if check.problem:
         quote.problems.append(check.problem)
         return
-    quote.coupon, quote.coupon_template, quote.coupon_discount = coupon, template, check.discount
+    quote.coupon, quote.coupon_template, quote.coupon_amount = coupon, template, check.discount
 
 
 def _points_part(quote, *, user, subtotal):
@@ -106,11 +135,72 @@ def _points_part(quote, *, user, subtotal):
     quote.points_used = points_services.points_needed_for(value=discount)
 
 
+@dataclass
+class CouponOption:
+    """A coupon the member holds, as checkout lists it: what it would take off, or why it cannot."""
+
+    coupon: Coupon
+    discount: Decimal = ZERO
+    problem: str = ""
+
+    @property
+    def usable(self):
+        return not self.problem and self.discount > 0
+
+
+def checkout_coupon_options(*, user, lines, now=None) -> list[CouponOption]:
+    """Every available coupon the member holds, the usable ones first (biggest saving, soonest expiry)."""
+    if not _is_member(user):
+        return []
+    options = []
+    held = Coupon.objects.filter(user=user, status=Coupon.Status.AVAILABLE).select_related(
+        "template", "template__min_tier"
+    )
+    for coupon in held:
+        check = coupon_services.coupon_check(
+            template=coupon.template,
+            user=user,
+            lines=lines,
+            valid_from=coupon.valid_from,
+            valid_until=coupon.valid_until,
+            now=now,
+        )
+        options.append(CouponOption(coupon=coupon, discount=check.discount, problem=check.problem))
+    far = timezone.now() + timedelta(days=36500)
+    options.sort(key=lambda o: (not o.usable, -o.discount, o.coupon.valid_until or far, o.coupon.pk))
+    return options
+
+
+def checkout_best_coupon(*, user, lines) -> Coupon | None:
+    """The held coupon that saves the most on `lines` (soonest expiring on a tie), or None."""
+    options = checkout_coupon_options(user=user, lines=lines)
+    return options[0].coupon if options and options[0].usable else None
+
+
+def _promotion_part(quote, *, lines, subtotal, typed_code):
+    rules = StackingRules.current()
+    if quote.points_requested and not rules.promotion_with_points:
+        return
+    promotion, discount = promotion_services.promotion_best(lines=lines)
+    if promotion is None:
+        return
+    if quote.coupon_amount and not rules.promotion_with_coupon:
+        # One or the other: a typed code is the member's choice; otherwise the bigger saving wins.
+        if typed_code or quote.coupon_amount >= discount:
+            return
+        quote.coupon = quote.coupon_template = None
+        quote.coupon_amount, quote.coupon_code, quote.coupon_auto = ZERO, "", False
+    quote.promotion, quote.promotion_discount = promotion, min(discount, subtotal)
+    # Together they never take the order below zero: the coupon gives way first.
+    quote.coupon_amount = max(min(quote.coupon_amount, subtotal - quote.promotion_discount), ZERO)
+
+
 def checkout_discounts_quote(
     *, user, lines, subtotal, coupon_code="", points=0, client_ip="", record_failures=True
 ) -> DiscountQuote:
-    """Preview coupon and points for `lines` = [(product, quantity, line_total), ...].
+    """Preview promotion, coupon and points for `lines` = [(product, quantity, line_total), ...].
 
+    No code typed: the best coupon the member holds is chosen for them (NO_COUPON turns that off).
     Problems say why the coupon or some points do not apply; nothing is held. Unknown codes count
     towards the guessing limit for this member and `client_ip`.
     """
@@ -118,13 +208,24 @@ def checkout_discounts_quote(
         points = max(int(points or 0), 0)
     except (TypeError, ValueError):
         points = 0
-    quote = DiscountQuote(coupon_code=(coupon_code or "").strip().upper(), points_requested=points)
-    if not quote.coupon_code and not points:
-        return quote
-    if not _is_member(user):
+    code = (coupon_code or "").strip().upper()
+    quote = DiscountQuote(coupon_code="" if code == NO_COUPON else code, points_requested=points)
+    member = _is_member(user)
+    if not member and (quote.coupon_code or points):
         quote.problems.append(_("登录后才能使用优惠券和积分。"))
-        return quote
-    if quote.coupon_code:
+    elif member and not code:
+        best = checkout_best_coupon(user=user, lines=lines)
+        if best is not None:
+            quote.coupon_code, quote.coupon_auto = best.code, True
+            _coupon_part(
+                quote,
+                user=user,
+                lines=lines,
+                coupon_code=best.code,
+                client_ip=client_ip,
+                record_failures=False,
+            )
+    elif member and quote.coupon_code:
         try:
             coupon_services.coupon_code_guard(user_id=user.pk, ip=client_ip)
         except DomainError as error:
@@ -138,7 +239,8 @@ def checkout_discounts_quote(
                 client_ip=client_ip,
                 record_failures=record_failures,
             )
-    if points:
+    _promotion_part(quote, lines=lines, subtotal=subtotal, typed_code=bool(code) and code != NO_COUPON)
+    if points and member:
         _points_part(quote, user=user, subtotal=subtotal)
     return quote
 
@@ -151,38 +253,47 @@ def checkout_discounts_apply(*, order, user, lines, coupon_code="", points=0, cl
     Locks, in order: coupon template, the member's points account, the coupon row.
     """
     with transaction.atomic():
-        code = (coupon_code or "").strip().upper()
-        if code and _is_member(user):
+        typed = (coupon_code or "").strip().upper()
+        code = typed
+        if not code and _is_member(user):
+            # The coupon chosen for the member, named now so that its rows are locked like a typed one.
+            best = checkout_best_coupon(user=user, lines=lines)
+            code = best.code if best is not None else ""
+        if code and code != NO_COUPON and _is_member(user):
             _coupon, template = coupon_services.coupon_lookup(user=user, code=code)
             if template is not None:
                 CouponTemplate.objects.select_for_update().filter(pk=template.pk).first()
-        if (code or points) and _is_member(user):
+        if _is_member(user):
             points_services.points_account_lock(user=user)
         # Quote again under the locks: what the member saw may have changed since.
         quote = checkout_discounts_quote(
             user=user,
             lines=lines,
             subtotal=order.subtotal,
-            coupon_code=code,
+            coupon_code=typed,
             points=points,
             client_ip=client_ip,
         )
         if quote.problems:
-            field_name = "coupon_code" if code and not quote.coupon_discount else "points"
+            field_name = "coupon_code" if quote.coupon_code and not quote.coupon_amount else "points"
             raise DomainError(quote.problems[0], code="discount_refused", field=field_name)
         if quote.coupon_template is not None:
             coupon = quote.coupon or coupon_services.coupon_issue(
                 template=quote.coupon_template, user=user, source=Coupon.Source.CODE
             )
-            coupon_services.coupon_redeem(coupon=coupon, order=order, discount=quote.coupon_discount)
+            coupon_services.coupon_redeem(coupon=coupon, order=order, discount=quote.coupon_amount)
             quote.coupon = coupon
+        if quote.promotion is not None and quote.promotion_discount:
+            PromotionApplication.objects.create(
+                promotion=quote.promotion, order=order, discount=quote.promotion_discount
+            )
         if quote.points_used:
             points_services.points_redeem(user=user, order=order, points=quote.points_used)
         return quote
 
 
 class MemberDiscountPolicy:
-    """shop.discounts.DiscountPolicy for membership: coupon codes and points."""
+    """shop.discounts.DiscountPolicy for membership: promotions, coupons (typed or chosen) and points."""
 
     def quote(self, *, user, lines, subtotal, coupon_code="", points=0, client_ip="") -> DiscountQuote:
         return checkout_discounts_quote(
