@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from members.models import Profile
-from recommender.algorithms.diversity import rerank_category_cap
 from recommender.experiments import arm_for
 from recommender.models import (
     BoughtTogetherRule,
@@ -50,6 +49,7 @@ from recommender.serving import (
     segment_level,
     serving_state,
     strongest_action,
+    variety_rerank,
 )
 from shop.models import Event, Order, OrderLine, Product, ProductImage
 
@@ -223,13 +223,12 @@ def _popular(*, segments, n, exclude, block, arm="", user=None, session_key=""):
 
 def _capped(candidates, n):
     """The first n candidates with at most RECOMMENDER_CATEGORY_CAP of one category per block of 12
-    (diversity.rerank_category_cap, as the stored lists were written); over the cap only when nothing
-    else is left."""
+    (serving.variety_rerank, as the stored lists were written); over the cap only when nothing else is left."""
     if not candidates:
         return []
     frame = pd.DataFrame({"user_id": 0, "item_id": range(len(candidates)), "rank": range(1, len(candidates) + 1)})
     categories = {i: c.product.category_id for i, c in enumerate(candidates)}
-    kept = rerank_category_cap(frame, categories, n=n, cap=category_cap() or None)
+    kept = variety_rerank(frame, categories, length=n)
     return [candidates[i] for i in kept["item_id"]]
 
 
