@@ -45,7 +45,8 @@ def served_list_figures(
         if not len(relevant) or not len(users):
             return {"error": "no holdout members"}
         category = items.set_index("item_id")["category_id"]
-        candidates = model.recommend(users, n=2 * BLOCK_SIZE, exclude_seen=True)
+        # As many candidates as the nightly lists are re-ranked from (scoring.member_shard_score).
+        candidates = model.recommend(users, n=2 * engine.LIST_LENGTH, exclude_seen=True)
         plain = candidates[candidates["rank"] <= BLOCK_SIZE]
         cap = category_cap()
         capped = variety_rerank(candidates, category, length=BLOCK_SIZE, cap=cap)
