@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -134,5 +134,8 @@ def favicon(request):
 
 def admin_login(request):
     """Send the admin's login to allauth's, so staff logins share its rate limits and lockout."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        # allauth would send a signed-in member straight back to /admin/, and the admin back here.
+        return render(request, "403.html", {"staff_only": True}, status=403)
     next_url = safe_next_url(request, resolve_url("admin:index"))
     return redirect(f"{resolve_url('account_login')}?{urlencode({'next': next_url})}")

@@ -6,7 +6,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.addresses import ADDRESS_FIELDS
+from core.addresses import (
+    ADDRESS_FIELDS,
+    PHONE_INVALID,
+    POSTCODE_INVALID,
+    phone_normalise,
+    postcode_normalise,
+)
 from members.models import Address, Profile
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
@@ -26,9 +32,12 @@ class ProfileForm(forms.ModelForm):
         return birth_date
 
     def clean_phone(self):
-        phone = (self.cleaned_data.get("phone") or "").strip().replace(" ", "").replace("-", "")
-        if phone and not (phone.lstrip("+").isdigit() and 6 <= len(phone) <= 15):
-            raise ValidationError(_("请输入有效的手机号码。"))
+        value = (self.cleaned_data.get("phone") or "").strip()
+        if not value:
+            return ""
+        phone = phone_normalise(value)
+        if phone is None:
+            raise ValidationError(PHONE_INVALID)
         return phone
 
     def clean_avatar(self):
@@ -51,15 +60,15 @@ class AddressForm(forms.ModelForm):
         fields = list(ADDRESS_FIELDS)
 
     def clean_phone(self):
-        phone = (self.cleaned_data.get("phone") or "").strip().replace(" ", "").replace("-", "")
-        if not (phone.lstrip("+").isdigit() and 6 <= len(phone) <= 15):
-            raise ValidationError(_("请输入有效的电话号码。"))
+        phone = phone_normalise(self.cleaned_data.get("phone"))
+        if phone is None:
+            raise ValidationError(PHONE_INVALID)
         return phone
 
     def clean_postcode(self):
-        postcode = (self.cleaned_data.get("postcode") or "").strip()
-        if postcode and not (postcode.isdigit() and len(postcode) == 6):
-            raise ValidationError(_("邮编应为6位数字。"))
+        postcode = postcode_normalise(self.cleaned_data.get("postcode"))
+        if postcode is None:
+            raise ValidationError(POSTCODE_INVALID)
         return postcode
 
 

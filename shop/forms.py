@@ -5,9 +5,10 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.addresses import PHONE_INVALID, POSTCODE_INVALID, phone_normalise, postcode_normalise
 from shop.selectors import SORTS
 from shop.services.cart import MAX_QUANTITY_PER_LINE
 
@@ -85,20 +86,28 @@ class CartRemoveForm(forms.Form):
     product_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-phone_validator = RegexValidator(r"^\+?[0-9][0-9\- ]{5,19}$", _("请输入有效的电话号码。"))
-postcode_validator = RegexValidator(r"^[0-9]{6}$", _("邮编为 6 位数字。"))
+def _phone_field(value) -> str:
+    phone = phone_normalise(value)
+    if phone is None:
+        raise ValidationError(PHONE_INVALID)
+    return phone
+
+
+def _postcode_field(value) -> str:
+    postcode = postcode_normalise(value)
+    if postcode is None:
+        raise ValidationError(POSTCODE_INVALID)
+    return postcode
 
 
 class CheckoutForm(forms.Form):
     recipient_name = forms.CharField(label=_("收货人"), max_length=50)
-    phone = forms.CharField(label=_("电话"), max_length=20, validators=[phone_validator])
+    phone = forms.CharField(label=_("电话"), max_length=32)
     province = forms.CharField(label=_("省份"), max_length=30)
     city = forms.CharField(label=_("城市"), max_length=30)
     district = forms.CharField(label=_("区县"), max_length=30, required=False)
     address_line = forms.CharField(label=_("详细地址"), max_length=200)
-    postcode = forms.CharField(
-        label=_("邮编"), max_length=10, required=False, validators=[postcode_validator]
-    )
+    postcode = forms.CharField(label=_("邮编"), max_length=10, required=False)
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
     shipping_method = forms.ChoiceField(label=_("配送方式"), widget=forms.RadioSelect)
     coupon_code = forms.CharField(label=_("优惠券码"), max_length=32, required=False)
@@ -116,6 +125,12 @@ class CheckoutForm(forms.Form):
         "postcode",
         "note",
     )
+
+    def clean_phone(self):
+        return _phone_field(self.cleaned_data.get("phone"))
+
+    def clean_postcode(self):
+        return _postcode_field(self.cleaned_data.get("postcode"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,13 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.addresses import ADDRESS_FIELDS
+from core.addresses import (
+    ADDRESS_FIELDS,
+    PHONE_INVALID,
+    POSTCODE_INVALID,
+    phone_normalise,
+    postcode_normalise,
+)
 from members.models import Address, Coupon, CouponTemplate, Favourite, PointsEntry, Profile, Tier
 from shop.api.serializers import MoneyField, ProductCardSerializer
 
@@ -26,12 +32,32 @@ class ProfileSerializer(serializers.ModelSerializer):
         fields = ["email", "display_name", "gender", "birth_date", "phone", "personalization_enabled"]
         read_only_fields = ["personalization_enabled"]
 
+    def validate_phone(self, value):
+        if not (value or "").strip():
+            return ""
+        phone = phone_normalise(value)
+        if phone is None:
+            raise serializers.ValidationError(PHONE_INVALID)
+        return phone
+
 
 class AddressSerializer(serializers.ModelSerializer):
     class Meta:
         model = Address
         fields = ["id", *ADDRESS_FIELDS, "is_default", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def validate_phone(self, value):
+        phone = phone_normalise(value)
+        if phone is None:
+            raise serializers.ValidationError(PHONE_INVALID)
+        return phone
+
+    def validate_postcode(self, value):
+        postcode = postcode_normalise(value)
+        if postcode is None:
+            raise serializers.ValidationError(POSTCODE_INVALID)
+        return postcode
 
 
 class PointsBalanceSerializer(serializers.Serializer):

@@ -7,7 +7,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from core.addresses import ADDRESS_FIELDS
+from core.addresses import (
+    ADDRESS_FIELDS,
+    PHONE_INVALID,
+    POSTCODE_INVALID,
+    phone_normalise,
+    postcode_normalise,
+)
 from core.errors import DomainError
 from members.models import Address, PointsAccount, Profile
 
@@ -67,6 +73,20 @@ def profile_update(*, user, **fields) -> Profile:
         return profile
 
 
+def _phone_or_error(value) -> str:
+    phone = phone_normalise(value)
+    if phone is None:
+        raise DomainError(PHONE_INVALID, code="invalid_phone", field="phone")
+    return phone
+
+
+def _postcode_or_error(value) -> str:
+    postcode = postcode_normalise(value)
+    if postcode is None:
+        raise DomainError(POSTCODE_INVALID, code="invalid_postcode", field="postcode")
+    return postcode
+
+
 def address_save(*, user, address=None, is_default=False, **fields) -> Address:
     """Create or change one of `user`'s addresses; the first one, or is_default, becomes the default."""
     with transaction.atomic():
@@ -79,6 +99,8 @@ def address_save(*, user, address=None, is_default=False, **fields) -> Address:
         for name in ADDRESS_FIELDS:
             if name in fields:
                 setattr(address, name, fields[name])
+        address.phone = _phone_or_error(address.phone)
+        address.postcode = _postcode_or_error(address.postcode)
         first = not Address.objects.filter(user=user).exclude(pk=address.pk).exists()
         make_default = is_default or first
         if make_default:

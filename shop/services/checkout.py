@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.addresses import PHONE_INVALID, POSTCODE_INVALID, phone_normalise, postcode_normalise
 from core.errors import DomainError
 from core.locks import lock_rows
 from shop import signals
@@ -107,6 +108,12 @@ def _clean_address(address: dict) -> dict:
     missing = [name for name in REQUIRED_ADDRESS_FIELDS if not cleaned[name]]
     if missing:
         raise DomainError(_("请填写完整的收货地址。"), code="invalid_address", field=missing[0])
+    cleaned["phone"] = phone_normalise(cleaned["phone"])
+    if cleaned["phone"] is None:
+        raise DomainError(PHONE_INVALID, code="invalid_address", field="phone")
+    cleaned["postcode"] = postcode_normalise(cleaned["postcode"])
+    if cleaned["postcode"] is None:
+        raise DomainError(POSTCODE_INVALID, code="invalid_address", field="postcode")
     limits = {f.name: f.max_length for f in Order._meta.get_fields() if f.name in ADDRESS_FIELDS}
     for name, value in cleaned.items():
         if len(value) > limits[name]:

@@ -38,6 +38,16 @@ def product_rating_recompute(*, product: Product) -> Product:
     return product
 
 
+# Bidirectional controls (embeddings, overrides, isolates, marks) let a title reverse or hide the
+# text around it on the page; reviews are plain text and never need them.
+BIDI_CONTROLS = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], None)
+
+
+def review_text_clean(text: str) -> str:
+    """A review's title or body without bidirectional control characters."""
+    return (text or "").translate(BIDI_CONTROLS)
+
+
 @transaction.atomic
 def review_submit(*, user, product: Product, rating, title="", body="") -> Review:
     """Create the member's review of a product they bought, or edit the one they already wrote."""
@@ -49,7 +59,8 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
         rating = 0
     if not 1 <= rating <= 5:
         raise DomainError(_("评分必须是 1 到 5 星。"), code="invalid_rating", field="rating")
-    title, body = (title or "").strip()[:100], (body or "").strip()[:2000]
+    title = review_text_clean(title).strip()[:100]
+    body = review_text_clean(body).strip()[:2000]
     if not member_has_bought(user=user, product=product):
         raise DomainError(_("购买过该商品的会员才能评价。"), code="not_purchased")
     review = lock_row_or_none(Review.objects.filter(user=user, product=product))
