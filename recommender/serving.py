@@ -231,6 +231,8 @@ def variety_rerank(
     cap = category_cap() if cap is None else cap
     if recs.empty or not cap:
         return rerank_category_cap(recs, item_category, n=length, cap=None)
+    if recs["user_id"].nunique() == 1:
+        return _one_list_rerank(recs, item_category, length=length, cap=cap, page=page)
     remaining, pages, offset = recs, [], 0
     while offset < length and not remaining.empty:
         size = min(page, length - offset)
@@ -248,6 +250,40 @@ def variety_rerank(
         .drop(columns="_user_order")
         .reset_index(drop=True)
     )
+
+
+def _one_list_rerank(recs: pd.DataFrame, item_category, *, length: int, cap: int, page: int) -> pd.DataFrame:
+    """variety_rerank for one list in plain Python (the same greedy as diversity.rerank_category_cap):
+    a refresh, a guest session and a page read re-rank one list, where pandas' overhead would dominate."""
+    if "rank" in recs.columns:
+        order = sorted(range(len(recs)), key=lambda i: (recs["rank"].iat[i], i))
+    elif "score" in recs.columns:
+        order = sorted(range(len(recs)), key=lambda i: (-recs["score"].iat[i], i))
+    else:
+        order = list(range(len(recs)))
+    items = recs["item_id"].to_numpy()
+    lookup = item_category.get if hasattr(item_category, "get") else dict(item_category).get
+
+    def category(position):
+        value = lookup(items[position])
+        return ("item", items[position]) if value is None or value != value else value
+
+    remaining, placed = order, []
+    while len(placed) < length and remaining:
+        size = min(page, length - len(placed))
+        seen: dict = defaultdict(int)
+        under, over = [], []
+        for position in remaining:
+            key = category(position)
+            (under if seen[key] < cap else over).append(position)
+            seen[key] += 1
+        chosen = (under + over)[:size]
+        placed.extend(chosen)
+        taken = set(chosen)
+        remaining = [position for position in remaining if position not in taken]
+    out = recs.iloc[placed].copy()
+    out["rank"] = range(1, len(placed) + 1)
+    return out.reset_index(drop=True)
 
 
 # -- reasons: a named reason is a claim about what the shopper did, so it is checked ------------------

@@ -32,6 +32,7 @@ def rerank_category_cap(recs: pd.DataFrame, item_category, *, n: int = 12, cap: 
         frame = frame.sort_values([user_col, "rank", "_order"], kind="stable")
     elif "score" in frame.columns:
         frame = frame.sort_values([user_col, "score", "_order"], ascending=[True, False, True], kind="stable")
+    frame["_order"] = np.arange(len(frame))  # the ranked order (not the input's row order) decides below
     mapping = item_category if isinstance(item_category, pd.Series) else pd.Series(item_category, dtype=object)
     categories = frame[item_col].map(mapping)
     # An item of unknown category counts as a category of its own.
