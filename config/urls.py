@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("member/", include("members.urls")),
     path("recommendations/", include("recommender.urls")),
+    path("messages/", include("notifications.urls")),
     path("api/", include("config.api_urls")),
     path("", include("shop.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Notification services: member messages (messages.py), reminders (reminders.py), webhooks (webhooks.py)."""
