@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "shop",
     "members",
     "recommender",
+    "notifications",
     "demo",
     "auditlog",  # last: it registers the models named in AUDITLOG_INCLUDE_TRACKING_MODELS
 ]
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "shop.context_processors.storefront",
+                "notifications.context_processors.unread_messages",
             ],
         },
     },
@@ -222,6 +224,25 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="优选商城 <no-reply@shop.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Notifications: the shop's name in every message (never the host name), the public address links
+# in e-mails point to, the SMS backend, webhook delivery limits and the daily expiry reminders.
+SHOP_NAME = env("SHOP_NAME", default="优选商城")
+SHOP_SITE_URL = env("SHOP_SITE_URL", default="http://127.0.0.1:8000")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "  # allauth's default is "[<host name>] "
+NOTIFICATIONS_SMS_BACKEND = env("NOTIFICATIONS_SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
+WEBHOOKS_TIMEOUT = env.int("WEBHOOKS_TIMEOUT", default=10)
+WEBHOOKS_MAX_RETRIES = env.int("WEBHOOKS_MAX_RETRIES", default=8)
+WEBHOOKS_RETRY_BASE_SECONDS = env.int("WEBHOOKS_RETRY_BASE_SECONDS", default=30)
+WEBHOOKS_RETRY_MAX_SECONDS = env.int("WEBHOOKS_RETRY_MAX_SECONDS", default=6 * 3600)
+CELERY_BEAT_SCHEDULE["notifications-points-expiring"] = {
+    "task": "notifications.tasks.points_expiring_remind",
+    "schedule": crontab(hour=9, minute=0),
+}
+CELERY_BEAT_SCHEDULE["notifications-coupons-expiring"] = {
+    "task": "notifications.tasks.coupons_expiring_remind",
+    "schedule": crontab(hour=9, minute=10),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api_errors.ErrorDocumentingAutoSchema",
