@@ -256,9 +256,11 @@ def _one_list_rerank(recs: pd.DataFrame, item_category, *, length: int, cap: int
     """variety_rerank for one list in plain Python (the same greedy as diversity.rerank_category_cap):
     a refresh, a guest session and a page read re-rank one list, where pandas' overhead would dominate."""
     if "rank" in recs.columns:
-        order = sorted(range(len(recs)), key=lambda i: (recs["rank"].iat[i], i))
+        ranks = recs["rank"].to_numpy()
+        order = sorted(range(len(recs)), key=lambda i: (ranks[i], i))
     elif "score" in recs.columns:
-        order = sorted(range(len(recs)), key=lambda i: (-recs["score"].iat[i], i))
+        scores = recs["score"].to_numpy()
+        order = sorted(range(len(recs)), key=lambda i: (-scores[i], i))
     else:
         order = list(range(len(recs)))
     items = recs["item_id"].to_numpy()
