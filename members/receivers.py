@@ -31,6 +31,11 @@ def on_order_refunded(sender, order, **kwargs):
     checkout_hooks.order_refunded(order=order)
 
 
+@receiver(signals.order_line_refunded, dispatch_uid="members.order_line_refunded")
+def on_order_line_refunded(sender, order, refund, lines, whole_order, **kwargs):
+    checkout_hooks.order_line_refunded(order=order, refund=refund, lines=lines, whole_order=whole_order)
+
+
 @receiver(signals.review_approved, dispatch_uid="members.review_approved")
 def on_review_approved(sender, review, **kwargs):
     checkout_hooks.review_approved(review=review)

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -100,6 +101,15 @@ class Product(models.Model):
     rating_count = models.PositiveIntegerField(_("评分数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Search index, written by shop.services.search_index (see shop/search.py): space-padded lexemes per
+    # weight (name A, brand and category path B, tags C, description D) and, on PostgreSQL, their weighted
+    # tsvector. Its GIN index and the trigram index on search_name are made by migration 0005 on
+    # PostgreSQL only (SQLite has neither), so they are not declared here.
+    search_name = models.TextField(default="", blank=True, editable=False)
+    search_meta = models.TextField(default="", blank=True, editable=False)
+    search_tags = models.TextField(default="", blank=True, editable=False)
+    search_body = models.TextField(default="", blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -207,6 +217,7 @@ class Order(models.Model):
         PENDING_PAYMENT = "pending_payment", _("待付款")
         PAID = "paid", _("已付款")
         SHIPPED = "shipped", _("已发货")
+        RECEIVED = "received", _("已收货")
         COMPLETED = "completed", _("已完成")
         CANCELLED = "cancelled", _("已取消")
         REFUNDED = "refunded", _("已退款")
@@ -246,6 +257,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("下单时间"), auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
+    # Receipt (by the member, or automatically) starts the return window; its close completes the order.
+    received_at = models.DateTimeField(_("收货时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
@@ -280,11 +293,19 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("单价"), max_digits=10, decimal_places=2)
     quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
     line_total = models.DecimalField(_("小计"), max_digits=12, decimal_places=2)
+    # Units whose money went back (after-sales); the database refuses more than were bought.
+    refunded_quantity = models.PositiveIntegerField(_("已退数量"), default=0)
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("订单明细")
         verbose_name_plural = _("订单明细")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=models.F("quantity")),
+                name="order_line_refunded_within_quantity",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.product_name} × {self.quantity}"
@@ -338,6 +359,194 @@ class Payment(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("支付")
         verbose_name_plural = _("支付")
+
+
+class Shipment(models.Model):
+    """A parcel staff sent: the carrier, its tracking number, and which lines are in it."""
+
+    order = models.ForeignKey(
+        Order, related_name="shipments", on_delete=models.CASCADE, verbose_name=_("订单")
+    )
+    carrier = models.CharField(_("快递公司"), max_length=50)
+    tracking_number = models.CharField(_("运单号"), max_length=64)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        verbose_name=_("操作人"),
+    )
+    created_at = models.DateTimeField(_("发货时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("发货单")
+        verbose_name_plural = _("发货单")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "tracking_number"], name="shipment_tracking_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(
+        Shipment, related_name="lines", on_delete=models.CASCADE, verbose_name=_("发货单")
+    )
+    order_line = models.ForeignKey(
+        OrderLine, related_name="shipment_lines", on_delete=models.CASCADE, verbose_name=_("订单明细")
+    )
+    quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("发货明细")
+        verbose_name_plural = _("发货明细")
+        constraints = [
+            # A line goes out in one parcel.
+            models.UniqueConstraint(fields=["order_line"], name="shipment_line_once"),
+        ]
+
+
+class AfterSale(models.Model):
+    """A member's request to return or refund lines of an order (售后), and what staff decided."""
+
+    class Kind(models.TextChoices):
+        REFUND_ONLY = "refund_only", _("仅退款")
+        RETURN = "return", _("退货退款")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审核")
+        APPROVED = "approved", _("已同意")
+        REJECTED = "rejected", _("已拒绝")
+        REFUNDING = "refunding", _("退款中")
+        REFUNDED = "refunded", _("已退款")
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.REFUNDING)
+
+    number = models.CharField(_("售后单号"), max_length=32, unique=True)
+    order = models.ForeignKey(
+        Order, related_name="after_sales", on_delete=models.PROTECT, verbose_name=_("订单")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="after_sales",
+        on_delete=models.SET_NULL,
+        verbose_name=_("会员"),
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.REQUESTED, db_index=True
+    )
+    reason = models.CharField(_("原因"), max_length=500)
+    staff_note = models.CharField(_("处理说明"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        verbose_name=_("审核人"),
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    goods_received_at = models.DateTimeField(_("退货签收时间"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("售后单")
+        verbose_name_plural = _("售后单")
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class AfterSaleLine(models.Model):
+    after_sale = models.ForeignKey(
+        AfterSale, related_name="lines", on_delete=models.CASCADE, verbose_name=_("售后单")
+    )
+    order_line = models.ForeignKey(
+        OrderLine, related_name="after_sale_lines", on_delete=models.PROTECT, verbose_name=_("订单明细")
+    )
+    quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("售后明细")
+        verbose_name_plural = _("售后明细")
+        constraints = [
+            models.UniqueConstraint(fields=["after_sale", "order_line"], name="after_sale_line_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="after_sale_line_quantity_positive"),
+        ]
+
+
+class AfterSalePhoto(models.Model):
+    after_sale = models.ForeignKey(
+        AfterSale, related_name="photos", on_delete=models.CASCADE, verbose_name=_("售后单")
+    )
+    image = models.ImageField(_("图片"), upload_to="aftersales/%Y/%m/", validators=[validate_product_image])
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("售后图片")
+        verbose_name_plural = _("售后图片")
+
+
+class Refund(models.Model):
+    """Money sent back through the payment provider: one row per attempt, for one after-sale."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("处理中")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败")
+
+    order = models.ForeignKey(Order, related_name="refunds", on_delete=models.PROTECT, verbose_name=_("订单"))
+    after_sale = models.ForeignKey(
+        AfterSale,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        on_delete=models.PROTECT,
+        verbose_name=_("售后单"),
+    )
+    payment = models.ForeignKey(
+        Payment, related_name="refunds", on_delete=models.PROTECT, verbose_name=_("支付")
+    )
+    amount = models.DecimalField(_("退款金额"), max_digits=12, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    # Our refund request number, sent to the provider so a retried call refunds once.
+    reference = models.CharField(_("退款单号"), max_length=64, unique=True)
+    provider_reference = models.CharField(_("渠道退款号"), max_length=128, blank=True)
+    # Whether this refund settled the whole order (coupon and shipping go back only then).
+    whole_order = models.BooleanField(_("整单退款"), default=False)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        verbose_name=_("操作人"),
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("退款")
+        verbose_name_plural = _("退款")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
 
 
 class Review(models.Model):

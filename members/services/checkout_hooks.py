@@ -321,25 +321,49 @@ def order_paid(*, order) -> None:
 
 
 def order_completed(*, order) -> None:
-    """Start the return window after which pending points become available.
+    """Release pending points now if the shop already ran the return window from receipt (received_at);
+    otherwise (an order completed by staff) start the window the release task counts from completed_at.
 
-    The window is counted from order.completed_at by the release task; with no window at all the
-    points are released straight away.
+    With no window at all the points are released straight away.
     """
-    if order.user_id and EarningRules.current().return_window_days == 0:
+    if order.user_id is None:
+        return
+    if order.received_at is not None or EarningRules.current().return_window_days == 0:
         points_services.points_order_release(order=order)
+
+
+def _unwind_locks(order):
+    # Same lock order as checkout_discounts_apply (templates, account, coupons): no deadlock.
+    template_ids = CouponRedemption.objects.filter(order=order, reversed_at__isnull=True).values_list(
+        "coupon__template_id", flat=True
+    )
+    list(CouponTemplate.objects.select_for_update().filter(pk__in=list(template_ids)).order_by("pk"))
+    points_services.points_account_lock(user=order.user)
+
+
+def order_line_refunded(*, order, refund, lines, whole_order) -> None:
+    """Lines were refunded: take back the points they earned and return the points they used, pro rata.
+
+    The coupon comes back only when the whole order is refunded (order_refunded follows then).
+    """
+    if order.user_id is None:
+        return
+    with transaction.atomic():
+        _unwind_locks(order)
+        points_services.points_order_partial_refund(
+            order=order,
+            key=refund.reference,
+            lines=[(line, quantity) for line, quantity, _amount in lines],
+            final=whole_order,
+            staff=refund.operator,
+        )
 
 
 def _order_unwind(order):
     if order.user_id is None:
         return
     with transaction.atomic():
-        # Same lock order as checkout_discounts_apply (templates, account, coupons): no deadlock.
-        template_ids = CouponRedemption.objects.filter(order=order, reversed_at__isnull=True).values_list(
-            "coupon__template_id", flat=True
-        )
-        list(CouponTemplate.objects.select_for_update().filter(pk__in=list(template_ids)).order_by("pk"))
-        points_services.points_account_lock(user=order.user)
+        _unwind_locks(order)
         coupon_services.coupon_redemptions_reverse(order=order)
         points_services.points_redeem_reverse(order=order)
         points_services.points_order_reverse(order=order)

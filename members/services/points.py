@@ -183,32 +183,150 @@ def points_order_release(*, order) -> PointsEntry | None:
             or PointsEntry.objects.filter(order=order, reason__in=[Reason.RELEASE, Reason.REFUND]).exists()
         ):
             return None
+        left = points_order_pending(order=order)
+        if left <= 0:
+            return None
         return points_entry_write(
             user=order.user,
             reason=Reason.RELEASE,
             order=order,
-            pending_delta=-earned.pending_delta,
-            available_delta=earned.pending_delta,
+            pending_delta=-left,
+            available_delta=left,
         )
 
 
-def points_order_reverse(*, order) -> PointsEntry | None:
-    """Take back what an order earned (once): pending points in full, released ones as far as unspent."""
+def points_order_reverse(*, order, staff=None) -> PointsEntry | None:
+    """Take back what an order earned and no partial refund took yet (once): pending points in full,
+    released ones as far as unspent, the shortfall written on the row."""
     with transaction.atomic():
-        account = points_account_lock(user=order.user)
+        points_account_lock(user=order.user)
         earned = PointsEntry.objects.filter(order=order, reason=Reason.PURCHASE).first()
-        if earned is None:
+        if earned is None or PointsEntry.objects.filter(order=order, reason=Reason.REFUND).exists():
             return None
-        released = PointsEntry.objects.filter(order=order, reason=Reason.RELEASE).exists()
-        if released:
-            # Points already spent are not clawed back beyond what is left.
-            take = min(earned.pending_delta, account.available)
-            return points_entry_write(
-                user=order.user, reason=Reason.REFUND, order=order, available_delta=-take
+        share = refunded_share(order=order)
+        owed = earned.pending_delta - _pro_rata(earned.pending_delta, share)
+        return _earned_take_back(order=order, owed=owed, staff=staff, final=True, key=None)
+
+
+# --- Partial refunds: each refund of lines takes back what they earned and returns what they used. ----------
+# A partial refund's rows carry no order (the ledger keeps one row per order and reason) but a key
+# "order:<id>:refund:<refund>:earned|used"; the order's last refund writes the order's own REFUND and
+# REDEEM_REVERSAL rows. Shares are cumulative (floor(total x share refunded so far) minus the same before),
+# so the parts add up to the whole exactly, whatever the order of the refunds.
+
+
+def _partial_prefix(order) -> str:
+    return f"order:{order.pk}:refund:"
+
+
+def _pro_rata(points: int, share: Decimal) -> int:
+    return int((Decimal(points) * share).to_integral_value(ROUND_DOWN))
+
+
+def _lines_share(order, quantities) -> Decimal:
+    """The share of the order's goods (by price, as discounts and points were spread) in `quantities`."""
+    if not order.subtotal:
+        return Decimal(1)
+    worth = sum((line.line_total * quantity / line.quantity for line, quantity in quantities), Decimal(0))
+    return min(worth / order.subtotal, Decimal(1))
+
+
+def refunded_share(*, order) -> Decimal:
+    """The share of the order's goods refunded so far (OrderLine.refunded_quantity)."""
+    from shop.models import OrderLine
+
+    lines = OrderLine.objects.filter(order=order, refunded_quantity__gt=0)
+    return _lines_share(order, [(line, line.refunded_quantity) for line in lines])
+
+
+def points_order_pending(*, order) -> int:
+    """Points this order earned that are still pending (not released, not taken back)."""
+    earned = PointsEntry.objects.filter(order=order, reason=Reason.PURCHASE).first()
+    if (
+        earned is None
+        or PointsEntry.objects.filter(order=order, reason__in=[Reason.RELEASE, Reason.REFUND]).exists()
+    ):
+        return 0
+    taken = PointsEntry.objects.filter(
+        idempotency_key__startswith=_partial_prefix(order), idempotency_key__endswith=":earned"
+    ).aggregate(s=Sum("pending_delta"))["s"]
+    return max(earned.pending_delta + (taken or 0), 0)
+
+
+def points_order_entries(*, order):
+    """The ledger rows about one order, partial refunds included (what its page shows)."""
+    from django.db.models import Q
+
+    return PointsEntry.objects.filter(
+        Q(order=order) | Q(idempotency_key__startswith=_partial_prefix(order))
+    ).order_by("created_at", "id")
+
+
+def _earned_take_back(*, order, owed: int, staff, final: bool, key) -> PointsEntry | None:
+    """Take `owed` earned points back: from pending, or (released) from what is left, noting any shortfall."""
+    if owed <= 0:
+        return None
+    account = points_account_lock(user=order.user)
+    released = PointsEntry.objects.filter(order=order, reason=Reason.RELEASE).exists()
+    note = _("订单 %(number)s 退款，扣回 %(n)s 分") % {"number": order.number, "n": owed}
+    if released:
+        take = min(owed, account.available)
+        if take < owed:
+            # Already spent: recorded on the row and shown on the order page, never silent.
+            note += _("；积分已被使用，%(short)s 分未能扣回") % {"short": owed - take}
+        deltas = {"available_delta": -take}
+    else:
+        deltas = {"pending_delta": -min(owed, account.pending)}
+    return points_entry_write(
+        user=order.user,
+        reason=Reason.REFUND,
+        order=order if final else None,
+        idempotency_key=None if final else f"{key}:earned",
+        staff=staff,
+        note=note[:200],
+        **deltas,
+    )
+
+
+def points_order_partial_refund(*, order, key: str, lines, final: bool, staff=None) -> list:
+    """Lines of `order` = [(order_line, quantity)] were refunded (already counted on the lines): take back
+    the points they earned and return the points they used, pro rata. `final`: nothing is left to refund."""
+    written = []
+    with transaction.atomic():
+        points_account_lock(user=order.user)
+        share_after = Decimal(1) if final else refunded_share(order=order)
+        share_before = max(share_after - _lines_share(order, lines), Decimal(0))
+        partial_key = f"{_partial_prefix(order)}{key}"
+        earned = PointsEntry.objects.filter(order=order, reason=Reason.PURCHASE).first()
+        if earned is not None and not PointsEntry.objects.filter(order=order, reason=Reason.REFUND).exists():
+            total = earned.pending_delta
+            owed = _pro_rata(total, share_after) - _pro_rata(total, share_before)
+            written.append(
+                _earned_take_back(order=order, owed=owed, staff=staff, final=final, key=partial_key)
             )
-        return points_entry_write(
-            user=order.user, reason=Reason.REFUND, order=order, pending_delta=-earned.pending_delta
-        )
+        spent = PointsEntry.objects.filter(order=order, reason=Reason.REDEEM).first()
+        if (
+            spent is not None
+            and not PointsEntry.objects.filter(order=order, reason=Reason.REDEEM_REVERSAL).exists()
+        ):
+            used = -spent.available_delta
+            give = _pro_rata(used, share_after) - _pro_rata(used, share_before)
+            if give > 0:
+                written.append(
+                    points_entry_write(
+                        user=order.user,
+                        reason=Reason.REDEEM_REVERSAL,
+                        order=order if final else None,
+                        idempotency_key=None if final else f"{partial_key}:used",
+                        available_delta=give,
+                        staff=staff,
+                        note=(
+                            _("订单 %(number)s 退款，退回抵扣积分 %(n)s 分")
+                            % {"number": order.number, "n": give}
+                        )[:200],
+                    )
+                )
+    return [entry for entry in written if entry is not None]
 
 
 def points_redeem(*, user, order, points: int) -> PointsEntry | None:
@@ -223,11 +341,15 @@ def points_redeem_reverse(*, order) -> PointsEntry | None:
         spent = PointsEntry.objects.filter(order=order, reason=Reason.REDEEM).first()
         if spent is None:
             return None
+        used = -spent.available_delta
+        give = used - _pro_rata(used, refunded_share(order=order))  # partial refunds returned the rest
+        if give <= 0:
+            return None
         return points_entry_write(
             user=spent.user,
             reason=Reason.REDEEM_REVERSAL,
             order=order,
-            available_delta=-spent.available_delta,
+            available_delta=give,
         )
 
 

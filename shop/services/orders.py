@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.locks import lock_row, lock_row_or_none
 from shop import signals
 from shop.models import Event, Order, OrderLine, OrderStatusChange, Payment, Product
-from shop.payments import provider_get
+from shop.payments import provider_close, provider_get
 from shop.services.events import event_record
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ UNPAID_ORDER_TIMEOUT = timedelta(minutes=30)
 STATUS_TIME_FIELD = {
     S.PAID: "paid_at",
     S.SHIPPED: "shipped_at",
+    S.RECEIVED: "received_at",
     S.COMPLETED: "completed_at",
     S.CANCELLED: "cancelled_at",
     S.REFUNDED: "refunded_at",
@@ -55,8 +56,11 @@ def _transition(order, *, allowed_from, to, by=None, note="") -> Order:
 
 
 def _return_stock(order):
+    # Units refunded through an after-sale already went back with it.
     for line in OrderLine.objects.filter(order=order, product__isnull=False).order_by("product_id"):
-        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+        units = line.quantity - line.refunded_quantity
+        if units:
+            Product.objects.filter(pk=line.product_id).update(stock=F("stock") + units)
 
 
 @transaction.atomic
@@ -86,7 +90,7 @@ def order_ship(*, order: Order, by=None, note="") -> Order:
 
 @transaction.atomic
 def order_complete(*, order: Order, by=None, note="") -> Order:
-    order = _transition(order, allowed_from={S.SHIPPED}, to=S.COMPLETED, by=by, note=note)
+    order = _transition(order, allowed_from={S.SHIPPED, S.RECEIVED}, to=S.COMPLETED, by=by, note=note)
     signals.order_completed.send(sender=Order, order=order)
     return order
 
@@ -104,11 +108,14 @@ def order_cancel(*, order: Order, by=None, note="") -> Order:
 @transaction.atomic
 def order_refund(*, order: Order, by=None, note="") -> Order:
     """Refund a paid order in full: stock and sales go back, the payment is marked refunded."""
-    order = _transition(order, allowed_from={S.PAID, S.SHIPPED, S.COMPLETED}, to=S.REFUNDED, by=by, note=note)
+    order = _transition(
+        order, allowed_from={S.PAID, S.SHIPPED, S.RECEIVED, S.COMPLETED}, to=S.REFUNDED, by=by, note=note
+    )
     _return_stock(order)
     for line in OrderLine.objects.filter(order=order, product__isnull=False).order_by("product_id"):
-        Product.objects.filter(pk=line.product_id, sales_count__gte=line.quantity).update(
-            sales_count=F("sales_count") - line.quantity
+        units = line.quantity - line.refunded_quantity
+        Product.objects.filter(pk=line.product_id, sales_count__gte=units).update(
+            sales_count=F("sales_count") - units
         )
     Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).update(
         status=Payment.Status.REFUNDED
@@ -128,6 +135,10 @@ def orders_cancel_unpaid(*, older_than=UNPAID_ORDER_TIMEOUT) -> int:
             cancelled += 1
         except DomainError:
             pass  # paid or cancelled meanwhile
+        else:
+            # Closed at the provider too, so it cannot be paid there: after the commit, outside the lock.
+            for payment in Payment.objects.filter(order_id=pk, status=Payment.Status.CANCELLED):
+                provider_close(payment)
     return cancelled
 
 
