@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_payments
 
 app_name = "shop"
 urlpatterns = [
@@ -23,4 +23,7 @@ urlpatterns = [
     path("orders/<str:number>/paid/", views.order_paid, name="order_paid"),
     path("pay/sandbox/<str:reference>/", views.sandbox_pay, name="sandbox_pay"),
     path("pay/callback/", views.payment_callback, name="payment_callback"),
+    path("pay/<str:provider>/go/<str:reference>/", views_payments.payment_go, name="payment_go"),
+    path("pay/<str:provider>/notify/", views_payments.payment_notify, name="payment_notify"),
+    path("pay/<str:provider>/return/<str:reference>/", views_payments.payment_return, name="payment_return"),
 ]

@@ -33,7 +33,7 @@ from shop.forms import (
     ReviewForm,
 )
 from shop.models import Event, Payment
-from shop.payments import provider_get
+from shop.payments import payment_methods, provider_default_name, provider_get
 from shop.services.cart import (
     cart_add,
     cart_get_or_create,
@@ -349,7 +349,9 @@ def checkout(request):
 
 def _pay_redirect(request, order):
     try:
-        _payment, url = payment_start(order=order)
+        # The method the shopper chose on the pay page (checkout offers the first configured one).
+        provider_name = request.POST.get("provider") or provider_default_name()
+        _payment, url = payment_start(order=order, provider_name=provider_name)
     except DomainError as error:
         messages.info(request, error.message)
         return redirect(order.get_absolute_url())
@@ -379,7 +381,7 @@ def order_list(request):
 @require_GET
 def order_detail(request, number):
     order = _own_order_or_404(request, number)
-    return render(request, "shop/order_detail.html", {"order": order})
+    return render(request, "shop/order_detail.html", {"order": order, "payment_methods": payment_methods()})
 
 
 @login_required

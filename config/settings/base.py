@@ -244,6 +244,29 @@ CELERY_BEAT_SCHEDULE["notifications-coupons-expiring"] = {
     "schedule": crontab(hour=9, minute=10),
 }
 
+# Payments: which providers the pay page offers, and each real provider's keys (docs/PAYMENTS.md).
+# Unset, only the sandbox runs, so a fresh clone needs no keys.
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["sandbox"])
+# The public origin the providers call back (notify_url, return_url); empty = the request's own host.
+PAYMENT_PUBLIC_ORIGIN = env("PAYMENT_PUBLIC_ORIGIN", default="")
+PAYMENT_TIMEOUT_SECONDS = env.int("PAYMENT_TIMEOUT_SECONDS", default=15)
+ALIPAY_APP_ID = env("ALIPAY_APP_ID", default="")
+ALIPAY_PRIVATE_KEY_PATH = env("ALIPAY_PRIVATE_KEY_PATH", default="")
+ALIPAY_PUBLIC_KEY_PATH = env("ALIPAY_PUBLIC_KEY_PATH", default="")
+ALIPAY_GATEWAY = env("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do")
+WECHATPAY_MCHID = env("WECHATPAY_MCHID", default="")
+WECHATPAY_APPID = env("WECHATPAY_APPID", default="")
+WECHATPAY_PRIVATE_KEY_PATH = env("WECHATPAY_PRIVATE_KEY_PATH", default="")
+WECHATPAY_CERT_SERIAL = env("WECHATPAY_CERT_SERIAL", default="")
+WECHATPAY_APIV3_KEY = env("WECHATPAY_APIV3_KEY", default="")
+# The platform's key: either its certificates (a folder of .pem files) or its public key and that key's id.
+WECHATPAY_PLATFORM_CERT_DIR = env("WECHATPAY_PLATFORM_CERT_DIR", default="")
+WECHATPAY_PLATFORM_PUBLIC_KEY_PATH = env("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", default="")
+WECHATPAY_PLATFORM_PUBLIC_KEY_ID = env("WECHATPAY_PLATFORM_PUBLIC_KEY_ID", default="")
+WECHATPAY_GATEWAY = env("WECHATPAY_GATEWAY", default="https://api.mch.weixin.qq.com")
+# A notify older than this (by its own signed timestamp) is refused as a replay from outside the window.
+WECHATPAY_NOTIFY_MAX_AGE_SECONDS = env.int("WECHATPAY_NOTIFY_MAX_AGE_SECONDS", default=300)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api_errors.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
