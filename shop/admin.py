@@ -14,6 +14,9 @@ from core.errors import DomainError
 from members.audit import audit_bulk_update
 from members.masking import PersonalDataAdminMixin
 from shop.models import (
+    AfterSale,
+    AfterSaleLine,
+    AfterSalePhoto,
     Brand,
     Category,
     Event,
@@ -23,10 +26,14 @@ from shop.models import (
     Payment,
     Product,
     ProductImage,
+    Refund,
     Review,
+    Shipment,
     Tag,
 )
 from shop.selectors import catalogue_caches_forget
+from shop.services.aftersales import aftersale_decide, aftersale_goods_receive, aftersale_refund
+from shop.services.fulfilment import shipment_create
 from shop.services.orders import order_cancel, order_complete, order_refund, order_ship
 from shop.services.reviews import review_approve, review_reject
 
@@ -245,6 +252,25 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+SHIP_CARRIERS = ["顺丰速运", "京东物流", "中通快递", "圆通速递", "申通快递", "韵达快递", "EMS", "极兔速递"]
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ("carrier", "tracking_number", "shipped_lines", "shipped_by", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("商品"))
+    def shipped_lines(self, shipment):
+        return "，".join(f"{row.order_line.product_name} × {row.quantity}" for row in shipment.lines.all())
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("reference", "after_sale", "amount", "status", "whole_order", "operator", "note", "created_at")
+    readonly_fields = fields
+
+
 def _order_action(service, done_message):
     def action(modeladmin, request, queryset):
         done, refused = 0, []
@@ -278,7 +304,7 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     search_fields = ("number", "user__email", "recipient_name", "phone")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
-    inlines = [OrderLineInline, PaymentInline, OrderStatusChangeInline]
+    inlines = [OrderLineInline, ShipmentInline, PaymentInline, RefundInline, OrderStatusChangeInline]
     actions = ["mark_shipped", "mark_completed", "cancel", "refund"]
     readonly_fields = (
         "number",
@@ -295,13 +321,73 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         "created_at",
         "paid_at",
         "shipped_at",
+        "received_at",
         "completed_at",
         "cancelled_at",
         "refunded_at",
+        "ship_link",
     )
 
     def has_add_permission(self, request):
         return False  # orders come from checkouts
+
+    def get_urls(self):
+        from django.urls import path
+
+        own = [
+            path(
+                "<int:object_id>/ship/",
+                self.admin_site.admin_view(self.ship_view),
+                name="shop_order_ship",
+            )
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description=_("发货"))
+    def ship_link(self, order):
+        if order.pk is None or order.status != Order.Status.PAID:
+            return "-"
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:shop_order_ship", args=[order.pk]),
+            _("填写运单发货"),
+        )
+
+    def ship_view(self, request, object_id):
+        """Ship an order (or some of its lines) with a carrier and tracking number."""
+        order = Order.objects.filter(pk=object_id).first()
+        if order is None or not self.has_ship_permission(request):
+            return redirect("admin:shop_order_changelist")
+        shipped = set(Shipment.objects.filter(order=order).values_list("lines__order_line_id", flat=True))
+        lines = [
+            line
+            for line in order.lines.all()
+            if line.pk not in shipped and line.quantity > line.refunded_quantity
+        ]
+        if request.method == "POST":
+            chosen = request.POST.getlist("lines")
+            try:
+                shipment_create(
+                    order=order,
+                    carrier=request.POST.get("carrier", ""),
+                    tracking_number=request.POST.get("tracking_number", ""),
+                    line_ids=None if not chosen or len(chosen) == len(lines) else chosen,
+                    by=request.user,
+                )
+            except (DomainError, ValueError) as error:
+                self.message_user(request, getattr(error, "message", str(error)), messages.ERROR)
+            else:
+                self.message_user(request, _("已发货。"), messages.SUCCESS)
+                return redirect("admin:shop_order_change", order.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "order": order,
+            "lines": lines,
+            "carriers": SHIP_CARRIERS,
+            "title": _("发货"),
+        }
+        return TemplateResponse(request, "admin/shop/order/ship.html", context)
 
     def has_delete_permission(self, request, obj=None):
         return False  # the audit trail stays
@@ -377,3 +463,108 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ("status", "provider")
     search_fields = ("reference", "order__number")
     list_select_related = ("order",)
+
+
+class AfterSaleLineInline(ReadOnlyInline):
+    model = AfterSaleLine
+    fields = ("order_line", "quantity")
+    readonly_fields = fields
+
+
+class AfterSalePhotoInline(ReadOnlyInline):
+    model = AfterSalePhoto
+    fields = ("image",)
+    readonly_fields = fields
+
+
+class AfterSaleRefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("reference", "amount", "status", "provider_reference", "operator", "note", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(AfterSale)
+class AfterSaleAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    """Returns and refunds: staff approve or reject with a note, receive the goods, refund per line."""
+
+    personal_data_fields = {"user": "email"}
+    list_display = ("number", "order", "user", "kind", "status", "created_at", "decided_by")
+    list_filter = ("status", "kind")
+    search_fields = ("number", "order__number")
+    list_select_related = ("order", "user", "decided_by")
+    inlines = [AfterSaleLineInline, AfterSalePhotoInline, AfterSaleRefundInline]
+    readonly_fields = (
+        "number",
+        "order",
+        "user",
+        "kind",
+        "status",
+        "reason",
+        "staff_note",
+        "decided_by",
+        "decided_at",
+        "goods_received_at",
+        "refunded_at",
+        "created_at",
+        "process_link",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        own = [
+            path(
+                "<int:object_id>/process/",
+                self.admin_site.admin_view(self.process_view),
+                name="shop_aftersale_process",
+            )
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description=_("处理"))
+    def process_link(self, after_sale):
+        if after_sale.pk is None or not after_sale.is_open:
+            return "-"
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:shop_aftersale_process", args=[after_sale.pk]),
+            _("审核 / 收货退款"),
+        )
+
+    def process_view(self, request, object_id):
+        after_sale = AfterSale.objects.select_related("order").filter(pk=object_id).first()
+        if after_sale is None or not self.has_change_permission(request, after_sale):
+            return redirect("admin:shop_aftersale_changelist")
+        if request.method == "POST":
+            step, note = request.POST.get("step", ""), request.POST.get("note", "")
+            try:
+                if step == "approve":
+                    aftersale_decide(after_sale=after_sale, approve=True, by=request.user, note=note)
+                elif step == "reject":
+                    aftersale_decide(after_sale=after_sale, approve=False, by=request.user, note=note)
+                elif step == "receive":
+                    aftersale_goods_receive(after_sale=after_sale, by=request.user, note=note)
+                elif step == "refund":
+                    aftersale_refund(after_sale=after_sale, by=request.user, note=note)
+                else:
+                    raise DomainError(_("请选择操作。"))
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, _("售后单已更新。"), messages.SUCCESS)
+                return redirect("admin:shop_aftersale_change", after_sale.pk)
+        after_sale.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "after_sale": after_sale,
+            "rows": after_sale.lines.select_related("order_line"),
+            "title": _("处理售后"),
+        }
+        return TemplateResponse(request, "admin/shop/aftersale/process.html", context)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views, views_payments
+from .orders import views as order_views
 
 app_name = "shop"
 urlpatterns = [
@@ -17,7 +18,9 @@ urlpatterns = [
     path("cart/remove/", views.cart_remove_view, name="cart_remove"),
     path("checkout/", views.checkout, name="checkout"),
     path("orders/", views.order_list, name="order_list"),
-    path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("orders/<str:number>/", order_views.order_detail, name="order_detail"),
+    path("orders/<str:number>/receipt/", order_views.order_receipt_confirm, name="order_receipt_confirm"),
+    path("orders/<str:number>/after-sales/new/", order_views.aftersale_new, name="aftersale_new"),
     path("orders/<str:number>/cancel/", views.order_cancel_view, name="order_cancel"),
     path("orders/<str:number>/pay/", views.order_pay, name="order_pay"),
     path("orders/<str:number>/paid/", views.order_paid, name="order_paid"),

@@ -56,7 +56,7 @@ def _staff(by):
     return by if by is not None and getattr(by, "is_authenticated", False) else None
 
 
-def _open_quantities(order, exclude=None) -> dict:
+def aftersale_open_quantities(order, exclude=None) -> dict:
     """{order_line_id: units in after-sales still open} — held so two requests cannot claim one unit."""
     rows = AfterSaleLine.objects.filter(
         after_sale__order=order, after_sale__status__in=AfterSale.OPEN_STATUSES
@@ -125,7 +125,7 @@ def aftersale_request(*, order: Order, user, kind: str, lines, reason: str, phot
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("最多上传 6 张图片。"), code="too_many_photos", field="photos")
     chosen = _parse_lines(order, lines)
-    held = _open_quantities(order)
+    held = aftersale_open_quantities(order)
     shipped = shipped_quantities(order)
     for line, quantity in chosen:
         left = line.quantity - line.refunded_quantity - held.get(line.pk, 0)
@@ -230,7 +230,7 @@ def refund_plan(*, order: Order, after_sale: AfterSale) -> RefundPlan:
     """What the after-sale's lines are worth: each line's share of the goods money actually paid
     (after coupon and points), rounded down to a fen; the refund that empties the order takes the rest,
     shipping included, so the refunds add up to what was paid exactly."""
-    goods_paid = order.subtotal - order.coupon_discount - order.points_discount
+    goods_paid = max(order.total - order.shipping_fee, Decimal("0.00"))  # as points were earned on it
     planned, total = [], Decimal("0.00")
     wanted = {row.order_line_id: row.quantity for row in after_sale.lines.all()}
     lines = list(OrderLine.objects.filter(order=order).order_by("pk"))
