@@ -187,6 +187,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.tasks.cancel_unpaid_orders",
         "schedule": crontab(minute="*/5"),
     },
+    "shop-confirm-receipt-due": {
+        "task": "shop.tasks.confirm_receipt_due",
+        "schedule": crontab(minute=15),
+    },
+    "shop-complete-orders-due": {
+        "task": "shop.tasks.complete_orders_due",
+        "schedule": crontab(minute=25),
+    },
     "members-points-expire": {"task": "members.tasks.points_expire", "schedule": crontab(hour=1, minute=10)},
     "members-points-release": {"task": "members.tasks.points_release", "schedule": crontab(minute=20)},
     "members-tiers-recompute": {
@@ -367,6 +375,10 @@ SHOP_SHIPPING_METHODS = {
     "express": {"label": _("顺丰次日达"), "fee": "22.00", "free_over": None},
 }
 SHOP_LOW_STOCK = 5
+# Shipped orders count as received after this many days (确认收货 by the beat task).
+SHOP_AUTO_CONFIRM_DAYS = env.int("SHOP_AUTO_CONFIRM_DAYS", default=10)
+# Returns are accepted this many days after receipt (七天无理由); then the order completes.
+SHOP_RETURN_WINDOW_DAYS = env.int("SHOP_RETURN_WINDOW_DAYS", default=7)
 SHOP_DISCOUNT_POLICY = (
     "members.services.checkout_hooks.MemberDiscountPolicy"  # coupons and points at checkout
 )
