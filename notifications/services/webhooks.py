@@ -103,7 +103,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str]:
         method="POST",
         headers={
             "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": f"{settings.SHOP_NAME}-webhooks/1",
+            "User-Agent": "Shop-Webhooks/1",  # header values are Latin-1: not the shop's Chinese name
             "X-Shop-Event": delivery.event_type,
             "X-Shop-Event-Id": str(delivery.event_id),
             "X-Shop-Delivery": str(delivery.pk),
