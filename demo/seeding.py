@@ -7,6 +7,7 @@ from django.test.utils import override_settings
 
 from members import demo as members_demo
 from shop import demo as shop_demo
+from shop.services.search_index import search_index_rebuild
 
 SIZES = shop_demo.SIZES
 DEMO_SHOPPER = shop_demo.DEMO_SHOPPER
@@ -35,6 +36,8 @@ def demo_seed(*, size="medium", seed=42, stdout=None, verbosity=1, progress=Fals
         for step in SEED_STEPS:
             ctx.say(f"{step.__doc__.splitlines()[0] if step.__doc__ else step.__name__}")
             step(ctx)
+        ctx.say("Search index")
+        search_index_rebuild(progress=ctx.progress)  # products were bulk-created: no signals fired
     shop_demo.shop_caches_forget()
     return ctx
 

@@ -11,3 +11,6 @@ class ShopConfig(AppConfig):
 
     def ready(self):
         from shop import receivers  # noqa: F401  (connects the login receiver)
+        from shop.services.search_index import search_index_receivers_connect
+
+        search_index_receivers_connect()

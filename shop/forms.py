@@ -59,6 +59,26 @@ class ListingFilterForm(forms.Form):
         }
 
 
+class SearchFilterForm(ListingFilterForm):
+    """The search page's filters: the listing's, plus relevance (its default order) and a category facet."""
+
+    category = forms.SlugField(required=False, max_length=120, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default_sort", "relevance")
+        super().__init__(*args, **kwargs)
+        self.fields["sort"].choices = [("relevance", _("相关度")), *self.fields["sort"].choices]
+
+    def filters(self) -> dict:
+        filters = super().filters()
+        if self.fields["sort"].choices and filters["sort"] not in dict(self.fields["sort"].choices):
+            filters["sort"] = self.default_sort
+        return filters
+
+    def category_slug(self) -> str:
+        return (getattr(self, "cleaned_data", {}) or {}).get("category") or ""
+
+
 class AddToCartForm(forms.Form):
     product_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     quantity = forms.IntegerField(

@@ -103,7 +103,7 @@ class Product(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # Search index, written by shop.services.search_index (see shop/search.py): space-padded lexemes per
     # weight (name A, brand and category path B, tags C, description D) and, on PostgreSQL, their weighted
-    # tsvector. Its GIN index and the trigram index on search_name are made by migration 0005 on
+    # tsvector. Its GIN index and the trigram index on search_name are made by migration 0006 on
     # PostgreSQL only (SQLite has neither), so they are not declared here.
     search_name = models.TextField(default="", blank=True, editable=False)
     search_meta = models.TextField(default="", blank=True, editable=False)

@@ -1,12 +1,29 @@
 """Read-only queries for the storefront: catalogue listings, product pages, carts and orders."""
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum, prefetch_related_objects
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.urls import reverse
 
+from shop import search
 from shop.models import (
     ZERO,
     Brand,
@@ -25,6 +42,7 @@ from shop.visitor import SESSION_HAS_CART_KEY, visitor_key
 CATEGORY_TREE_CACHE_KEY = "shop:category-tree:v1"
 NAV_CATEGORIES_CACHE_KEY = "shop:nav-categories:v1"
 NAV_CATEGORIES_TTL = 300
+CATEGORY_LEXEMES_CACHE_KEY = "shop:category-lexemes:v1"
 
 # A caller's extra columns on product cards, e.g. membership's favourite flag (`saved_by_visitor`)
 # that the page's favourite button reads; the shop itself knows nothing of favourites.
@@ -57,8 +75,8 @@ def cart_item_count_for_request(request):
 
 # --- Catalogue -------------------------------------------------------------------------------
 
-SEARCH_MAX_LENGTH = 100
-SEARCH_MAX_TERMS = 8
+SEARCH_MAX_LENGTH = search.MAX_QUERY_LENGTH
+SEARCH_MAX_TERMS = search.MAX_TERMS
 PAGE_SIZE = 24
 
 SORTS = {
@@ -155,30 +173,189 @@ def category_brands(category):
 
 def search_query_clean(query) -> str:
     """The query as typed, minus control characters (PostgreSQL refuses NUL), at most 100 chars."""
-    query = "".join(ch if ch.isprintable() else " " for ch in str(query or ""))
-    return query.strip()[:SEARCH_MAX_LENGTH]
+    return search.clean_query(query)
 
 
 def search_terms(query: str) -> list[str]:
-    """Whitespace-separated terms of a query, truncated to a sane length and number."""
-    query = search_query_clean(query)
-    terms = [t for t in query.split() if t]
-    return terms[:SEARCH_MAX_TERMS]
+    """The query's folded, segmented terms (jieba; traditional folded to simplified)."""
+    return list(search.parse_query(query).terms)
 
 
-def products_search(query: str, annotate: CardAnnotation = None, **filters):
-    """Products whose name, brand or description contain every term (substring match: works for
-    Chinese, which has no spaces between words, on SQLite and PostgreSQL alike)."""
-    terms = search_terms(query)
-    if not terms:
-        return Product.objects.none()
-    queryset = product_cards(annotate)
-    for term in terms:
-        queryset = queryset.filter(
-            Q(name__icontains=term) | Q(brand__name__icontains=term) | Q(description__icontains=term)
+def _search_match(queryset, parsed: search.ParsedQuery):
+    """Products matching every unit of the query, annotated with `search_rank` (higher is better).
+
+    PostgreSQL: the weighted tsvector (GIN) with prefix units, ranked by ts_rank with the field weights;
+    a Latin or pinyin unit of three or more letters may also match inside a name's lexeme (trigram GIN).
+    SQLite: the same units as LIKE ' unit' over the same lexeme columns, ranked by the same weights."""
+    units = parsed.units
+    partial = [u for u in units if u.isascii() and len(u) >= 3]
+    if connection.vendor == "postgresql":
+        whole = SearchQuery(parsed.tsquery(), search_type="raw", config="simple")
+        strict = [u for u in units if u not in partial]
+        if strict:
+            queryset = queryset.filter(
+                search_vector=SearchQuery(
+                    " & ".join(f"{u}:*" for u in strict), search_type="raw", config="simple"
+                )
+            )
+        for unit in partial:
+            queryset = queryset.filter(
+                Q(search_vector=SearchQuery(f"{unit}:*", search_type="raw", config="simple"))
+                | Q(search_name__contains=unit)
+            )
+        return queryset.annotate(
+            search_rank=SearchRank(F("search_vector"), whole, weights=SEARCH_RANK_WEIGHTS)
         )
-    filters.setdefault("sort", "bestselling")
-    return products_filter(queryset, **filters)
+    rank = Value(0.0, output_field=FloatField())
+    for unit in units:
+        conditions = {field: Q(**{f"search_{field}__contains": f" {unit}"}) for field in search.FIELDS}
+        match = conditions["name"] | conditions["meta"] | conditions["tags"] | conditions["body"]
+        if unit in partial:
+            match |= Q(search_name__contains=unit)
+        queryset = queryset.filter(match)
+        rank = rank + Case(
+            *(When(conditions[field], then=Value(weight)) for field, weight in search.WEIGHTS.items()),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    return queryset.annotate(search_rank=rank)
+
+
+# ts_rank's weight array is {D, C, B, A}.
+SEARCH_RANK_WEIGHTS = [
+    search.WEIGHTS["body"],
+    search.WEIGHTS["tags"],
+    search.WEIGHTS["meta"],
+    search.WEIGHTS["name"],
+]
+RELEVANCE_ORDER = ("-search_rank", "-sales_count", "-rating_avg", "-id")
+# Price bands of the search facets: [low, high) in yuan; None is open.
+PRICE_BANDS = [(None, 50), (50, 100), (100, 300), (300, 1000), (1000, 3000), (3000, None)]
+
+
+def products_search(query, annotate: CardAnnotation = None, *, category=None, sort="relevance", **filters):
+    """Products found by a query: names, brands, category paths, tags and descriptions, segmented by
+    jieba with traditional characters folded, pinyin and initials for names (see shop/search.py).
+    `sort` "relevance" (the default) is ts_rank by field weight, then sales, then rating."""
+    parsed = query if isinstance(query, search.ParsedQuery) else search.parse_query(query)
+    if not parsed:
+        return Product.objects.none()
+    queryset = _search_match(product_cards(annotate), parsed)
+    if category is not None:
+        queryset = queryset.filter(category_id__in=category_descendant_ids(category))
+    if sort == "relevance" or sort not in SORTS:
+        return products_filter(queryset, **filters).order_by(*RELEVANCE_ORDER)
+    return products_filter(queryset, sort=sort, **filters)
+
+
+def search_facets(query, *, category=None, min_price=None, max_price=None, brand_slugs=(), in_stock=False):
+    """Counts of the products a search finds by category, brand and price band (three queries). Each
+    facet counts with the other facets' filters applied but not its own, so its choices stay open."""
+    parsed = query if isinstance(query, search.ParsedQuery) else search.parse_query(query)
+    if not parsed:
+        return {"categories": [], "brands": [], "prices": []}
+    base = _search_match(Product.objects.filter(is_active=True), parsed).order_by()
+
+    def narrowed(*, by_category=True, by_brand=True, by_price=True):
+        queryset = base
+        if by_category and category is not None:
+            queryset = queryset.filter(category_id__in=category_descendant_ids(category))
+        if by_brand and brand_slugs:
+            queryset = queryset.filter(brand__slug__in=list(brand_slugs))
+        if by_price and min_price is not None:
+            queryset = queryset.filter(price__gte=min_price)
+        if by_price and max_price is not None:
+            queryset = queryset.filter(price__lte=max_price)
+        if in_stock:
+            queryset = queryset.filter(stock__gt=0)
+        return queryset
+
+    categories = list(
+        narrowed(by_category=False)
+        .values("category__slug", "category__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "category__name")[:12]
+    )
+    brands = list(
+        narrowed(by_brand=False)
+        .filter(brand__isnull=False)
+        .values("brand__slug", "brand__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "brand__name")[:20]
+    )
+    counts = {}
+    for index, (low, high) in enumerate(PRICE_BANDS):
+        band = Q()
+        if low is not None:
+            band &= Q(price__gte=low)
+        if high is not None:
+            band &= Q(price__lt=high)
+        counts[f"band{index}"] = Count("id", filter=band)
+    totals = narrowed(by_price=False).aggregate(**counts)
+    prices = [
+        {"min": low, "max": high, "n": totals[f"band{index}"]}
+        for index, (low, high) in enumerate(PRICE_BANDS)
+        if totals[f"band{index}"]
+    ]
+    return {
+        "categories": [
+            {"slug": row["category__slug"], "name": row["category__name"], "n": row["n"]}
+            for row in categories
+        ],
+        "brands": [{"slug": row["brand__slug"], "name": row["brand__name"], "n": row["n"]} for row in brands],
+        "prices": prices,
+    }
+
+
+SUGGEST_CACHE_TTL = 60
+
+
+def search_suggestions(query, *, limit=search.SUGGEST_LIMIT) -> list[dict]:
+    """What to offer while a shopper types: matching categories first, then the most relevant product
+    names. Short input only (SUGGEST_MAX_LENGTH); cached briefly per folded query."""
+    text = search.clean_query(query)[: search.SUGGEST_MAX_LENGTH]
+    parsed = search.parse_query(text)
+    if not parsed:
+        return []
+    key = "shop:suggest:v1:" + hashlib.sha1(" ".join(parsed.units).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached[:limit]
+    suggestions = []
+    for item in _category_lexemes():
+        if all(search.matches(item["lexemes"], unit) for unit in parsed.units):
+            suggestions.append({"kind": "category", "text": item["name"], "url": item["url"]})
+        if len(suggestions) >= 3:
+            break
+    names = (
+        _search_match(Product.objects.filter(is_active=True), parsed)
+        .order_by(*RELEVANCE_ORDER)
+        .values_list("name", "slug")[: search.SUGGEST_LIMIT]
+    )
+    seen = set()
+    for name, slug in names:
+        if name not in seen:
+            seen.add(name)
+            suggestions.append({"kind": "product", "text": name, "url": reverse("shop:product", args=[slug])})
+    suggestions = suggestions[: search.SUGGEST_LIMIT]
+    cache.set(key, suggestions, SUGGEST_CACHE_TTL)
+    return suggestions[:limit]
+
+
+def _category_lexemes():
+    """Active categories with their names' lexemes (pinyin too), cached with the navigation."""
+    items = cache.get(CATEGORY_LEXEMES_CACHE_KEY)
+    if items is None:
+        items = [
+            {
+                "name": c.name,
+                "url": c.get_absolute_url(),
+                "lexemes": " " + " ".join(search.lexemes(c.name, pinyin=True)) + " ",
+            }
+            for c in Category.objects.filter(is_active=True).order_by("parent_id", "position", "id")
+        ]
+        cache.set(CATEGORY_LEXEMES_CACHE_KEY, items, NAV_CATEGORIES_TTL)
+    return items
 
 
 def product_for_page(slug, annotate: CardAnnotation = None):
@@ -317,4 +494,4 @@ def order_for_idempotency_key(user, key):
 
 def catalogue_caches_forget():
     """Forget cached navigation and category tree after categories change."""
-    cache.delete_many([CATEGORY_TREE_CACHE_KEY, NAV_CATEGORIES_CACHE_KEY])
+    cache.delete_many([CATEGORY_TREE_CACHE_KEY, NAV_CATEGORIES_CACHE_KEY, CATEGORY_LEXEMES_CACHE_KEY])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("p/<slug:slug>/", views.product, name="product"),
     path("p/<slug:slug>/review/", views.review_create, name="review_create"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search_suggest"),
     path("cart/", views.cart, name="cart"),
     path("cart/add/", views.cart_add_view, name="cart_add"),
     path("cart/update/", views.cart_update_view, name="cart_update"),

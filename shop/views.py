@@ -1,12 +1,13 @@
 """Storefront pages: thin views that read through selectors and change things through services."""
 
 import logging
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from recommender.surfaces import (
     recommendation_blocks_for_order,
     recommendation_blocks_for_product,
 )
+from shop import search as search_text
 from shop import selectors
 from shop.forms import (
     AddToCartForm,
@@ -31,6 +33,7 @@ from shop.forms import (
     CheckoutForm,
     ListingFilterForm,
     ReviewForm,
+    SearchFilterForm,
 )
 from shop.models import Event, Payment
 from shop.payments import payment_methods, provider_default_name, provider_get
@@ -121,10 +124,21 @@ def category(request, slug):
 
 @require_GET
 def search(request):
-    query = selectors.search_query_clean(request.GET.get("q"))
-    form = ListingFilterForm(request.GET or None, default_sort="bestselling")
-    products = selectors.products_search(query, annotate=_favourite_flag(request.user), **form.filters())
+    parsed = search_text.parse_query(request.GET.get("q"))
+    query = parsed.text
+    facets = {"categories": [], "brands": [], "prices": []}
+    if parsed:
+        facets = selectors.search_facets(parsed, **_search_facet_filters(request))
+    form = SearchFilterForm(request.GET or None, brands=_facet_brands(facets))
+    filters = form.filters()
+    category = selectors.category_get(form.category_slug()) if form.category_slug() else None
+    products = selectors.products_search(
+        parsed, annotate=_favourite_flag(request.user), category=category, **filters
+    )
     page_obj = _page(request, products, selectors.PAGE_SIZE)
+    marks = search_text.highlight_terms(parsed)
+    for item in page_obj.object_list:
+        item.highlighted_name = search_text.highlight(item.name, marks)
     if query and page_obj.number == 1:
         event_record_for_request(
             request, kind=Event.Kind.SEARCH, query=query, context={"results": page_obj.paginator.count}
@@ -134,11 +148,42 @@ def search(request):
         "shop/search.html",
         {
             "search_query": query,
+            "search_query_cut": parsed.cut,
+            "search_max_length": search_text.MAX_QUERY_LENGTH,
             "form": form,
+            "facets": facets,
+            "facet_category": category,
             "page_obj": page_obj,
             "query_string": _query_without_page(request),
         },
     )
+
+
+def _search_facet_filters(request) -> dict:
+    """The facets' own view of the filters (bad values ignored, as the form does)."""
+    form = SearchFilterForm(request.GET or None, brands=[])
+    filters = form.filters()
+    slug = form.category_slug()
+    return {
+        "category": selectors.category_get(slug) if slug else None,
+        "min_price": filters["min_price"],
+        "max_price": filters["max_price"],
+        "brand_slugs": request.GET.getlist("brand")[:20],
+        "in_stock": filters["in_stock"],
+    }
+
+
+def _facet_brands(facets):
+    return [SimpleNamespace(slug=row["slug"], name=f"{row['name']} ({row['n']})") for row in facets["brands"]]
+
+
+@require_GET
+def search_suggest(request):
+    """Suggestions while typing (JSON): a few categories and product names; short input only."""
+    suggestions = selectors.search_suggestions(request.GET.get("q", "")[: search_text.SUGGEST_MAX_LENGTH * 2])
+    response = JsonResponse({"suggestions": suggestions})
+    response["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 @require_GET
