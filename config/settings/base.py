@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.TrustedProxyMiddleware",  # first: everything below sees the client's address
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,6 +78,8 @@ TEMPLATES = [
                 "shop.context_processors.storefront",
                 "notifications.context_processors.unread_messages",
             ],
+            # The admin home's figures (config/dashboard.py): a library outside any app.
+            "libraries": {"shop_dashboard": "config.dashboard"},
         },
     },
 ]
@@ -168,6 +171,11 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+# Sessions read from the cache, written through to the database (a Redis outage loses none of them).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Guests' whole pages (config.pagecache) and members' shared fragments live this long at most; a change
+# of what they show retires them at once (shop.cache_keys). 0 turns whole-page caching off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
@@ -309,6 +317,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClientEventKindEnum": "shop.api.serializers.CLIENT_EVENT_KIND_CHOICES",
         "CouponKindEnum": "members.models.CouponTemplate.Kind",
+        "AfterSaleKindEnum": "shop.models.AfterSale.Kind",
     },
 }
 
@@ -382,3 +391,7 @@ SHOP_RETURN_WINDOW_DAYS = env.int("SHOP_RETURN_WINDOW_DAYS", default=7)
 SHOP_DISCOUNT_POLICY = (
     "members.services.checkout_hooks.MemberDiscountPolicy"  # coupons and points at checkout
 )
+
+# The language cookie follows the session cookie's rules (issue 12): SameSite always, Secure in production.
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = False  # the switcher is a plain form; nothing reads it from JavaScript either way
