@@ -9,6 +9,7 @@ urlpatterns = [
     path("v1/", include("shop.api.urls")),
     path("v1/", include("members.api.urls")),
     path("v1/", include("recommender.api.urls")),
+    path("v1/", include("notifications.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^.*$", lambda request: api_not_found(request)),  # last: any other /api/ path

@@ -1,0 +1,1 @@
+"""The message centre and message preferences in the REST API."""
