@@ -8,7 +8,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.masking import public_member_name
-from shop.models import Brand, Category, Event, Order, OrderLine, Product, ProductImage, Review
+from shop.models import (
+    AfterSale,
+    Brand,
+    Category,
+    Event,
+    Order,
+    OrderLine,
+    Product,
+    ProductImage,
+    Refund,
+    Review,
+)
 from shop.selectors import SORTS
 
 
@@ -259,7 +270,16 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderLine
-        fields = ["product_id", "product_name", "sku", "unit_price", "quantity", "line_total"]
+        fields = [
+            "id",
+            "product_id",
+            "product_name",
+            "sku",
+            "unit_price",
+            "quantity",
+            "line_total",
+            "refunded_quantity",
+        ]
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -298,10 +318,74 @@ class OrderSerializer(serializers.ModelSerializer):
             "created_at",
             "paid_at",
             "shipped_at",
+            "received_at",
             "completed_at",
             "cancelled_at",
             "refunded_at",
         ]
+
+
+class ShipmentLineSerializer(serializers.Serializer):
+    line_id = serializers.IntegerField(source="order_line_id")
+    product_name = serializers.CharField(source="order_line.product_name")
+    quantity = serializers.IntegerField()
+
+
+class ShipmentSerializer(serializers.Serializer):
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    shipped_at = serializers.DateTimeField(source="created_at")
+    lines = ShipmentLineSerializer(many=True)
+
+
+class OrderFulfilmentSerializer(serializers.Serializer):
+    """Where the order is after payment: parcels, the return window, what may be asked, points to come."""
+
+    status = serializers.CharField()
+    shipments = ShipmentSerializer(many=True)
+    return_window_ends = serializers.DateTimeField(allow_null=True, help_text=_("退货期截止（收货前为预计）"))
+    can_confirm_receipt = serializers.BooleanField()
+    aftersale_kinds = serializers.ListField(child=serializers.ChoiceField(choices=AfterSale.Kind.choices))
+    points_pending = serializers.IntegerField(help_text=_("本单待入账积分"))
+    points_release_date = serializers.DateTimeField(allow_null=True, help_text=_("待入账积分的到账时间"))
+
+
+class AfterSaleLineSerializer(serializers.Serializer):
+    line_id = serializers.IntegerField(source="order_line_id")
+    product_name = serializers.CharField(source="order_line.product_name")
+    quantity = serializers.IntegerField()
+
+
+class RefundSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    amount = MoneyField()
+    status = serializers.ChoiceField(choices=Refund.Status.choices)
+    created_at = serializers.DateTimeField()
+
+
+class AfterSaleSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AfterSale.Kind.choices)
+    status = serializers.ChoiceField(choices=AfterSale.Status.choices)
+    status_display = serializers.CharField(source="get_status_display")
+    reason = serializers.CharField()
+    staff_note = serializers.CharField()
+    lines = AfterSaleLineSerializer(many=True)
+    refunds = RefundSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+
+
+class AfterSaleLineRequestSerializer(serializers.Serializer):
+    line_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+
+
+class AfterSaleRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AfterSale.Kind.choices)
+    reason = serializers.CharField(max_length=500)
+    lines = AfterSaleLineRequestSerializer(many=True, min_length=1, max_length=100)
 
 
 class SandboxPaymentRequestSerializer(serializers.Serializer):

@@ -17,6 +17,11 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="order-list"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<str:number>/fulfilment/", views.OrderFulfilmentView.as_view(), name="order-fulfilment"),
+    path("orders/<str:number>/receipt/", views.OrderReceiptView.as_view(), name="order-receipt"),
+    path(
+        "orders/<str:number>/after-sales/", views.OrderAfterSaleListView.as_view(), name="order-after-sales"
+    ),
     path(
         "orders/<str:number>/sandbox-payment/",
         views.OrderSandboxPaymentView.as_view(),

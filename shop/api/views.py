@@ -12,9 +12,11 @@ from core.errors import DomainError
 from core.http import client_ip
 from recommender.services.tracking import recommendation_click_record
 from shop import selectors
-from shop.models import Category, Event, Product
+from shop.models import AfterSale, Category, Event, Product
+from shop.services import aftersales as aftersale_services
 from shop.services import cart as cart_services
 from shop.services import checkout as checkout_services
+from shop.services import fulfilment as fulfilment_services
 from shop.services import orders as order_services
 from shop.services import reviews as review_services
 from shop.services.events import event_record_for_request
@@ -325,6 +327,66 @@ class OrderCancelView(MemberAPIView):
             order=own_order(request, number), by=request.user, note="cancelled by the member (API)"
         )
         return Response(s.OrderSerializer(own_order(request, number)).data)
+
+
+@extend_schema(tags=["orders"])
+class OrderFulfilmentView(MemberAPIView):
+    @extend_schema(
+        summary="My order after payment: parcels and tracking, the return window, points to come",
+        responses=s.OrderFulfilmentSerializer,
+    )
+    def get(self, request, number):
+        from shop.orders.views import order_after_payment_context
+
+        order = own_order(request, number)
+        return Response(
+            s.OrderFulfilmentSerializer({"status": order.status, **order_after_payment_context(order)}).data
+        )
+
+
+@extend_schema(tags=["orders"])
+class OrderReceiptView(MemberAPIView):
+    @extend_schema(
+        summary="Confirm receipt of my order (确认收货): the return window starts",
+        request=None,
+        responses=s.OrderSerializer,
+    )
+    def post(self, request, number):
+        fulfilment_services.order_confirm_receipt(
+            order=own_order(request, number), by=request.user, note="confirmed by the member (API)"
+        )
+        return Response(s.OrderSerializer(own_order(request, number)).data)
+
+
+@extend_schema(tags=["orders"])
+class OrderAfterSaleListView(MemberAPIView):
+    @extend_schema(
+        summary="My after-sales (returns and refunds) for this order",
+        responses=s.AfterSaleSerializer(many=True),
+    )
+    def get(self, request, number):
+        order = own_order(request, number)
+        after_sales = AfterSale.objects.filter(order=order).prefetch_related("lines__order_line", "refunds")
+        return Response(s.AfterSaleSerializer(after_sales, many=True).data)
+
+    @extend_schema(
+        summary="Ask to return or refund lines of my order (七天无理由 after receipt; refund only before shipping)",
+        request=s.AfterSaleRequestSerializer,
+        responses={201: s.AfterSaleSerializer},
+    )
+    def post(self, request, number):
+        order = own_order(request, number)
+        data = s.AfterSaleRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = data.validated_data
+        after_sale = aftersale_services.aftersale_request(
+            order=order,
+            user=request.user,
+            kind=params["kind"],
+            reason=params["reason"],
+            lines=[(row["line_id"], row["quantity"]) for row in params["lines"]],
+        )
+        return Response(s.AfterSaleSerializer(after_sale).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["orders"])
