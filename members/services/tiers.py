@@ -10,7 +10,7 @@ from django.utils import timezone
 from members.models import PointsAccount, Tier
 from members.services.points import points_account_lock
 
-SPENDING_STATUSES = ("paid", "shipped", "completed")
+SPENDING_STATUSES = ("paid", "shipped", "received", "completed")
 
 
 def spend_12m_for(*, user_id, now=None) -> Decimal:

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 # by its stars instead.
 TRAINED_KINDS = (Event.Kind.VIEW, Event.Kind.CART_ADD, Event.Kind.FAVOURITE, Event.Kind.PURCHASE,
                  Event.Kind.RATING)
-PAID_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
+PAID_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.RECEIVED, Order.Status.COMPLETED)
 CHUNK_SIZE = 50_000
 
 

@@ -14,7 +14,7 @@ from shop.models import ZERO, Event, Order, OrderLine, Product, Review
 from shop.selectors import rating_distribution_cache_key
 from shop.services.events import event_record
 
-PURCHASED_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
+PURCHASED_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.RECEIVED, Order.Status.COMPLETED)
 
 
 def member_has_bought(*, user, product) -> bool:
