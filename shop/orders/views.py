@@ -11,6 +11,7 @@ from core.errors import DomainError
 from members.services.points import points_order_entries, points_order_pending
 from shop import selectors
 from shop.models import AfterSale, Order
+from shop.payments import payment_methods
 from shop.services.aftersales import (
     MAX_PHOTOS,
     aftersale_kinds_allowed,
@@ -52,7 +53,11 @@ def order_after_payment_context(order) -> dict:
 @require_GET
 def order_detail(request, number):
     order = _own_order_or_404(request, number)
-    return render(request, "shop/order_detail.html", {"order": order, **order_after_payment_context(order)})
+    return render(
+        request,
+        "shop/order_detail.html",
+        {"order": order, "payment_methods": payment_methods(), **order_after_payment_context(order)},
+    )
 
 
 @login_required

@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -15,6 +16,7 @@ from shop.payments.base import (
     NotifyRequest,
     PaymentProvider,
     ProviderError,
+    RefundNotice,
     RefundResult,
 )
 from shop.payments.sandbox import SandboxProvider
@@ -29,6 +31,7 @@ __all__ = [
     "NotifyRequest",
     "PaymentProvider",
     "ProviderError",
+    "RefundNotice",
     "RefundResult",
     "SandboxProvider",
     "WechatPayProvider",
@@ -44,6 +47,12 @@ PROVIDERS = {"sandbox": SandboxProvider, "alipay": AlipayProvider, "wechat": Wec
 
 def _read(path) -> str:
     return Path(path).read_text() if path else ""
+
+
+def _public_url(path) -> str:
+    """An absolute URL for a provider to call when no request is at hand (refunds); empty when unknown."""
+    origin = settings.PAYMENT_PUBLIC_ORIGIN.rstrip("/")
+    return f"{origin}{path}" if origin else ""
 
 
 def _config(name) -> tuple:
@@ -70,6 +79,7 @@ def _config(name) -> tuple:
             ("platform_public_key_id", s.WECHATPAY_PLATFORM_PUBLIC_KEY_ID),
             ("timeout", s.PAYMENT_TIMEOUT_SECONDS),
             ("notify_max_age", s.WECHATPAY_NOTIFY_MAX_AGE_SECONDS),
+            ("refund_notify_url", _public_url(reverse("shop:payment_notify", kwargs={"provider": "wechat"}))),
         )
     return ()
 

@@ -39,6 +39,16 @@ class RefundResult:
 
 
 @dataclass(frozen=True)
+class RefundNotice:
+    """A verified refund notify: how a refund that was still processing ended."""
+
+    refund_no: str
+    amount: Decimal
+    status: str  # "succeeded" | "failed"
+    provider_refund_no: str = ""
+
+
+@dataclass(frozen=True)
 class Checkout:
     """Where the shopper pays: a page to redirect to, or (WeChat Native) a code for a QR image."""
 

@@ -23,6 +23,7 @@ from shop.payments.base import (
     Checkout,
     NotifyRequest,
     ProviderError,
+    RefundNotice,
     RefundResult,
     amount_from_fen,
     callback_refused,
@@ -63,10 +64,12 @@ class WechatPayProvider:
         platform_public_key_id="",
         timeout=15,
         notify_max_age=300,
+        refund_notify_url="",
     ):
         self.mchid = str(mchid)
         self.appid = str(appid)
         self.notify_max_age = notify_max_age
+        self.refund_notify_url = refund_notify_url
         # The serials whose notifies we accept: known before the library is asked, since the library
         # answers an unknown serial by refetching (and first forgetting) every platform certificate.
         self.platform_serials = set()
@@ -139,9 +142,9 @@ class WechatPayProvider:
             return Checkout(redirect_url=f"{body[key]}&redirect_url={quote(return_url, safe='')}")
         return Checkout(qr_code=body[key])
 
-    def verify_callback(self, data: NotifyRequest) -> CallbackResult:
-        """A notify: fresh timestamp, known serial, platform signature over the raw body, then the
-        resource decrypted with the APIv3 key (AES-256-GCM); its amount (integer fen) parsed strictly."""
+    def _read_notify(self, data: NotifyRequest) -> dict:
+        """A notify, verified: fresh timestamp, known serial, platform signature over the raw body, then
+        its resource decrypted with the APIv3 key (AES-256-GCM) and the merchant checked."""
         headers = {key.lower(): value for key, value in data.headers.items()}
         try:
             stamp = int(headers.get("wechatpay-timestamp", ""))
@@ -167,10 +170,21 @@ class WechatPayProvider:
             notify = None
         if not notify or not isinstance(notify.get("resource"), dict):
             raise callback_refused()
+        if notify["resource"].get("mchid") != self.mchid:
+            raise callback_refused()
+        return notify
+
+    def verify_callback(self, data: NotifyRequest) -> CallbackResult:
+        """A payment notify (TRANSACTION.SUCCESS); its amount, integer fen, parsed strictly."""
+        notify = self._read_notify(data)
         resource = notify["resource"]
         amount = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
         total = amount_from_fen(amount.get("total"))
-        if resource.get("mchid") != self.mchid or resource.get("appid") != self.appid:
+        if str(notify.get("event_type", "")).startswith("REFUND."):
+            raise DomainError(
+                _("支付尚未完成。"), code="not_final"
+            )  # a refund's news: refund_notice reads it
+        if resource.get("appid") != self.appid:
             raise callback_refused()
         if notify.get("event_type") != "TRANSACTION.SUCCESS" or resource.get("trade_state") != "SUCCESS":
             raise DomainError(_("支付尚未完成。"), code="not_final")
@@ -184,6 +198,25 @@ class WechatPayProvider:
             provider_trade_no=str(resource.get("transaction_id", ""))[:64],
         )
 
+    def refund_notice(self, data: NotifyRequest) -> RefundNotice | None:
+        """A refund notify (REFUND.SUCCESS / ABNORMAL / CLOSED) read and verified; None for other events."""
+        notify = self._read_notify(data)
+        if not str(notify.get("event_type", "")).startswith("REFUND."):
+            return None
+        resource = notify["resource"]
+        amount = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
+        refunded = amount_from_fen(amount.get("refund"))
+        status = resource.get("refund_status")
+        refund_no = str(resource.get("out_refund_no", ""))[:64]
+        if not refund_no or status not in ("SUCCESS", "ABNORMAL", "CLOSED"):
+            raise DomainError(_("支付回调内容不完整。"), code="bad_callback")
+        return RefundNotice(
+            refund_no=refund_no,
+            amount=refunded,
+            status="succeeded" if status == "SUCCESS" else "failed",
+            provider_refund_no=str(resource.get("refund_id", ""))[:64],
+        )
+
     def refund(self, payment, *, amount: Decimal, reason: str, refund_no: str) -> RefundResult:
         code, body = self._request(
             "refund",
@@ -195,6 +228,8 @@ class WechatPayProvider:
                 "currency": "CNY",
             },
             reason=reason[:80],
+            # Where WeChat says how a refund still "PROCESSING" ended (refund_notice reads it).
+            notify_url=self.refund_notify_url or None,
         )
         status = body.get("status")
         if code != 200 or status not in ("SUCCESS", "PROCESSING"):

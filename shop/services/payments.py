@@ -1,12 +1,13 @@
-"""Provider notifies applied once, and money taken after an order was cancelled given back at the provider."""
+"""Provider notifies applied once (payments and refunds); money taken after a cancel goes back at the provider."""
 
 import logging
 
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from shop.models import Payment
-from shop.payments import provider_get
+from shop.models import Payment, Refund
+from shop.payments import RefundNotice, provider_get
+from shop.services.aftersales import refund_fail, refund_succeed
 from shop.services.orders import payment_callback_handle
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,9 @@ def payment_notify_apply(*, provider_name: str, data) -> Payment:
     cancelled.
     """
     provider = provider_get(provider_name)
+    notice = provider.refund_notice(data) if hasattr(provider, "refund_notice") else None
+    if notice is not None:
+        return refund_notice_apply(provider_name=provider.name, notice=notice).payment
     # Verified here first to know whose payment it is: a notify settles only a payment of its own provider.
     result = provider.verify_callback(data)
     before = Payment.objects.filter(reference=result.reference, provider=provider.name).first()
@@ -40,6 +44,22 @@ def payment_notify_apply(*, provider_name: str, data) -> Payment:
     if before.status == Payment.Status.PENDING and payment.status == Payment.Status.REFUNDED:
         _refund_late_payment(provider, payment)  # the handler found the order no longer payable
     return payment
+
+
+def refund_notice_apply(*, provider_name: str, notice: RefundNotice) -> Refund:
+    """Settle a refund the provider had accepted as processing: once; a replay changes nothing."""
+    refund = (
+        Refund.objects.select_related("payment")
+        .filter(reference=notice.refund_no, payment__provider=provider_name)
+        .first()
+    )
+    if refund is None:
+        raise DomainError(_("找不到这笔退款。"), code="refund_not_found")
+    if notice.amount != refund.amount:
+        raise DomainError(_("退款金额与记录不符。"), code="amount_mismatch")
+    if notice.status == "succeeded":
+        return refund_succeed(refund=refund, provider_reference=notice.provider_refund_no)
+    return refund_fail(refund=refund, message="refund failed at the provider")
 
 
 def _refund_late_payment(provider, payment):

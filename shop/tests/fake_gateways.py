@@ -321,6 +321,8 @@ class FakeWechatPay(LoopbackGateway):
         self.apiv3_key = secrets.token_hex(16)  # 32 characters, as the merchant platform issues it
         self.trades = {}
         self.refunds = {}
+        self.refunds_processing = False
+        self.refund_notify_urls = {}
         super().__init__()
 
     def settings(self, tmp_path) -> dict:
@@ -442,9 +444,11 @@ class FakeWechatPay(LoopbackGateway):
                     "out_refund_no": data["out_refund_no"],
                     "transaction_id": trade["transaction_id"],
                     "out_trade_no": data["out_trade_no"],
-                    "status": "SUCCESS",
+                    # As often for real: accepted now, the outcome notified later to notify_url.
+                    "status": "PROCESSING" if self.refunds_processing else "SUCCESS",
                     "amount": {"total": trade["total"], "refund": amount["refund"], "currency": "CNY"},
                 }
+                self.refund_notify_urls[data["out_refund_no"]] = data.get("notify_url", "")
                 self.refunds[data["out_refund_no"]] = refund
                 return self._answer(200, refund)
         return self._answer(404, {"code": "NOT_FOUND", "message": "未知接口"})
@@ -469,10 +473,40 @@ class FakeWechatPay(LoopbackGateway):
             },
         }
 
-    def notify_body(self, resource: dict, *, event_type="TRANSACTION.SUCCESS", key=None) -> str:
+    def refund_resource(self, out_refund_no, *, status="SUCCESS", refund=None) -> dict:
+        record = self.refunds[out_refund_no]
+        return {
+            "mchid": self.mchid,
+            "out_trade_no": record["out_trade_no"],
+            "transaction_id": record["transaction_id"],
+            "out_refund_no": out_refund_no,
+            "refund_id": record["refund_id"],
+            "refund_status": status,
+            "success_time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "user_received_account": "招商银行信用卡0403",
+            "amount": {
+                "total": record["amount"]["total"],
+                "refund": record["amount"]["refund"] if refund is None else refund,
+                "payer_total": record["amount"]["total"],
+                "payer_refund": record["amount"]["refund"],
+            },
+        }
+
+    def refund_completes(self, out_refund_no, *, status="SUCCESS", refund=None):
+        """WeChat finishes a refund it had answered PROCESSING, and says so to the refund's notify_url."""
+        with self.lock:
+            self.refunds[out_refund_no]["status"] = status
+        resource = self.refund_resource(out_refund_no, status=status, refund=refund)
+        body = self.notify_body(resource, event_type=f"REFUND.{status}", original_type="refund")
+        headers = self.signed_headers(body)
+        return self.send(body, headers, self.refund_notify_urls[out_refund_no]), (body, headers)
+
+    def notify_body(
+        self, resource: dict, *, event_type="TRANSACTION.SUCCESS", key=None, original_type="transaction"
+    ) -> str:
         nonce = secrets.token_hex(6)  # 12 characters, as WeChat's
         ciphertext = AESGCM((key or self.apiv3_key).encode()).encrypt(
-            nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(), b"transaction"
+            nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(), original_type.encode()
         )
         return json.dumps(
             {
@@ -482,10 +516,10 @@ class FakeWechatPay(LoopbackGateway):
                 "event_type": event_type,
                 "summary": "支付成功",
                 "resource": {
-                    "original_type": "transaction",
+                    "original_type": original_type,
                     "algorithm": "AEAD_AES_256_GCM",
                     "ciphertext": base64.b64encode(ciphertext).decode(),
-                    "associated_data": "transaction",
+                    "associated_data": original_type,
                     "nonce": nonce,
                 },
             },

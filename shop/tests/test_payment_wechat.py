@@ -11,9 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.models import PointsEntry
-from shop.models import Order, OrderStatusChange, Payment
+from shop.models import AfterSale, Order, OrderStatusChange, Payment, Refund
 from shop.payments import provider_get
+from shop.services.aftersales import aftersale_decide, aftersale_request
 from shop.services.orders import order_cancel, orders_cancel_unpaid, payment_start
+from shop.tests.factories import StaffFactory
 from shop.tests.fake_gateways import rsa_key
 from shop.tests.payment_support import fake_wechat, order_to_pay
 
@@ -212,3 +214,34 @@ def test_answers_with_a_bad_platform_signature_are_not_trusted(client, fake_wech
     with pytest.raises(Exception) as refused:
         provider_get("wechat").query(payment)
     assert getattr(refused.value, "code", "") == "provider_unavailable"
+
+
+def test_a_refund_wechat_is_still_processing_is_settled_by_its_notify(client, fake_wechat):
+    # given a WeChat-paid order whose member asks for a refund, which staff approve
+    user, _product, order = order_to_pay()
+    payment, _page = _choose_wechat(client, user, order)
+    fake_wechat.buyer_pays(payment.reference)
+    fake_wechat.refunds_processing = True  # WeChat accepts it now and finishes later
+    line = order.lines.first()
+    after_sale = aftersale_request(
+        order=order, user=user, kind=AfterSale.Kind.REFUND_ONLY, lines=[(line.pk, 1)], reason="不想要了"
+    )
+    aftersale_decide(after_sale=after_sale, approve=True, by=StaffFactory(), note="同意")
+    refund = Refund.objects.get(order=order)
+    assert refund.status == Refund.Status.PENDING
+    assert fake_wechat.refund_notify_urls[refund.reference].endswith(
+        reverse("shop:payment_notify", args=["wechat"])
+    )
+    # a refund notify with another amount, or for a refund we never asked, is refused
+    (status, _body), _sent = fake_wechat.refund_completes(refund.reference, refund=1)
+    assert status == 400
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PENDING
+    # when WeChat says the refund succeeded (twice, as it retries)
+    (status, _body), (body, headers) = fake_wechat.refund_completes(refund.reference)
+    assert status == 204
+    assert fake_wechat.send(body, headers, fake_wechat.refund_notify_urls[refund.reference])[0] == 204
+    # then the refund is settled once
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED and refund.provider_reference
+    assert Refund.objects.filter(order=order).count() == 1
