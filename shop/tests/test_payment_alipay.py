@@ -194,3 +194,23 @@ def test_expired_unpaid_orders_are_closed_at_alipay(client, fake_alipay):
     # then the trade is closed at Alipay too, so the shopper can no longer pay it there
     assert fake_alipay.trades[payment.reference]["status"] == "TRADE_CLOSED"
     assert [r[1] for r in fake_alipay.requests][-1] == "alipay.trade.close"
+
+
+def test_the_sandbox_page_cannot_settle_an_alipay_payment(client, fake_alipay):
+    # given a member with an Alipay payment open (and the sandbox also configured)
+    user, _product, order = order_to_pay()
+    payment, _url = _open_cashier(client, user, order)
+    # when they open the sandbox page for that payment's reference
+    response = client.get(reverse("shop:sandbox_pay", args=[payment.reference]))
+    # then there is no such sandbox payment: the page cannot sign a "paid" callback for it
+    assert response.status_code == 404
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING_PAYMENT
+
+
+def test_without_the_sandbox_configured_its_page_is_not_found(client, settings):
+    user, _product, order = order_to_pay()
+    payment, _url = payment_start(order=order)
+    settings.PAYMENT_PROVIDERS = ["alipay"]
+    client.force_login(user)
+    assert client.get(reverse("shop:sandbox_pay", args=[payment.reference])).status_code == 404
