@@ -14,3 +14,6 @@ class MembersConfig(AppConfig):
         from members.audit import audit_receivers_connect
 
         audit_receivers_connect()
+        from members.services.promotions import promotions_shown_receivers_connect
+
+        promotions_shown_receivers_connect()

@@ -157,3 +157,18 @@ def checkout_address_initial(user) -> dict:
         name: getattr(address, name)
         for name in ("recipient_name", "phone", "province", "city", "district", "address_line", "postcode")
     }
+
+
+def points_expiry_schedule(user, *, now=None, limit=12) -> list[tuple]:
+    """[(expiry date, points)] of the member's available points, soonest first: what expires when."""
+    now = now or timezone.now()
+    rows = (
+        PointsLot.objects.filter(user=user, remaining__gt=0, expires_at__gt=now)
+        .order_by("expires_at")
+        .values_list("expires_at", "remaining")
+    )
+    schedule: dict = {}
+    for expires_at, remaining in rows:
+        day = timezone.localtime(expires_at).date()
+        schedule[day] = schedule.get(day, 0) + remaining
+    return list(schedule.items())[:limit]

@@ -1,6 +1,7 @@
 """Member centre pages: thin views over members.selectors and members.services."""
 
 import json
+from datetime import date
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -20,7 +21,7 @@ from core.http import safe_next_url
 from members import selectors
 from members.forms import AccountDeleteForm, AddressForm, PersonalizationForm, ProfileForm
 from members.models import Address
-from members.services import accounts, coupons, favourites, privacy
+from members.services import accounts, checkin, coupons, favourites, mall, privacy
 from recommender.surfaces import recommendation_blocks_for_member_centre
 
 COUPON_STATES = {
@@ -65,6 +66,64 @@ def points(request):
             "account": account,
             "expiring_points": expiring_points,
             "expiring_at": expiring_at,
+            "expiry_schedule": selectors.points_expiry_schedule(request.user),
+        },
+    )
+
+
+@login_required
+def checkin_page(request):
+    if request.method == "POST":
+        try:
+            if request.POST.get("makeup"):
+                day = date.fromisoformat(request.POST["makeup"])
+                checkin.checkin_makeup(user=request.user, day=day)
+                messages.success(request, _("补签成功：%(day)s") % {"day": day.isoformat()})
+            else:
+                done = checkin.checkin_do(user=request.user)
+                messages.success(
+                    request,
+                    _("签到成功，连续 %(n)s 天，获得 %(points)s 积分。")
+                    % {"n": done.streak, "points": done.points},
+                )
+        except ValueError:
+            messages.error(request, _("日期不对。"))
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("members:checkin")
+    return render(
+        request,
+        "members/checkin.html",
+        {
+            "section": "checkin",
+            "status": checkin.checkin_status(user=request.user),
+            "account": selectors.points_account_for(request.user),
+        },
+    )
+
+
+@login_required
+def points_mall(request):
+    if request.method == "POST":
+        try:
+            exchange = mall.reward_exchange(user=request.user, reward_id=int(request.POST.get("reward", 0)))
+        except ValueError:
+            messages.error(request, _("没有找到这件兑换商品。"))
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("兑换成功：%(name)s，优惠券已放入你的券包。") % {"name": exchange.reward.name},
+            )
+        return redirect("members:mall")
+    return render(
+        request,
+        "members/mall.html",
+        {
+            "section": "mall",
+            "rewards": mall.rewards_on_offer(),
+            "account": selectors.points_account_for(request.user),
         },
     )
 

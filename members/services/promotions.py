@@ -117,6 +117,44 @@ def promotion_hints(*, lines, now=None) -> list[PromotionHint]:
     return hints
 
 
+# Product pages show promotions from a per-process copy refreshed every minute (and dropped when staff
+# save one), keeping the page within its query budget; checkout and the cart always read the database.
+_SHOWN = {"at": None, "rows": []}
+SHOWN_SECONDS = 60
+
+
+def promotions_shown_forget(**_kwargs) -> None:
+    _SHOWN["at"] = None
+
+
+def _promotions_shown(now):
+    at = _SHOWN["at"]
+    if at is None or abs((now - at).total_seconds()) > SHOWN_SECONDS:
+        rows = list(Promotion.objects.filter(is_active=True).prefetch_related("categories"))
+        for promotion in rows:
+            promotion.category_ids = _category_ids(promotion)
+        _SHOWN.update(at=now, rows=rows)
+    return [
+        p
+        for p in _SHOWN["rows"]
+        if (p.starts_at is None or p.starts_at <= now) and (p.ends_at is None or p.ends_at > now)
+    ]
+
+
 def promotions_for_product(*, product, now=None) -> list[Promotion]:
     """The promotions a product page shows (满300减30 …)."""
-    return [p for p in promotions_active(now=now) if promotion_applies_to(p, product)]
+    now = now or timezone.now()
+    return [
+        p for p in _promotions_shown(now) if p.category_ids is None or product.category_id in p.category_ids
+    ]
+
+
+def promotions_shown_receivers_connect() -> None:
+    """Staff edits to promotions (or their categories) drop this process's copy at once."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    post_save.connect(promotions_shown_forget, sender=Promotion, dispatch_uid="promotions_shown_save")
+    post_delete.connect(promotions_shown_forget, sender=Promotion, dispatch_uid="promotions_shown_delete")
+    m2m_changed.connect(
+        promotions_shown_forget, sender=Promotion.categories.through, dispatch_uid="promotions_shown_m2m"
+    )

@@ -9,3 +9,13 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_shown_promotions():
+    # The product page's per-process copy would outlive a rolled-back test's promotions.
+    from members.services.promotions import promotions_shown_forget
+
+    promotions_shown_forget()
+    yield
+    promotions_shown_forget()
