@@ -35,6 +35,7 @@ WEBHOOK_EVENT_TYPES = (
     "order.placed",
     "order.paid",
     "order.shipped",
+    "order.received",
     "order.completed",
     "order.cancelled",
     "order.refunded",

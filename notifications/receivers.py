@@ -66,6 +66,12 @@ def on_order_shipped(sender, order, shipment=None, **kwargs):
     _order_news(order, event="order_shipped", ref=ref, webhook="order.shipped")
 
 
+@receiver(signals.order_received, dispatch_uid="notifications.order_received")
+@_never_refuses
+def on_order_received(sender, order, **kwargs):
+    _order_news(order, event=None, ref=order.pk, webhook="order.received")
+
+
 @receiver(signals.order_completed, dispatch_uid="notifications.order_completed")
 @_never_refuses
 def on_order_completed(sender, order, **kwargs):

@@ -119,6 +119,7 @@ def _context(delivery: Delivery) -> dict | None:
     user, params = delivery.user, delivery.params
     profile = Profile.objects.filter(user=user).first()
     context = {
+        "language": translation.get_language(),
         "shop_name": _(settings.SHOP_NAME),
         "site_url": settings.SHOP_SITE_URL.rstrip("/"),
         "member_name": (profile and profile.display_name) or member_label(user.pk),

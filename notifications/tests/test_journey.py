@@ -76,6 +76,13 @@ def test_buy_ship_return_one_line_and_hear_about_each_step(receiver, django_capt
     assert len(titles) == 5 == len(set(titles))
     types = [json.loads(body)["type"] for _h, body, valid in receiver.received if valid]
     assert len(types) == len(receiver.received)
-    assert {"order.placed", "order.paid", "order.shipped", "return.requested", "return.decided"} <= set(types)
+    assert {
+        "order.placed",
+        "order.paid",
+        "order.shipped",
+        "order.received",
+        "return.requested",
+        "return.decided",
+    } <= set(types)
     assert "order.line_refunded" in types and "order.refunded" not in types
     assert not WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.SUCCEEDED).exists()

@@ -148,7 +148,7 @@ def test_messages_are_in_the_members_language(django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True):
         _place(user)
     (email,) = _emails_to(user)
-    assert email.subject.startswith("【Youxuan Mall】")
+    assert email.subject.startswith("【Youxuan Mall】") and '<html lang="en">' in email.alternatives[0][0]
     assert messages.member_language(UserFactory()) == "zh-hans"
 
 

@@ -26,7 +26,7 @@ def test_signup_mails_are_branded_and_the_welcome_follows_verification(
     (confirmation,) = mail.outbox
     assert confirmation.subject.startswith("[优选商城]")
     assert "127.0.0.1" not in confirmation.subject + confirmation.body
-    assert "你好，这里是优选商城！" in confirmation.body
+    assert "你好，这里是优选商城！" in confirmation.body and "注册了优选商城的账号" in confirmation.body
     # The 站内信 welcome is there at once; the e-mail waits for a verified address.
     assert Message.objects.filter(user=user, title__contains="欢迎").count() == 1
 
