@@ -28,6 +28,8 @@ from members.masking import (
 )
 from members.models import (
     Address,
+    Checkin,
+    CheckinRules,
     Coupon,
     CouponRedemption,
     CouponTemplate,
@@ -37,6 +39,11 @@ from members.models import (
     PointsAccount,
     PointsEntry,
     Profile,
+    Promotion,
+    PromotionApplication,
+    Reward,
+    RewardExchange,
+    StackingRules,
     Tier,
     User,
     coupon_template_targets_validate,
@@ -687,3 +694,111 @@ class AuditLogEntryAdmin(AuditlogLogEntryAdmin):
         if entry.action == AuditLogEntry.Action.DELETE:
             return "—"
         return "、".join(str(name) for name in entry.changes_dict)
+
+
+# ---- check-in, points mall, promotions (issue 15): staff configure; model clean() validates --------
+
+
+class SingletonAdmin(admin.ModelAdmin):
+    """One row of settings: added once, never deleted."""
+
+    def has_add_permission(self, request):
+        return not self.model.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CheckinRules)
+class CheckinRulesAdmin(SingletonAdmin):
+    list_display = (
+        "__str__",
+        "daily_points",
+        "streak_bonuses",
+        "makeup_enabled",
+        "makeup_cost",
+        "updated_at",
+    )
+
+
+@admin.register(StackingRules)
+class StackingRulesAdmin(SingletonAdmin):
+    list_display = ("__str__", "promotion_with_coupon", "promotion_with_points", "updated_at")
+    readonly_fields = ("explanation",)
+
+    @admin.display(description=_("结算页说明"))
+    def explanation(self, obj):
+        return obj.explanation
+
+
+@admin.register(Checkin)
+class CheckinAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
+    list_display = ("user", "date", "streak", "points", "is_makeup", "created_at")
+    list_filter = ("is_makeup", "date")
+    list_select_related = ("user",)
+    date_hierarchy = "date"
+    personal_data_fields = {"user": "email"}
+
+
+@admin.register(Reward)
+class RewardAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "coupon_template",
+        "points_price",
+        "stock",
+        "per_member_limit",
+        "valid_from",
+        "valid_until",
+        "is_active",
+        "exchanged",
+    )
+    list_editable = ("is_active",)
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    autocomplete_fields = ("coupon_template",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(exchange_count=Count("exchanges"))
+
+    @admin.display(description=_("已兑换"), ordering="exchange_count")
+    def exchanged(self, obj):
+        return obj.exchange_count
+
+
+@admin.register(RewardExchange)
+class RewardExchangeAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
+    list_display = ("created_at", "user", "reward", "points", "coupon")
+    list_filter = ("reward",)
+    list_select_related = ("user", "reward", "coupon")
+    personal_data_fields = {"user": "email"}
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "label",
+        "kind",
+        "threshold",
+        "amount",
+        "max_discount",
+        "starts_at",
+        "ends_at",
+        "is_active",
+    )
+    list_filter = ("kind", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("name",)
+    filter_horizontal = ("categories",)
+
+    @admin.display(description=_("规则"))
+    def label(self, obj):
+        return obj.label
+
+
+@admin.register(PromotionApplication)
+class PromotionApplicationAdmin(ReadOnlyModelAdmin):
+    list_display = ("order", "promotion", "discount", "created_at")
+    list_select_related = ("order", "promotion")
+    search_fields = ("order__number",)
