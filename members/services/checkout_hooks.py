@@ -357,6 +357,7 @@ def order_line_refunded(*, order, refund, lines, whole_order) -> None:
             final=whole_order,
             staff=refund.operator,
         )
+        tier_recompute(user=order.user)
 
 
 def _order_unwind(order):

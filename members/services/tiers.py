@@ -14,13 +14,20 @@ SPENDING_STATUSES = ("paid", "shipped", "received", "completed")
 
 
 def spend_12m_for(*, user_id, now=None) -> Decimal:
-    from shop.models import Order
+    from shop.models import Order, Refund
 
     since = (now or timezone.now()) - timedelta(days=365)
     total = Order.objects.filter(user_id=user_id, status__in=SPENDING_STATUSES, paid_at__gte=since).aggregate(
         s=Sum("total")
     )["s"]
-    return total or Decimal("0.00")
+    # Lines refunded through after-sales are not spending.
+    refunded = Refund.objects.filter(
+        order__user_id=user_id,
+        order__status__in=SPENDING_STATUSES,
+        order__paid_at__gte=since,
+        status=Refund.Status.SUCCEEDED,
+    ).aggregate(s=Sum("amount"))["s"]
+    return max((total or Decimal("0.00")) - (refunded or Decimal("0.00")), Decimal("0.00"))
 
 
 def tier_for_spend(*, spend: Decimal) -> Tier | None:
