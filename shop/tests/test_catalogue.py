@@ -206,4 +206,5 @@ def test_pages_have_no_inline_styles_or_scripts(client, catalogue):
 
 def test_search_shows_the_sort_it_applies(client, catalogue):
     response = client.get(reverse("shop:search"), {"q": "智能"})
-    assert response.context["form"]["sort"].value() == "bestselling"
+    # relevance (then sales, then rating) is the search's own order since issue 16
+    assert response.context["form"]["sort"].value() == "relevance"
