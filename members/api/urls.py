@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import loyalty, views
 
 app_name = "members-api"
 urlpatterns = [
@@ -20,4 +20,12 @@ urlpatterns = [
     path("me/export/", views.DataExportView.as_view(), name="export"),
     path("coupons/claimable/", views.ClaimableCouponListView.as_view(), name="claimable-coupons"),
     path("coupons/claimable/<int:template_id>/claim/", views.CouponClaimView.as_view(), name="coupon-claim"),
+    path("me/checkin/", loyalty.CheckinView.as_view(), name="checkin"),
+    path("me/checkin/makeup/", loyalty.CheckinMakeupView.as_view(), name="checkin-makeup"),
+    path("me/points/expiry/", loyalty.PointsExpiryView.as_view(), name="points-expiry"),
+    path("mall/rewards/", loyalty.RewardListView.as_view(), name="reward-list"),
+    path(
+        "mall/rewards/<int:reward_id>/exchange/", loyalty.RewardExchangeView.as_view(), name="reward-exchange"
+    ),
+    path("promotions/", loyalty.PromotionListView.as_view(), name="promotion-list"),
 ]
