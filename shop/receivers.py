@@ -3,8 +3,12 @@
 import logging
 
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from shop import signals
+from shop.cache_keys import catalogue_changed
+from shop.models import Brand, Category, Product, ProductImage, Review
 from shop.services.sessions import session_merge_into_member
 from shop.visitor import visitor_key
 
@@ -21,3 +25,30 @@ def merge_visitor_into_member(sender, request, user, **kwargs):
         session_merge_into_member(session_key=key, user=user)
     except Exception:  # logging in must not fail because a cart could not be merged
         logger.exception("could not merge visitor %s into member %s", key, user.pk)
+
+
+# --- What the storefront shows changed: retire cached pages and fragments (shop.cache_keys) ----------
+# Saves and deletes from the admin and the services (price, stock, images, category and brand names,
+# reviews), and the orders that move stock and sales counts through update(), which sends no signal.
+
+
+def _catalogue_changed(sender, **kwargs):
+    catalogue_changed()
+
+
+for _model in (Product, ProductImage, Category, Brand, Review):
+    post_save.connect(_catalogue_changed, sender=_model, dispatch_uid=f"shop.pages.saved.{_model.__name__}")
+    post_delete.connect(
+        _catalogue_changed, sender=_model, dispatch_uid=f"shop.pages.deleted.{_model.__name__}"
+    )
+
+for _name in (
+    "order_placed",  # stock taken
+    "order_paid",  # sales counts
+    "order_cancelled",  # stock returned
+    "order_refunded",
+    "order_line_refunded",  # stock returned by an after-sale
+    "review_approved",  # ratings
+    "review_rejected",
+):
+    getattr(signals, _name).connect(_catalogue_changed, dispatch_uid=f"shop.pages.{_name}")

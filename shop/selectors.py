@@ -24,6 +24,7 @@ from django.db.models import (
 from django.urls import reverse
 
 from shop import search
+from shop.cache_keys import catalogue_changed
 from shop.models import (
     ZERO,
     Brand,
@@ -493,5 +494,6 @@ def order_for_idempotency_key(user, key):
 
 
 def catalogue_caches_forget():
-    """Forget cached navigation and category tree after categories change."""
+    """Forget cached navigation and category tree after categories change (and the pages showing them)."""
     cache.delete_many([CATEGORY_TREE_CACHE_KEY, NAV_CATEGORIES_CACHE_KEY, CATEGORY_LEXEMES_CACHE_KEY])
+    catalogue_changed()  # also after bulk update()s, which send no signal

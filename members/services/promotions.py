@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Promotion
+from shop.cache_keys import catalogue_changed
 
 ZERO = Decimal("0.00")
 
@@ -125,6 +126,7 @@ SHOWN_SECONDS = 60
 
 def promotions_shown_forget(**_kwargs) -> None:
     _SHOWN["at"] = None
+    catalogue_changed()  # product pages show promotions: cached copies go too (shop.cache_keys)
 
 
 def _promotions_shown(now):
