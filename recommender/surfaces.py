@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from core.pagework import pagework_note
 from recommender import selectors
 from recommender.services.tracking import impressions_record
 from recommender.serving import guest_version, member_version, serving_state
@@ -61,8 +62,18 @@ def _with_token(request, blocks):
 
 def _record(request, blocks):
     try:
-        impressions_record(user=request.user, session_key=visitor_key(request),
-                           blocks=[(b.block, b.models, b.products, b.arm) for b in blocks])
+        rows = [(b.block, b.models, b.products, b.arm) for b in blocks]
+        impressions_record(user=request.user, session_key=visitor_key(request), blocks=rows)
+        # A cached copy of the page records them again for each visitor it is served to.
+        pagework_note("recommender.surfaces.impressions_replay", blocks=rows)
+    except Exception:
+        logger.warning("recommendation impressions not recorded", exc_info=True)
+
+
+def impressions_replay(request, *, blocks):
+    """The impressions of a cached page's blocks, for the visitor it is served to."""
+    try:
+        impressions_record(user=request.user, session_key=visitor_key(request), blocks=blocks)
     except Exception:
         logger.warning("recommendation impressions not recorded", exc_info=True)
 

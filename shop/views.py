@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from config.pagecache import guest_page
 from core.errors import DomainError
 from core.http import client_ip, safe_next_url
 from members.models import Favourite
@@ -84,6 +85,7 @@ def _favourite_flag(user):
 # --- Catalogue -------------------------------------------------------------------------------
 
 
+@guest_page("home", personal_recommendations=True)
 @require_GET
 def home(request):
     # Ten fill two rows of five on a wide screen and five rows of two on a phone.
@@ -100,6 +102,7 @@ def home(request):
     )
 
 
+@guest_page("category")
 @require_GET
 def category(request, slug):
     current = selectors.category_get(slug)
@@ -123,6 +126,7 @@ def category(request, slug):
     )
 
 
+@guest_page("search")
 @require_GET
 def search(request):
     parsed = search_text.parse_query(request.GET.get("q"))
@@ -187,6 +191,7 @@ def search_suggest(request):
     return response
 
 
+@guest_page("product")
 @require_GET
 def product(request, slug):
     item = selectors.product_for_page(slug, annotate=_favourite_flag(request.user))
