@@ -1,4 +1,5 @@
 """Turns a load run's wrk output and gunicorn access log into per-page figures; exits 1 on errors."""
+
 import argparse
 import datetime
 import re
@@ -45,8 +46,16 @@ def _per_page(access_log, duration, keep):
             errors[page] = errors.get(page, 0) + 1
     rows = []
     for page, values in sorted(times.items(), key=lambda item: -len(item[1])):
-        rows.append((page, len(values), len(values) / duration, _percentile(values, 50),
-                     _percentile(values, 99), errors.get(page, 0)))
+        rows.append(
+            (
+                page,
+                len(values),
+                len(values) / duration,
+                _percentile(values, 50),
+                _percentile(values, 99),
+                errors.get(page, 0),
+            )
+        )
     return rows
 
 
@@ -58,13 +67,22 @@ def _wrk_summary(path):
 def _machine():
     def run(*command):
         return subprocess.run(command, capture_output=True, text=True).stdout.strip()
-    cpu = next((line.split(":", 1)[1].strip() for line in run("cat", "/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), "?")
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in run("cat", "/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
     memory = run("free", "-g").splitlines()[1].split()[1]
     load = open("/proc/loadavg").read().split()[:3]
-    return f"`nproc` = {run('nproc')} ({cpu}), `free -g` total = {memory} GiB, " \
-           f"load average after the run {' '.join(load)}, " \
-           f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    return (
+        f"`nproc` = {run('nproc')} ({cpu}), `free -g` total = {memory} GiB, "
+        f"load average after the run {' '.join(load)}, "
+        f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    )
 
 
 def main():
@@ -75,24 +93,52 @@ def main():
         parser.add_argument(f"--{name}")
     args = parser.parse_args()
 
-    lines = [f"Machine: {_machine()}.",
-             f"gunicorn {args.workers} workers × {args.worker_threads} threads (gthread), "
-             f"wrk {args.connections} connections, {args.duration:g} s per run, demo size {args.size}.", ""]
+    lines = [
+        f"Machine: {_machine()}.",
+        f"gunicorn {args.workers} workers × {args.worker_threads} threads (gthread), "
+        f"wrk {args.connections} connections, {args.duration:g} s per run, demo size {args.size}.",
+        "",
+    ]
     failed = False
-    for label, title in (("shop", "Mixed shopper traffic"), ("healthz", "Ceiling: bare /healthz view")):
-        wrk = _wrk_summary(args.out / f"wrk-{label}.txt")
-        socket_errors = int(wrk["connect_errors"] + wrk["read_errors"] + wrk["write_errors"] + wrk["timeouts"])
+    runs = [
+        ("shop", "Mixed shopper traffic"),
+        ("guest", "Guests' product and category pages"),
+        ("healthz", "Ceiling: bare /healthz view"),
+    ]
+    runs = [(label, title) for label, title in runs if (args.out / f"wrk-{label}.txt").exists()]
+    summaries = {label: _wrk_summary(args.out / f"wrk-{label}.txt") for label, _title in runs}
+    for label, title in runs:
+        wrk = summaries[label]
+        socket_errors = int(
+            wrk["connect_errors"] + wrk["read_errors"] + wrk["write_errors"] + wrk["timeouts"]
+        )
         failed |= socket_errors > 0 or wrk["bad_status"] > 0
-        lines += [f"{title}: {wrk['rps']:.0f} requests/s, client-side p50 {wrk['p50_ms']:.1f} ms, "
-                  f"p99 {wrk['p99_ms']:.1f} ms, {int(wrk['requests'])} requests, "
-                  f"{socket_errors} socket errors, {int(wrk['bad_status'])} 4xx/5xx.", "",
-                  "| page | requests | req/s | server p50 ms | server p99 ms | 4xx/5xx |",
-                  "|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"{title}: {wrk['rps']:.0f} requests/s, client-side p50 {wrk['p50_ms']:.1f} ms, "
+            f"p99 {wrk['p99_ms']:.1f} ms, {int(wrk['requests'])} requests, "
+            f"{socket_errors} socket errors, {int(wrk['bad_status'])} 4xx/5xx.",
+            "",
+            "| page | requests | req/s | server p50 ms | server p99 ms | 4xx/5xx |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         keep = (lambda page: page == "healthz") if label == "healthz" else (lambda page: page != "healthz")
-        for page, count, rate, p50, p99, errors in _per_page(args.out / f"access-{label}.log",
-                                                              args.duration, keep):
+        if label == "guest":
+            keep = lambda page: page in ("product", "category")  # noqa: E731
+        for page, count, rate, p50, p99, errors in _per_page(
+            args.out / f"access-{label}.log", args.duration, keep
+        ):
             failed |= errors > 0
             lines.append(f"| {page} | {count} | {rate:.1f} | {p50:.1f} | {p99:.1f} | {errors} |")
+        lines.append("")
+    ceiling = summaries.get("healthz", {}).get("rps")
+    if ceiling:
+        # Issue 13's bars: each a ratio to the ceiling measured in the same run.
+        for label, title, bar in (("shop", "mixed traffic", 25), ("guest", "guests' product/category", 40)):
+            if label in summaries:
+                ratio = 100 * summaries[label]["rps"] / ceiling
+                lines.append(f"{title}: {ratio:.1f}% of the ceiling (bar {bar}%)")
+        if "shop" in summaries:
+            lines.append(f"mixed traffic client p99: {summaries['shop']['p99_ms']:.0f} ms (bar 300 ms)")
         lines.append("")
     if failed:
         lines.append("RESULT: FAILED (errors above)")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test: gunicorn with production settings on loopback, PostgreSQL seeded with demo data,
-# Redis for cache, wrk driving mixed shopper traffic; then the bare /healthz view as the ceiling.
+# Redis for cache and sessions, wrk driving mixed shopper traffic, then guests' product and category pages
+# alone, then the bare /healthz view as the ceiling.
 # Fails (exit 1) on any socket error or any 4xx/5xx. Results go to bench/out/load-<time>/.
 #
 #   bench/load/run.sh                               # the documented run: 50 connections, 60 s
@@ -87,6 +88,8 @@ run_wrk() {  # $1 = label, $2.. = extra script args
 
 log "mixed shopper traffic: $CONNECTIONS connections, ${DURATION}s"
 run_wrk shop
+log "guests' product and category pages: $CONNECTIONS connections, ${DURATION}s"
+run_wrk guest guest
 log "ceiling: bare /healthz, same server and settings"
 run_wrk healthz healthz
 

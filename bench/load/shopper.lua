@@ -1,6 +1,7 @@
 -- Mixed shopper traffic for wrk: home, category, product, search, add to cart, a member's home.
 -- Usage: wrk -s bench/load/shopper.lua URL -- TARGETS_FILE [healthz]
 -- With "healthz" every request is GET /healthz: the bare-Django ceiling on the same server.
+-- Usage for guests' pages only: wrk -s bench/load/shopper.lua URL -- TARGETS_FILE guest
 -- TARGETS_FILE (written by run.sh) sets: categories, products (slug, id), queries, session, csrf.
 -- Per-page latency comes from gunicorn's access log (wrk's Lua cannot time single requests).
 
@@ -20,6 +21,8 @@ function init(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
   local mix = MIX
   if args[2] == "healthz" then mix = { healthz = 1 } end
+  -- With "guest" only guests' product and category pages, half each (the whole-page cache's share).
+  if args[2] == "guest" then mix = { product = 1, category = 1 } end
   for page, weight in pairs(mix) do
     for _ = 1, weight do plan[#plan + 1] = page end
   end
