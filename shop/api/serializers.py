@@ -161,7 +161,12 @@ class ProductQuerySerializer(serializers.Serializer):
     """Listing filters: the same ones, with the same meaning, as the storefront's pages."""
 
     q = serializers.CharField(
-        required=False, allow_blank=True, max_length=100, help_text=_("搜索词：名称、品牌或描述包含每个词")
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=_(
+            "搜索词：中文分词（繁体、拼音、首字母亦可），查名称、品牌、分类、标签和描述；默认按相关度排序"
+        ),
     )
     category = serializers.SlugField(required=False, max_length=120, help_text=_("分类网址名（包含子分类）"))
     brand = serializers.ListField(
@@ -177,7 +182,7 @@ class ProductQuerySerializer(serializers.Serializer):
         max_digits=10, decimal_places=2, required=False, min_value=Decimal("0")
     )
     in_stock = serializers.BooleanField(required=False, default=False)
-    ordering = serializers.ChoiceField(choices=list(SORTS), required=False)
+    ordering = serializers.ChoiceField(choices=[*SORTS, "relevance"], required=False)
 
     def validate(self, attrs):
         low, high = attrs.get("min_price"), attrs.get("max_price")
