@@ -115,13 +115,36 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["key", "event", "channel", "user", "status", "attempts", "created_at", "sent_at"]
+    list_display = [
+        "key",
+        "event",
+        "channel",
+        "user",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
     list_filter = ["status", "channel", "event"]
     search_fields = ["key"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
+    actions = ["resend_failed"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description=_("重新发送所选失败的消息"), permissions=["change"])
+    def resend_failed(self, request, queryset):
+        # Only failed ones: a sent message stays sent once (its key is the promise).
+        ids = list(queryset.filter(status=Delivery.Status.FAILED).values_list("pk", flat=True))
+        deliveries_enqueue(delivery_ids=ids)
+        self.message_user(
+            request,
+            ngettext("已重新排队 %(count)d 条消息。", "已重新排队 %(count)d 条消息。", len(ids))
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Message)

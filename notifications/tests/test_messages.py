@@ -262,3 +262,22 @@ def test_a_message_about_a_vanished_order_is_skipped():
     )
     assert messages.delivery_send(delivery_id=ids[0]) == "skipped"
     assert Order.objects.filter(pk=order.pk).exists() and mail.outbox == []
+
+
+def test_staff_resend_a_failed_message_but_never_a_sent_one(client, django_capture_on_commit_callbacks):
+    user = UserFactory()
+    order = _place(user)
+    email_id, site_id = messages.notification_queue(
+        event="order_paid", user=user, ref=order.pk, params={"order_id": order.pk}
+    )
+    Delivery.objects.filter(pk=email_id).update(status=Delivery.Status.FAILED, last_error="smtp down")
+    Delivery.objects.filter(pk=site_id).update(status=Delivery.Status.SENT)
+    client.force_login(StaffFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:notifications_delivery_changelist"),
+            {"action": "resend_failed", "_selected_action": [email_id, site_id]},
+        )
+    assert response.status_code == 302
+    assert Delivery.objects.get(pk=email_id).status == Delivery.Status.SENT and len(_emails_to(user)) == 1
+    assert not Message.objects.filter(user=user).exists()  # the "sent" site message was not made again
