@@ -133,21 +133,99 @@ def membership_demo_seed(*, shopper=None, now=None) -> dict:
             )
         for product in Product.objects.filter(is_active=True).order_by("-sales_count")[:4]:
             Favourite.objects.get_or_create(user=shopper, product=product)
+    loyalty_demo_seed(shopper=shopper, now=now)
     return {"templates": len(templates)}
+
+
+def loyalty_demo_seed(*, shopper=None, now=None) -> None:
+    """Check-in rules, promotions (满300减30, 每满100减10), the points mall, and a shopper on a streak."""
+    from core.errors import DomainError
+    from members.models import CheckinRules, CouponTemplate, Promotion, Reward, StackingRules
+    from members.services.checkin import checkin_do
+    from members.services.mall import reward_exchange
+
+    now = now or timezone.now()
+    CheckinRules.current()
+    StackingRules.current()
+    Promotion.objects.get_or_create(
+        name="全场满300减30", defaults={"threshold": Decimal("300"), "amount": Decimal("30")}
+    )
+    Promotion.objects.get_or_create(
+        name="每满100减10（最高减50）",
+        defaults={
+            "kind": Promotion.Kind.EVERY,
+            "threshold": Decimal("100"),
+            "amount": Decimal("10"),
+            "max_discount": Decimal("50"),
+            "is_active": False,  # one promotion runs at a time in the demo; staff switch them in the admin
+        },
+    )
+    for name, amount, min_spend, price, stock in [
+        ("积分兑换 满100减15", "15", "100", 300, 200),
+        ("积分兑换 满300减50", "50", "300", 800, 50),
+        ("积分兑换 无门槛5元", "5", "0", 100, 3),
+    ]:
+        template, _created = CouponTemplate.objects.get_or_create(
+            name=name,
+            defaults={
+                "amount": Decimal(amount),
+                "min_spend": Decimal(min_spend),
+                "per_member_limit": 5,
+                "valid_days": 30,
+                "description": "积分商城兑换",
+            },
+        )
+        Reward.objects.get_or_create(
+            name=name.replace("积分兑换 ", ""),
+            defaults={
+                "coupon_template": template,
+                "points_price": price,
+                "stock": stock,
+                "per_member_limit": 2,
+            },
+        )
+    if shopper is None:
+        return
+    # Five days in a row up to yesterday: today's check-in (and the day-7 bonus) is two visits away.
+    for days_ago in range(5, 0, -1):
+        try:
+            checkin_do(user=shopper, now=now - timedelta(days=days_ago))
+        except DomainError:
+            pass  # seeded before
+    cheapest = Reward.objects.filter(is_active=True).order_by("points_price").first()
+    if cheapest and not shopper.reward_exchanges.exists():
+        try:
+            reward_exchange(user=shopper, reward_id=cheapest.pk, now=now)
+        except DomainError:
+            pass  # too few points in this seed: the mall page still shows the offer
 
 
 def step_membership(ctx):
     """Membership: tiers, earning rules, coupon templates, the demo shopper's points and coupons."""
     shopper = ctx.members[0] if getattr(ctx, "members", None) else None
     membership_demo_seed(shopper=shopper, now=getattr(ctx, "now", None))
-    ctx.say("  tiers, rules, coupon templates; demo shopper's points, coupons, address, favourites")
+    ctx.say(
+        "  tiers, rules, coupon templates; check-in, promotions, points mall;"
+        " demo shopper's points, streak, coupons, address, favourites"
+    )
 
 
 def membership_demo_reset():
     """Remove what points at orders (ledger, coupon redemptions) so demo orders can be deleted."""
-    from members.models import Coupon, CouponRedemption, PointsAccount, PointsEntry
+    from members.models import (
+        Checkin,
+        Coupon,
+        CouponRedemption,
+        PointsAccount,
+        PointsEntry,
+        PromotionApplication,
+        RewardExchange,
+    )
 
     CouponRedemption.objects.all().delete()
+    PromotionApplication.objects.all().delete()
+    RewardExchange.objects.all().delete()
+    Checkin.objects.all().delete()
     PointsEntry.objects.all().delete()  # lots go with their entries
     Coupon.objects.all().delete()
     PointsAccount.objects.update(available=0, pending=0)
