@@ -27,6 +27,7 @@ from shop.services.fulfilment import (
     shipment_create,
 )
 from shop.services.orders import payment_sandbox_settle
+from shop.tasks import complete_orders_due, confirm_receipt_due
 from shop.tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -265,3 +266,36 @@ def test_refund_never_exceeds_what_was_paid(staff, shop_two_products):
     assert refused.value.code == "refund_exceeds_paid"
     second.refresh_from_db()
     assert second.status == AfterSale.Status.APPROVED and line_of(order, a).refunded_quantity == 1
+
+
+def test_with_the_clock_moved_the_beat_tasks_confirm_complete_and_release_points_without_staff(
+    staff, shop_two_products, settings, monkeypatch
+):
+    # given a shipped order the member never confirms
+    user = UserFactory()
+    order = paid_order(user, [(shop_two_products[0], 1)])
+    shipment_create(order=order, carrier="顺丰速运", tracking_number="SF42", by=staff)
+    earned = balances(user)[1]
+    assert earned > 0
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"shop.tasks.confirm_receipt_due", "shop.tasks.complete_orders_due"} <= beat
+    start = timezone.now()
+
+    def clock_at(days):
+        monkeypatch.setattr(timezone, "now", lambda: start + timedelta(days=days))
+
+    # when the clock moves past the auto-confirm days, then past the return window, and the beat runs
+    clock_at(9)
+    assert confirm_receipt_due() == 0 and complete_orders_due() == 0
+    clock_at(10.01)
+    assert confirm_receipt_due() == 1
+    clock_at(16)
+    assert complete_orders_due() == 0  # the window is 7 days from receipt
+    assert balances(user) == (0, earned)
+    clock_at(17.02)
+    assert complete_orders_due() == 1
+    # then the order completed and its points became available, with nobody doing anything
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    assert balances(user) == (earned, 0)
+    assert points_ledger_differences() == []
