@@ -206,7 +206,9 @@ def guest_page(page: str, *, personal_recommendations: bool = False):
                 with pagework_capture() as notes:
                     response = view(request, *args, **kwargs)
                 response[HEADER] = "miss"
-                if _storable(response):
+                # A message the view itself queued is this visitor's: such a page is never stored.
+                added_message = getattr(getattr(request, "_messages", None), "added_new", False)
+                if _storable(response) and not added_message:
                     stored = _without_tokens(request, response.content.decode(response.charset))
                     if stored is not None:
                         content, has_token = stored
