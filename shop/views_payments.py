@@ -47,6 +47,8 @@ def payment_go(request, provider, reference):
         chosen = provider_get(provider)
     except DomainError:
         raise Http404(_("支付不存在。")) from None
+    if not hasattr(chosen, "checkout"):
+        raise Http404(_("支付不存在。"))  # the sandbox has its own page
     payment = _own_payment_or_404(request, chosen.name, reference)
     order = payment.order
     if payment.status != Payment.Status.PENDING or not order.is_payable:

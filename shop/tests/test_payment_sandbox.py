@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from core.errors import DomainError
 from shop.payments import PROVIDERS, SandboxProvider, payment_methods, provider_default_name, provider_get
@@ -67,3 +68,13 @@ def test_an_empty_wechat_certificate_folder_is_refused_before_any_network_call(s
     with pytest.raises(DomainError) as refused:
         provider_get("wechat")
     assert refused.value.code == "provider_misconfigured"
+
+
+def test_the_real_providers_pages_do_not_serve_the_sandbox_or_unknown_names(client):
+    user, _product, order = order_to_pay()
+    payment, _url = payment_start(order=order)
+    client.force_login(user)
+    for provider in ("sandbox", "alipay", "nope"):
+        assert client.get(reverse("shop:payment_go", args=[provider, payment.reference])).status_code == 404
+        # (/pay/sandbox/notify/ is the sandbox page's own address: GET only)
+        assert client.post(reverse("shop:payment_notify", args=[provider]), {}).status_code in (404, 405)
