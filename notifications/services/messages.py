@@ -73,15 +73,15 @@ def notification_queue(*, event: str, user, ref, params: dict | None = None, cha
     kind = MESSAGE_KINDS[event]
     if user is None or not user.is_active:
         return []
-    preference = preference_for(user)
     created_ids = []
     with transaction.atomic():
+        preference = preference_for(user)
         for channel in kind.channels:
             if channels is not None and channel not in channels:
                 continue
             if not preference.wants(event, channel):
                 continue
-            if channel == EMAIL and not user.email or channel == SMS and not _phone_of(user):
+            if (channel == EMAIL and not user.email) or (channel == SMS and not _phone_of(user)):
                 continue
             delivery, created = Delivery.objects.get_or_create(
                 key=f"{event}:{ref}:{channel}"[:120],
@@ -171,6 +171,10 @@ def delivery_send(*, delivery_id: int, final: bool = False) -> str:
     delivery = _delivery_claim(delivery_id)
     if delivery is None:
         return "busy"
+    if not preference_for(delivery.user).wants(delivery.event, delivery.channel):
+        # Turned off between the event and the send: the member's latest choice wins.
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SKIPPED)
+        return "skipped"
     try:
         with translation.override(member_language(delivery.user)):
             context = _context(delivery)

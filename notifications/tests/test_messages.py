@@ -160,6 +160,13 @@ def test_members_choose_what_they_get(django_capture_on_commit_callbacks):
         _place(user)
     assert _emails_to(user) == []
     assert Message.objects.filter(user=user).count() == 1  # the site message stays on
+    # Turned off after the event but before the send: skipped.
+    order = Order.objects.get(user=user)
+    (site_id,) = messages.notification_queue(
+        event="order_paid", user=user, ref=order.pk, params={"order_id": order.pk}, channels=("site",)
+    )
+    messages.preference_update(user=user, language="", opted_out=["order_paid:site"])
+    assert messages.delivery_send(delivery_id=site_id) == "skipped"
 
 
 def test_preferences_page_saves_the_members_choices(client):
