@@ -28,6 +28,7 @@ from members.masking import (
 )
 from members.models import (
     Address,
+    Campaign,
     Checkin,
     CheckinRules,
     Coupon,
@@ -51,8 +52,10 @@ from members.models import (
 )
 from members.roles import staff_roles_overview
 from members.services.accounts import member_onboard
+from members.services.campaigns import order_points_preview
 from members.services.coupons import coupons_issue_to_segment
 from members.services.points import points_staff_adjust
+from shop.models import Order
 
 
 class ProfileInline(PersonalDataAdminMixin, admin.StackedInline):
@@ -802,3 +805,38 @@ class PromotionApplicationAdmin(ReadOnlyModelAdmin):
     list_display = ("order", "promotion", "discount", "created_at")
     list_select_related = ("order", "promotion")
     search_fields = ("order__number",)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "multiplier", "starts_at", "ends_at", "is_active")
+    list_filter = ("is_active",)
+    filter_horizontal = ("categories",)
+    change_list_template = "members/admin/campaign_changelist.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="members_campaign_preview",
+            )
+        ] + super().get_urls()
+
+    def preview_view(self, request):
+        """How many points would this order earn, and why (tier, campaigns, first-order bonus)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        number = (request.GET.get("order") or "").strip()
+        order = Order.objects.filter(number=number).first() if number else None
+        return render(
+            request,
+            "members/admin/campaign_preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("积分预览"),
+                "number": number,
+                "order": order,
+                "preview": order_points_preview(order=order) if order and order.user_id else None,
+            },
+        )

@@ -884,3 +884,55 @@ class StackingRules(models.Model):
         if self.promotion_with_points:
             return str(_("满减活动与优惠券不能同时使用，系统自动选更划算的一个；积分可以叠加。"))
         return str(_("满减活动不能与优惠券或积分同时使用，系统自动选更划算的方式。"))
+
+
+# ---- campaigns (会员日): points multipliers on a schedule ---------------------------------------------
+
+
+class Campaign(models.Model):
+    """Extra points on a schedule (会员日 double points), for everything or for chosen categories."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    multiplier = models.DecimalField(
+        _("积分倍数"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("2.00"),
+        help_text=_("与会员等级倍数相乘，例如 2 表示双倍积分。"),
+    )
+    categories = models.ManyToManyField(
+        "shop.Category",
+        blank=True,
+        related_name="+",
+        verbose_name=_("适用分类"),
+        help_text=_("留空为全部商品。"),
+    )
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "id"]
+        verbose_name = _("积分活动（会员日）")
+        verbose_name_plural = _("积分活动（会员日）")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(multiplier__gte=1), name="campaign_multiplier_at_least_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="campaign_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.multiplier is not None and self.multiplier < 1:
+            errors["multiplier"] = _("积分倍数至少为 1（1 表示不加倍）。")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("结束时间必须晚于开始时间。")
+        if errors:
+            raise ValidationError(errors)

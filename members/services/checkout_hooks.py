@@ -24,6 +24,7 @@ from members.models import (
     PromotionApplication,
     StackingRules,
 )
+from members.services import campaigns as campaign_services
 from members.services import coupons as coupon_services
 from members.services import points as points_services
 from members.services import promotions as promotion_services
@@ -312,11 +313,12 @@ class MemberDiscountPolicy:
 
 
 def order_paid(*, order) -> None:
-    """Credit (pending) points, recompute the tier."""
+    """Credit (pending) points at the tier and campaign multiplier, recompute the tier."""
     if order.user_id is None:
         return
-    account = tier_recompute(user=order.user)
-    multiplier = account.tier.points_multiplier if account.tier else Decimal("1")
+    tier_recompute(user=order.user)
+    # The tier's multiplier times any campaign (会员日) running when the order was placed.
+    multiplier = campaign_services.order_points_preview(order=order).multiplier
     points_services.points_order_earn(order=order, multiplier=multiplier)
 
 
