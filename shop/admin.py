@@ -32,9 +32,14 @@ from shop.models import (
     Tag,
 )
 from shop.selectors import catalogue_caches_forget
-from shop.services.aftersales import aftersale_decide, aftersale_goods_receive, aftersale_refund
+from shop.services.aftersales import (
+    aftersale_decide,
+    aftersale_goods_receive,
+    aftersale_refund,
+    order_refund_in_full,
+)
 from shop.services.fulfilment import shipment_create
-from shop.services.orders import order_cancel, order_complete, order_refund, order_ship
+from shop.services.orders import order_cancel, order_complete, order_ship
 from shop.services.reviews import review_approve, review_reject
 
 admin.site.site_header = _("优选商城 管理后台")
@@ -406,7 +411,7 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         _order_action(order_cancel, _("%(n)s 个订单已取消。"))
     )
     refund = admin.action(description=_("退款"), permissions=["change"])(
-        _order_action(order_refund, _("%(n)s 个订单已退款。"))
+        _order_action(order_refund_in_full, _("%(n)s 个订单已退款。"))
     )
 
 

@@ -388,3 +388,53 @@ def aftersale_refund(*, after_sale: AfterSale, by, note: str = "") -> Refund:
     if getattr(result, "status", "succeeded") == "succeeded":
         return refund_succeed(refund=refund, provider_reference=getattr(result, "provider_refund_no", ""))
     return refund  # "processing": the provider's refund notify settles it (refund_succeed)
+
+
+@transaction.atomic
+def _in_full_prepare(*, order, by, note) -> AfterSale | None:
+    order = lock_row(Order.objects.all(), order.pk)
+    if not Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).exists():
+        return None  # nothing paid through a provider here (a manual payment): the plain refund applies
+    if order.status not in (S.PAID, S.SHIPPED, S.RECEIVED, S.COMPLETED):
+        raise DomainError(
+            _("订单当前状态为“%(status)s”，不能执行此操作。") % {"status": order.get_status_display()},
+            code="invalid_transition",
+        )
+    if AfterSale.objects.filter(order=order, status__in=AfterSale.OPEN_STATUSES).exists():
+        raise DomainError(_("这个订单有未处理的售后申请，请先处理。"), code="after_sale_open")
+    lines = [
+        (line, line.quantity - line.refunded_quantity)
+        for line in OrderLine.objects.filter(order=order).order_by("pk")
+        if line.quantity > line.refunded_quantity
+    ]
+    shipped = bool(shipped_quantities(order)) or order.status != S.PAID
+    now = timezone.now()
+    after_sale = AfterSale.objects.create(
+        number=_number("AS"),
+        order=order,
+        user=order.user,
+        # Shipped goods count as come back: staff refund in full when the parcel is returned or lost.
+        kind=AfterSale.Kind.RETURN if shipped else AfterSale.Kind.REFUND_ONLY,
+        status=A.APPROVED,
+        reason=(note or _("商家整单退款"))[:REASON_MAX],
+        staff_note=(note or "")[:REASON_MAX],
+        decided_by=_staff(by),
+        decided_at=now,
+        goods_received_at=now if shipped else None,
+    )
+    AfterSaleLine.objects.bulk_create(
+        [AfterSaleLine(after_sale=after_sale, order_line=line, quantity=qty) for line, qty in lines]
+    )
+    return after_sale
+
+
+def order_refund_in_full(*, order: Order, by=None, note="") -> Order:
+    """Staff refund everything not yet refunded through the payment provider (an after-sale records it);
+    an order with no provider payment on record is refunded in the books only (shop.services.orders)."""
+    from shop.services.orders import order_refund
+
+    after_sale = _in_full_prepare(order=order, by=by, note=note)
+    if after_sale is None:
+        return order_refund(order=order, by=by, note=note)
+    aftersale_refund(after_sale=after_sale, by=by, note=note)
+    return Order.objects.get(pk=order.pk)

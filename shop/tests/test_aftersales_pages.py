@@ -80,3 +80,24 @@ def test_ship_see_confirm_return_and_refund_through_the_pages():
     orders_complete_due(now=timezone.now() + timedelta(days=8))
     account = PointsAccount.objects.get(user=user)
     assert account.pending == 0 and account.available > 0
+
+
+def test_staff_full_refund_from_the_admin_goes_through_the_provider():
+    product = ProductFactory(price=Decimal("70.00"), stock=5)
+    user = UserFactory()
+    order = paid_order(user, [(product, 2)])
+    staff = Client()
+    staff.force_login(StaffFactory())
+    ship_url = reverse("admin:shop_order_ship", args=[order.pk])
+    staff.post(ship_url, {"carrier": "EMS", "tracking_number": "E1"})
+    staff.post(
+        reverse("admin:shop_order_changelist"),
+        {"action": "refund", "_selected_action": [order.pk]},
+        follow=True,
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    refund = Refund.objects.get(order=order)
+    assert refund.whole_order and refund.amount == order.total and refund.provider_reference
+    product.refresh_from_db()
+    assert product.stock == 5 and PointsAccount.objects.get(user=user).pending == 0
