@@ -305,7 +305,16 @@ class PointsEntryAdmin(PersonalDataAdminMixin, ReadOnlyModelAdmin):
 
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
-    list_display = ("position", "name", "code", "min_spend", "points_multiplier")
+    list_display = (
+        "position",
+        "name",
+        "code",
+        "min_spend",
+        "points_multiplier",
+        "member_price_percent",
+        "birthday_multiplier",
+    )
+    filter_horizontal = ("member_price_categories",)
     list_display_links = ("name",)
     ordering = ("position",)
 

@@ -17,3 +17,6 @@ class MembersConfig(AppConfig):
         from members.services.promotions import promotions_shown_receivers_connect
 
         promotions_shown_receivers_connect()
+        from members.services.benefits import tiers_shown_receivers_connect
+
+        tiers_shown_receivers_connect()

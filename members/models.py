@@ -150,6 +150,29 @@ class Tier(models.Model):
         _("积分倍数"), max_digits=4, decimal_places=2, default=Decimal("1.00")
     )
     position = models.PositiveSmallIntegerField(_("等级"), default=0, unique=True)
+    # Benefits (issue 15): what the tier's members get beyond the points multiplier.
+    member_price_percent = models.PositiveSmallIntegerField(
+        _("会员价（按原价的百分比）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("例如 95 表示 95 折；留空为没有会员价。"),
+    )
+    member_price_categories = models.ManyToManyField(
+        "shop.Category",
+        blank=True,
+        related_name="+",
+        verbose_name=_("会员价适用分类"),
+        help_text=_("留空为全部商品。"),
+    )
+    birthday_multiplier = models.DecimalField(
+        _("生日月积分倍数"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("1"))],
+        help_text=_("生日当月下单，积分再乘以这个倍数。"),
+    )
 
     class Meta:
         ordering = ["position"]

@@ -172,3 +172,23 @@ def points_expiry_schedule(user, *, now=None, limit=12) -> list[tuple]:
         day = timezone.localtime(expires_at).date()
         schedule[day] = schedule.get(day, 0) + remaining
     return list(schedule.items())[:limit]
+
+
+def tier_benefits_table() -> list[dict]:
+    """Each tier with what it gives: points multiplier, 会员价, birthday-month points, tier-only coupons."""
+    tiers = list(Tier.objects.order_by("position").prefetch_related("member_price_categories"))
+    coupons: dict = {}
+    for template in CouponTemplate.objects.filter(is_active=True, min_tier__isnull=False).select_related(
+        "min_tier"
+    ):
+        for tier in tiers:
+            if tier.position >= template.min_tier.position:
+                coupons.setdefault(tier.pk, []).append(template)
+    return [
+        {
+            "tier": tier,
+            "categories": [c.name for c in tier.member_price_categories.all()],
+            "coupons": coupons.get(tier.pk, []),
+        }
+        for tier in tiers
+    ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("points/", views.points, name="points"),
     path("checkin/", views.checkin_page, name="checkin"),
     path("mall/", views.points_mall, name="mall"),
+    path("benefits/", views.tier_benefits, name="benefits"),
     path("coupons/", views.coupon_list, name="coupons"),
     path("coupons/claim/<int:template_id>/", views.coupon_claim, name="coupon_claim"),
     path("favourites/", views.favourite_list, name="favourites"),

@@ -103,6 +103,21 @@ def checkin_page(request):
 
 
 @login_required
+def tier_benefits(request):
+    account = selectors.points_account_for(request.user)
+    return render(
+        request,
+        "members/benefits.html",
+        {
+            "section": "benefits",
+            "account": account,
+            "progress": selectors.tier_progress(account),
+            "rows": selectors.tier_benefits_table(),
+        },
+    )
+
+
+@login_required
 def points_mall(request):
     if request.method == "POST":
         try:

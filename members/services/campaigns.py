@@ -7,6 +7,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.utils.translation import gettext as _
 
 from members.models import Campaign, EarningRules, PointsAccount, PointsEntry
+from members.services.benefits import birthday_multiplier
 
 ZERO = Decimal("0.00")
 
@@ -50,6 +51,10 @@ def order_points_preview(*, order) -> PointsPreview:
     )
     if tier:
         preview.reasons.append(_("会员等级“%(tier)s”× %(m)s") % {"tier": tier.name, "m": tier_multiplier})
+    birthday = birthday_multiplier(user_id=order.user_id, tier=tier, at=order.created_at)
+    if birthday > 1:
+        preview.reasons.append(_("生日月 × %(m)s") % {"m": birthday})
+        tier_multiplier *= birthday
     lines = list(order.lines.select_related("product", "product__category"))
     campaigns = campaigns_running(at=order.created_at)
     weighted, total = ZERO, ZERO

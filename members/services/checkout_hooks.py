@@ -24,6 +24,7 @@ from members.models import (
     PromotionApplication,
     StackingRules,
 )
+from members.services import benefits as benefit_services
 from members.services import campaigns as campaign_services
 from members.services import coupons as coupon_services
 from members.services import points as points_services
@@ -47,6 +48,7 @@ class DiscountQuote:
     coupon_code: str = ""
     coupon_amount: Decimal = ZERO  # the coupon's own part
     promotion_discount: Decimal = ZERO
+    member_price_discount: Decimal = ZERO  # the tier's 会员价 on its categories
     points_requested: int = 0
     points_used: int = 0
     points_discount: Decimal = ZERO
@@ -63,7 +65,7 @@ class DiscountQuote:
     def coupon_discount(self):
         """What shop stores as the order's coupon discount: the coupon and the promotion together
         (the order keeps the promotion's own part in PromotionApplication)."""
-        return self.coupon_amount + self.promotion_discount
+        return self.coupon_amount + self.promotion_discount + self.member_price_discount
 
     @property
     def total_discount(self):
@@ -191,9 +193,19 @@ def _promotion_part(quote, *, lines, subtotal, typed_code):
             return
         quote.coupon = quote.coupon_template = None
         quote.coupon_amount, quote.coupon_code, quote.coupon_auto = ZERO, "", False
-    quote.promotion, quote.promotion_discount = promotion, min(discount, subtotal)
-    # Together they never take the order below zero: the coupon gives way first.
-    quote.coupon_amount = max(min(quote.coupon_amount, subtotal - quote.promotion_discount), ZERO)
+    quote.promotion, quote.promotion_discount = (
+        promotion,
+        min(discount, subtotal - quote.member_price_discount),
+    )
+
+
+def _cap_to_subtotal(quote, *, subtotal):
+    # Together they never take the order below zero: the coupon gives way first, then the promotion.
+    quote.promotion_discount = max(
+        min(quote.promotion_discount, subtotal - quote.member_price_discount), ZERO
+    )
+    room = subtotal - quote.member_price_discount - quote.promotion_discount
+    quote.coupon_amount = max(min(quote.coupon_amount, room), ZERO)
 
 
 def checkout_discounts_quote(
@@ -240,7 +252,12 @@ def checkout_discounts_quote(
                 client_ip=client_ip,
                 record_failures=record_failures,
             )
+    if member:
+        quote.member_price_discount = min(
+            benefit_services.member_price_discount(user=user, lines=lines), subtotal
+        )
     _promotion_part(quote, lines=lines, subtotal=subtotal, typed_code=bool(code) and code != NO_COUPON)
+    _cap_to_subtotal(quote, subtotal=subtotal)
     if points and member:
         _points_part(quote, user=user, subtotal=subtotal)
     return quote

@@ -3,7 +3,7 @@
 from django import template
 
 from members.models import StackingRules
-from members.services import checkout_hooks, promotions
+from members.services import benefits, checkout_hooks, promotions
 
 register = template.Library()
 
@@ -53,3 +53,9 @@ def checkout_offers(context, summary, coupon_code="", points=0):
         "stacking": StackingRules.current().explanation,
         "hints": [h for h in promotions.promotion_hints(lines=lines) if h.short > 0][:2],
     }
+
+
+@register.simple_tag
+def member_prices(product):
+    """[(tier, price)]: the 会员价 each tier pays for `product`."""
+    return benefits.member_prices_shown(product=product)

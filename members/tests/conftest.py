@@ -14,8 +14,11 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def _forget_shown_promotions():
     # The product page's per-process copy would outlive a rolled-back test's promotions.
+    from members.services.benefits import tiers_shown_forget
     from members.services.promotions import promotions_shown_forget
 
     promotions_shown_forget()
+    tiers_shown_forget()
     yield
     promotions_shown_forget()
+    tiers_shown_forget()
