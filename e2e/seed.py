@@ -92,4 +92,19 @@ def recommender_run(products):
         for seed in teas
         for rank, other in enumerate(t for t in teas if t != seed)
     )
+    _model_artifact(run, [[products[slug] for slug in teas]] * 3)
     return run
+
+
+def _model_artifact(run, baskets):
+    """The run's fitted serving model (item-kNN over made-up baskets): a member's refresh folds their
+    history into it, as after a nightly run."""
+    import pandas as pd
+
+    from recommender import engine
+
+    rows = [(900_000 + i, p.pk, 1.0) for i, basket in enumerate(baskets) for p in basket]
+    model = engine.model_build(run.serving_model).fit(pd.DataFrame(rows, columns=["user_id", "item_id", "weight"]))
+    category = {p.pk: p.category_id for basket in baskets for p in basket}
+    engine.artifact_save(run.pk, {"models": {run.serving_model: model}, "member_ids": [],
+                                  "serving": run.serving_model, "item_category": category})

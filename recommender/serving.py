@@ -439,16 +439,25 @@ SESSION_HISTORY_EVENTS = 100
 MODEL_RETRY_SECONDS = 60  # a missing artifact is looked for again after this long
 
 _models_lock = threading.Lock()
-_models: dict = {}  # (run id, model name) -> (model or None, item_category, loaded at): this process's cache
+# (run id, model name) -> (model or None, item_category, loaded at, artifact mtime): this process's cache
+_models: dict = {}
 
 
 def fitted_model(run_id: int, name: str):
     """(model, {item id: category id}) of the run's artifact, loaded once per process; None when the
     artifact is missing, unreadable or from older code (logged; callers fall back to popular lists)."""
     key = (run_id, name)
+    try:  # the file's version: a rewritten artifact (a reused run id in tests, a re-run) is loaded again
+        stamp = engine.artifact_path(run_id).stat().st_mtime_ns
+    except OSError:
+        stamp = None
     with _models_lock:
         cached = _models.get(key)
-    if cached is not None and (cached[0] is not None or time.monotonic() - cached[2] < MODEL_RETRY_SECONDS):
+    if (
+        cached is not None
+        and cached[3] == stamp
+        and (cached[0] is not None or time.monotonic() - cached[2] < MODEL_RETRY_SECONDS)
+    ):
         return None if cached[0] is None else (cached[0], cached[1])
     model, item_category = None, {}
     try:
@@ -472,7 +481,7 @@ def fitted_model(run_id: int, name: str):
     with _models_lock:
         for old in [k for k in _models if k[0] != run_id]:  # one run's models in memory at a time
             del _models[old]
-        _models[key] = (model, item_category, time.monotonic())
+        _models[key] = (model, item_category, time.monotonic(), stamp)
     return None if model is None else (model, item_category)
 
 
