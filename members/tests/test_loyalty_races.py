@@ -1,17 +1,33 @@
 """Check-in and the points mall under races (PostgreSQL row locks): one check-in, stock and limits hold."""
 
 import functools
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
 from core.errors import DomainError
 from core.testing import run_concurrently
-from members.models import Checkin, Coupon, PointsAccount, PointsEntry, Reward, RewardExchange
+from members.models import (
+    Checkin,
+    Coupon,
+    CouponRedemption,
+    PointsAccount,
+    PointsEntry,
+    Reward,
+    RewardExchange,
+)
 from members.services import checkin as checkin_services
-from members.services import mall
+from members.services import checkout_hooks, mall
 from members.services import points as points_services
-from members.tests.factories import CouponTemplateFactory, UserFactory
+from members.tests.factories import (
+    CouponFactory,
+    CouponTemplateFactory,
+    OrderFactory,
+    ProductFactory,
+    UserFactory,
+    cart_lines,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -67,4 +83,22 @@ def test_one_member_racing_themself_gets_the_per_member_limit():
     assert outcomes.count("ok") == 2
     assert PointsAccount.objects.get(user=user).available == 980
     assert Reward.objects.get(pk=reward.pk).stock == 98
+    assert_ledger_sound()
+
+
+def test_concurrent_checkouts_choosing_for_the_member_use_each_coupon_once():
+    user = UserFactory()
+    big = CouponFactory(user=user, template=CouponTemplateFactory(amount=Decimal("20")))
+    small = CouponFactory(user=user, template=CouponTemplateFactory(amount=Decimal("5")))
+    lines = cart_lines((ProductFactory(), 2))
+    orders = [OrderFactory(user=user) for _i in range(6)]
+    outcomes = outcomes_of(
+        [
+            functools.partial(checkout_hooks.checkout_discounts_apply, order=o, user=user, lines=lines)
+            for o in orders
+        ]
+    )
+    assert outcomes.count("ok") == 6  # the first two get a coupon each, the rest none: no order is refused
+    used = sorted(CouponRedemption.objects.values_list("coupon_id", flat=True))
+    assert used == sorted([big.pk, small.pk])
     assert_ledger_sound()
