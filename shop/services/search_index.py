@@ -92,6 +92,12 @@ def search_index_rebuild(*, progress=False, stdout=None) -> int:
     written = 0
     for start in batches:
         written += search_index_update(product_ids=ids[start : start + BATCH])
+    if connection.vendor == "postgresql" and written:
+        # Rewriting every row fills the GIN index's pending list (scanned linearly by each search until
+        # merged) and leaves the planner's statistics stale: merge it and re-analyse now, not at autovacuum.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list('shop_product_search_vector_gin'::regclass)")
+            cursor.execute("ANALYZE shop_product")
     return written
 
 
