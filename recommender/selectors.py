@@ -5,6 +5,7 @@ a translated reason, the block and the model for tracking), only active in-stock
 non-consumable the member already bought, never a product twice (pass `exclude` to keep a page
 free of repeats), and a constant number of queries whatever `n` is.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,10 +30,16 @@ from recommender.models import (
     TrainingRun,
 )
 from recommender.serving import (
+    AFTER_ORDER,
+    BOUGHT_TOGETHER,
+    CART,
     EVENT_ACTIONS,
     HISTORY_KINDS,
+    HOME,
+    MEMBER_CENTRE,
     REALTIME_MODEL,
     SESSION_HISTORY_EVENTS,
+    SIMILAR,
     action_annotations,
     actions_read,
     annotated_action,
@@ -55,13 +62,8 @@ from shop.models import Event, Order, OrderLine, Product, ProductImage
 
 logger = logging.getLogger(__name__)
 
-# Blocks (what staff compare click-through by).
-HOME = "home"
-SIMILAR = "similar"
-BOUGHT_TOGETHER = "bought_together"
-CART = "cart"
-AFTER_ORDER = "after_order"
-MEMBER_CENTRE = "member_centre"
+# Blocks (what staff compare click-through by) are named once, in serving (imported above).
+
 # gettext_noop: extracted into the catalogue here, translated when shown (block_title).
 BLOCK_TITLES = {
     HOME: gettext_noop("为你推荐"),
@@ -71,8 +73,11 @@ BLOCK_TITLES = {
     AFTER_ORDER: gettext_noop("你可能还喜欢"),
     MEMBER_CENTRE: gettext_noop("为你推荐"),
 }
-SIMILAR_KIND_ORDER = (ProductSimilarity.Kind.ALSO_VIEWED, ProductSimilarity.Kind.SIMILAR_CONTENT,
-                      ProductSimilarity.Kind.ALSO_BOUGHT)
+SIMILAR_KIND_ORDER = (
+    ProductSimilarity.Kind.ALSO_VIEWED,
+    ProductSimilarity.Kind.SIMILAR_CONTENT,
+    ProductSimilarity.Kind.ALSO_BOUGHT,
+)
 OVERFETCH = 8  # extra candidates read, so dropping duplicates still fills the block
 
 
@@ -89,8 +94,10 @@ class Recommendation:
 
     @property
     def click_url(self) -> str:
-        return reverse("recommender:click", kwargs={
-            "block": self.block, "model": self.model or "none", "product_id": self.product.pk})
+        return reverse(
+            "recommender:click",
+            kwargs={"block": self.block, "model": self.model or "none", "product_id": self.product.pk},
+        )
 
 
 def block_title(block: str) -> str:
@@ -108,7 +115,8 @@ def _with_product(queryset, relation, named=None):
     `named`: another product relation whose name explains the pick (joined, long columns left out).
     """
     queryset = queryset.select_related(f"{relation}__brand", f"{relation}__category").defer(
-        *(f"{relation}__{name}" for name in CARD_DEFERRED))
+        *(f"{relation}__{name}" for name in CARD_DEFERRED)
+    )
     if named:
         queryset = queryset.select_related(named).defer(*(f"{named}__{name}" for name in CARD_DEFERRED))
     return queryset
@@ -179,7 +187,11 @@ def _personal_reason(candidate, actions: dict, viewed: bool) -> tuple[str, str, 
     else:
         action = actions.get(candidate.reason_product_id) if candidate.reason_product_id else None
     if action and candidate.reason_name:
-        return _(ACTION_REASONS[action]) % {"name": candidate.reason_name}, action, candidate.reason_product_id
+        return (
+            _(ACTION_REASONS[action]) % {"name": candidate.reason_name},
+            action,
+            candidate.reason_product_id,
+        )
     code = generic_reason(candidate.code, viewed)
     return _(GENERIC_REASON_TEXTS[code]), code, None
 
@@ -199,26 +211,34 @@ def _popular_candidates(*, segments, limit, user=None, session_key=""):
     For a member, never a non-consumable they already bought (the lists are the same for everyone,
     so this is filtered here), nor what they marked "不感兴趣" (a guest: in this session).
     """
-    priority = Case(*[When(segment=s, then=Value(i)) for i, s in enumerate(segments)],
-                    output_field=IntegerField())
-    rows = PopularProduct.objects.filter(run__is_active=True, segment__in=segments,
-                                         product__is_active=True, product__stock__gt=0)
+    priority = Case(
+        *[When(segment=s, then=Value(i)) for i, s in enumerate(segments)], output_field=IntegerField()
+    )
+    rows = PopularProduct.objects.filter(
+        run__is_active=True, segment__in=segments, product__is_active=True, product__stock__gt=0
+    )
     if getattr(user, "is_authenticated", False):
-        rows = (rows.exclude(product_id__in=bought_product_ids(user.pk))
-                .exclude(product_id__in=not_interested_product_ids(user_id=user.pk)))
+        rows = rows.exclude(product_id__in=bought_product_ids(user.pk)).exclude(
+            product_id__in=not_interested_product_ids(user_id=user.pk)
+        )
     elif session_key:
         rows = rows.exclude(product_id__in=not_interested_product_ids(session_key=session_key))
     rows = _with_product(rows, "product").annotate(priority=priority).order_by("priority", "rank")[:limit]
-    return [_Candidate(row.product, "popular", "popular", reason=_popular_reason(row.segment, row.product))
-            for row in rows]
+    return [
+        _Candidate(row.product, "popular", "popular", reason=_popular_reason(row.segment, row.product))
+        for row in rows
+    ]
 
 
 def _popular(*, segments, n, exclude, block, arm="", user=None, session_key=""):
     """Popular products of the first segment that has them, then the next ones; images loaded by the caller."""
-    rows = _popular_candidates(segments=segments, limit=(n + OVERFETCH) * len(segments), user=user,
-                               session_key=session_key)
-    return [Recommendation(c.product, c.reason, block, c.model, arm, c.code)
-            for c in _pick_ids(rows, n, exclude, product_id=lambda c: c.product.pk)]
+    rows = _popular_candidates(
+        segments=segments, limit=(n + OVERFETCH) * len(segments), user=user, session_key=session_key
+    )
+    return [
+        Recommendation(c.product, c.reason, block, c.model, arm, c.code)
+        for c in _pick_ids(rows, n, exclude, product_id=lambda c: c.product.pk)
+    ]
 
 
 def _capped(candidates, n):
@@ -226,7 +246,9 @@ def _capped(candidates, n):
     (serving.variety_rerank, as the stored lists were written); over the cap only when nothing else is left."""
     if not candidates:
         return []
-    frame = pd.DataFrame({"user_id": 0, "item_id": range(len(candidates)), "rank": range(1, len(candidates) + 1)})
+    frame = pd.DataFrame(
+        {"user_id": 0, "item_id": range(len(candidates)), "rank": range(1, len(candidates) + 1)}
+    )
     categories = {i: c.product.category_id for i, c in enumerate(candidates)}
     kept = variety_rerank(frame, categories, length=n)
     return [candidates[i] for i in kept["item_id"]]
@@ -247,9 +269,13 @@ def _top_up(candidates, *, n, exclude, segments, user=None, session_key=""):
     picked = _capped(candidates, n)
     if len(picked) < n or _over_cap(picked):
         taken = {c.product.pk for c in candidates}
-        popular = [c for c in _popular_candidates(segments=segments, limit=(n + OVERFETCH) * len(segments),
-                                                  user=user, session_key=session_key)
-                   if c.product.pk not in exclude and c.product.pk not in taken and not taken.add(c.product.pk)]
+        popular = [
+            c
+            for c in _popular_candidates(
+                segments=segments, limit=(n + OVERFETCH) * len(segments), user=user, session_key=session_key
+            )
+            if c.product.pk not in exclude and c.product.pk not in taken and not taken.add(c.product.pk)
+        ]
         picked = _capped(candidates + popular, n)
     return picked
 
@@ -259,8 +285,9 @@ def _finish(picked, *, block, arm, exclude, user_id=None, session_key=""):
     personal = [c for c in picked if c.model != "popular" and c.verified is None]
     actions, viewed = {}, False
     if personal:
-        actions, viewed = actions_read(product_ids=[c.reason_product_id for c in personal],
-                                       user_id=user_id, session_key=session_key)
+        actions, viewed = actions_read(
+            product_ids=[c.reason_product_id for c in personal], user_id=user_id, session_key=session_key
+        )
     out = []
     for c in picked:
         if c.model == "popular":
@@ -285,8 +312,11 @@ def member_context(user) -> tuple[bool, str | None]:
     remembered = getattr(user, MEMBER_CONTEXT_ATTRIBUTE, None)
     if remembered is not None:
         return remembered
-    row = Profile.objects.filter(user_id=user.pk).values_list(
-        "personalization_enabled", "gender", "birth_date").first()
+    row = (
+        Profile.objects.filter(user_id=user.pk)
+        .values_list("personalization_enabled", "gender", "birth_date")
+        .first()
+    )
     if row is None:
         context = (True, None)
     else:
@@ -321,15 +351,24 @@ def _for_member(*, user, n, block, exclude, session_key=""):
     if serving and state["run_id"]:
         # Lists refreshed after today's events come first, then the nightly list; each candidate
         # brings its product (brand, category) so the block needs no second product query.
-        rows = (MemberRecommendation.objects.filter(
-                    run_id=state["run_id"], user_id=user.pk, model__in=[REALTIME_MODEL, serving],
-                    product__is_active=True, product__stock__gt=0)
-                .exclude(product_id__in=bought_product_ids(user.pk))
-                .exclude(product_id__in=not_interested_product_ids(user_id=user.pk))
-                .annotate(fresh_first=Case(When(model=REALTIME_MODEL, then=Value(0)), default=Value(1),
-                                           output_field=IntegerField()),
-                          **action_annotations(user_id=user.pk, product_ref="reason_product_id"))
-                .order_by("fresh_first", "rank"))
+        rows = (
+            MemberRecommendation.objects.filter(
+                run_id=state["run_id"],
+                user_id=user.pk,
+                model__in=[REALTIME_MODEL, serving],
+                product__is_active=True,
+                product__stock__gt=0,
+            )
+            .exclude(product_id__in=bought_product_ids(user.pk))
+            .exclude(product_id__in=not_interested_product_ids(user_id=user.pk))
+            .annotate(
+                fresh_first=Case(
+                    When(model=REALTIME_MODEL, then=Value(0)), default=Value(1), output_field=IntegerField()
+                ),
+                **action_annotations(user_id=user.pk, product_ref="reason_product_id"),
+            )
+            .order_by("fresh_first", "rank")
+        )
         # Overfetched: read-time filters (stock, bought, not interested) must not break the variety cap.
         rows = _with_product(rows, "product", named="reason_product")[: 3 * n + OVERFETCH]
         taken = set(exclude)
@@ -337,9 +376,16 @@ def _for_member(*, user, n, block, exclude, session_key=""):
             if row.product_id in taken:
                 continue
             taken.add(row.product_id)
-            candidates.append(_Candidate(row.product, row.model, row.reason, row.reason_product_id,
-                                         row.reason_product.name if row.reason_product_id else "",
-                                         verified=(annotated_action(row), row.did_view_anything)))
+            candidates.append(
+                _Candidate(
+                    row.product,
+                    row.model,
+                    row.reason,
+                    row.reason_product_id,
+                    row.reason_product.name if row.reason_product_id else "",
+                    verified=(annotated_action(row), row.did_view_anything),
+                )
+            )
     picked = _top_up(candidates, n=n, exclude=exclude, segments=segment_chain(segment) + ["all"], user=user)
     return _finish(picked, block=block, arm=arm_name, exclude=exclude, user_id=user.pk)
 
@@ -350,8 +396,11 @@ def _for_guest(*, session_key, n, block, exclude):
     candidates = []
     version = guest_version(session_key)
     if version is not None and state["run_id"] and state["serving_model"]:
-        candidates = [c for c in _guest_candidates(session_key=session_key, state=state, version=version)
-                      if c.product.pk not in exclude]
+        candidates = [
+            c
+            for c in _guest_candidates(session_key=session_key, state=state, version=version)
+            if c.product.pk not in exclude
+        ]
     picked = _top_up(candidates, n=n, exclude=exclude, segments=["all"], session_key=session_key)
     return _finish(picked, block=block, arm="", exclude=exclude, session_key=session_key)
 
@@ -364,27 +413,42 @@ def _guest_candidates(*, session_key, state, version):
     except Exception:
         listed = None
     if listed is None:
-        listed = _guest_fold_in(session_key=session_key, run_id=state["run_id"], model_name=state["serving_model"])
+        listed = _guest_fold_in(
+            session_key=session_key, run_id=state["run_id"], model_name=state["serving_model"]
+        )
         try:
             cache.set(key, listed, GUEST_LIST_SECONDS)
         except Exception:
             pass
     if not listed:
         return []
-    products = (Product.objects.filter(pk__in=[row[0] for row in listed], is_active=True, stock__gt=0)
-                .exclude(pk__in=not_interested_product_ids(session_key=session_key))
-                .select_related("brand", "category").defer(*CARD_DEFERRED))
+    products = (
+        Product.objects.filter(pk__in=[row[0] for row in listed], is_active=True, stock__gt=0)
+        .exclude(pk__in=not_interested_product_ids(session_key=session_key))
+        .select_related("brand", "category")
+        .defer(*CARD_DEFERRED)
+    )
     by_id = {p.pk: p for p in products}
-    return [_Candidate(by_id[pid], REALTIME_MODEL, code, named, name)
-            for pid, code, named, name in listed if pid in by_id]
+    return [
+        _Candidate(by_id[pid], REALTIME_MODEL, code, named, name)
+        for pid, code, named, name in listed
+        if pid in by_id
+    ]
 
 
 def _guest_fold_in(*, session_key, run_id, model_name) -> list:
     """[(product id, reason code, named product id, its name)] for a guest session; [] (logged) when
     the session has no usable history or the run's model cannot be loaded."""
-    rows = list(Event.objects.filter(user__isnull=True, session_key=session_key, product__isnull=False,
-                                     kind__in=[*HISTORY_KINDS, Event.Kind.NOT_INTERESTED])
-                .order_by("-created_at", "-id").values_list("product_id", "kind", "value")[:SESSION_HISTORY_EVENTS])
+    rows = list(
+        Event.objects.filter(
+            user__isnull=True,
+            session_key=session_key,
+            product__isnull=False,
+            kind__in=[*HISTORY_KINDS, Event.Kind.NOT_INTERESTED],
+        )
+        .order_by("-created_at", "-id")
+        .values_list("product_id", "kind", "value")[:SESSION_HISTORY_EVENTS]
+    )
     hidden = {pid for pid, kind, _value in rows if kind == Event.Kind.NOT_INTERESTED}
     history = history_weights([row for row in rows if row[1] != Event.Kind.NOT_INTERESTED])
     if not history:
@@ -394,12 +458,16 @@ def _guest_fold_in(*, session_key, run_id, model_name) -> list:
         return []
     model, item_category = loaded
     try:
-        recs = fold_in(model=model, item_category=item_category, key=session_key, history=history, exclude=hidden)
+        recs = fold_in(
+            model=model, item_category=item_category, key=session_key, history=history, exclude=hidden
+        )
     except Exception:
         logger.exception("guest session fold-in failed (run %s): popular list instead", run_id)
         return []
     if recs.empty:
-        logger.info("guest session history (%s products) unknown to run %s: popular list", len(history), run_id)
+        logger.info(
+            "guest session history (%s products) unknown to run %s: popular list", len(history), run_id
+        )
         return []
     found: dict = {}
     for pid, kind, _value in rows:
@@ -420,7 +488,7 @@ def _guest_fold_in(*, session_key, run_id, model_name) -> list:
 
 
 def recommendations_for_home(*, user, session_key="", n=12, exclude=None) -> list[Recommendation]:
-    """"为你推荐": the member's list; popular for guests, opted-out members and cold starts."""
+    """ "为你推荐": the member's list; popular for guests, opted-out members and cold starts."""
     return images_load(_for_member(user=user, n=n, block=HOME, exclude=exclude, session_key=session_key))
 
 
@@ -432,11 +500,16 @@ def _similar_rows(product_ids, kinds, user=None):
     """Similarity rows of `kinds` with their similar product, in kind order then rank."""
     order = Case(*[When(kind=k, then=Value(i)) for i, k in enumerate(kinds)], output_field=IntegerField())
     qs = ProductSimilarity.objects.filter(
-        run__is_active=True, product_id__in=list(product_ids), kind__in=kinds,
-        similar_product__is_active=True, similar_product__stock__gt=0)
+        run__is_active=True,
+        product_id__in=list(product_ids),
+        kind__in=kinds,
+        similar_product__is_active=True,
+        similar_product__stock__gt=0,
+    )
     if getattr(user, "is_authenticated", False):
         qs = qs.exclude(similar_product_id__in=bought_product_ids(user.pk)).exclude(
-            similar_product_id__in=not_interested_product_ids(user_id=user.pk))
+            similar_product_id__in=not_interested_product_ids(user_id=user.pk)
+        )
     return _with_product(qs, "similar_product").annotate(kind_order=order)
 
 
@@ -448,19 +521,28 @@ SIMILAR_REASONS = {
 
 
 def _similar_pick(rows, *, product, n, exclude, user):
-    picked = [Recommendation(row.similar_product, _(SIMILAR_REASONS[row.kind]), SIMILAR, row.kind, "", row.kind)
-              for row in _pick_ids(rows, n, exclude, product_id=lambda r: r.similar_product_id)]
+    picked = [
+        Recommendation(row.similar_product, _(SIMILAR_REASONS[row.kind]), SIMILAR, row.kind, "", row.kind)
+        for row in _pick_ids(rows, n, exclude, product_id=lambda r: r.similar_product_id)
+    ]
     if len(picked) < n:  # a new or rarely seen product: best sellers of its category
-        picked += _popular(segments=[f"category:{product.category_id}"], n=n - len(picked), exclude=exclude,
-                           block=SIMILAR, user=user)
+        picked += _popular(
+            segments=[f"category:{product.category_id}"],
+            n=n - len(picked),
+            exclude=exclude,
+            block=SIMILAR,
+            user=user,
+        )
     return picked
 
 
 def recommendations_similar(*, product, n=8, exclude=None, user=None) -> list[Recommendation]:
-    """"相似商品": also viewed, then similar by description, then also bought."""
+    """ "相似商品": also viewed, then similar by description, then also bought."""
     exclude = set() if exclude is None else exclude
     exclude.add(product.pk)
-    rows = _similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")[: 3 * n + OVERFETCH]
+    rows = _similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")[
+        : 3 * n + OVERFETCH
+    ]
     return images_load(_similar_pick(rows, product=product, n=n, exclude=exclude, user=user))
 
 
@@ -472,33 +554,60 @@ def _together(*, product_ids, n, exclude, block, user, reason_for, also_bought_r
     """
     exclude.update(product_ids)
     rules = BoughtTogetherRule.objects.filter(
-        run__is_active=True, antecedent_id__in=list(product_ids),
-        consequent__is_active=True, consequent__stock__gt=0)
+        run__is_active=True,
+        antecedent_id__in=list(product_ids),
+        consequent__is_active=True,
+        consequent__stock__gt=0,
+    )
     if getattr(user, "is_authenticated", False):
         rules = rules.exclude(consequent_id__in=bought_product_ids(user.pk)).exclude(
-            consequent_id__in=not_interested_product_ids(user_id=user.pk))
-    rules = (_with_product(rules, "consequent", named="antecedent")
-             .order_by("-confidence", "consequent_id")[: 2 * n + OVERFETCH])
-    picked = [Recommendation(rule.consequent, reason_for(rule.antecedent.name), block, "rules", "",
-                             "bought_together")
-              for rule in _pick_ids(rules, n, exclude, product_id=lambda r: r.consequent_id)]
+            consequent_id__in=not_interested_product_ids(user_id=user.pk)
+        )
+    rules = _with_product(rules, "consequent", named="antecedent").order_by("-confidence", "consequent_id")[
+        : 2 * n + OVERFETCH
+    ]
+    picked = [
+        Recommendation(
+            rule.consequent, reason_for(rule.antecedent.name), block, "rules", "", "bought_together"
+        )
+        for rule in _pick_ids(rules, n, exclude, product_id=lambda r: r.consequent_id)
+    ]
     if len(picked) < n:
         if also_bought_rows is None:
-            also_bought_rows = (_with_product(_similar_rows(product_ids, (ProductSimilarity.Kind.ALSO_BOUGHT,),
-                                                            user), "similar_product", named="product")
-                                .order_by("-score")[: 2 * n + OVERFETCH])
-        picked += [Recommendation(row.similar_product, reason_for(row.product.name), block,
-                                  ProductSimilarity.Kind.ALSO_BOUGHT.value, "", "bought_together")
-                   for row in _pick_ids(also_bought_rows, n - len(picked), exclude,
-                                        product_id=lambda r: r.similar_product_id)]
+            also_bought_rows = _with_product(
+                _similar_rows(product_ids, (ProductSimilarity.Kind.ALSO_BOUGHT,), user),
+                "similar_product",
+                named="product",
+            ).order_by("-score")[: 2 * n + OVERFETCH]
+        picked += [
+            Recommendation(
+                row.similar_product,
+                reason_for(row.product.name),
+                block,
+                ProductSimilarity.Kind.ALSO_BOUGHT.value,
+                "",
+                "bought_together",
+            )
+            for row in _pick_ids(
+                also_bought_rows, n - len(picked), exclude, product_id=lambda r: r.similar_product_id
+            )
+        ]
     return picked
 
 
 def recommendations_bought_together(*, product, n=4, exclude=None, user=None) -> list[Recommendation]:
-    """"经常一起购买" on the product page."""
+    """ "经常一起购买" on the product page."""
     exclude = set() if exclude is None else exclude
-    return images_load(_together(product_ids=[product.pk], n=n, exclude=exclude, block=BOUGHT_TOGETHER,
-                                 user=user, reason_for=lambda name: _("购买此商品的顾客也买了")))
+    return images_load(
+        _together(
+            product_ids=[product.pk],
+            n=n,
+            exclude=exclude,
+            block=BOUGHT_TOGETHER,
+            user=user,
+            reason_for=lambda name: _("购买此商品的顾客也买了"),
+        )
+    )
 
 
 def recommendations_for_product_page(*, product, user=None, n_similar=8, n_together=4) -> dict:
@@ -508,13 +617,23 @@ def recommendations_for_product_page(*, product, user=None, n_similar=8, n_toget
     and one query loads the images of every card.
     """
     exclude = {product.pk}
-    rows = list(_similar_rows([product.pk], SIMILAR_KIND_ORDER, user)
-                .order_by("kind_order", "rank")[: 3 * (n_similar + n_together) + OVERFETCH])
-    also_bought = sorted((r for r in rows if r.kind == ProductSimilarity.Kind.ALSO_BOUGHT),
-                         key=lambda r: -r.score)
-    together = _together(product_ids=[product.pk], n=n_together, exclude=exclude, block=BOUGHT_TOGETHER,
-                         user=user, reason_for=lambda name: _("购买此商品的顾客也买了"),
-                         also_bought_rows=[_named(r, product) for r in also_bought])
+    rows = list(
+        _similar_rows([product.pk], SIMILAR_KIND_ORDER, user).order_by("kind_order", "rank")[
+            : 3 * (n_similar + n_together) + OVERFETCH
+        ]
+    )
+    also_bought = sorted(
+        (r for r in rows if r.kind == ProductSimilarity.Kind.ALSO_BOUGHT), key=lambda r: -r.score
+    )
+    together = _together(
+        product_ids=[product.pk],
+        n=n_together,
+        exclude=exclude,
+        block=BOUGHT_TOGETHER,
+        user=user,
+        reason_for=lambda name: _("购买此商品的顾客也买了"),
+        also_bought_rows=[_named(r, product) for r in also_bought],
+    )
     similar = _similar_pick(rows, product=product, n=n_similar, exclude=exclude, user=user)
     images_load(together + similar)
     return {BOUGHT_TOGETHER: together, SIMILAR: similar}
@@ -527,7 +646,7 @@ def _named(row, product):
 
 
 def recommendations_for_cart(*, cart, n=6, exclude=None, product_ids=None, user=None) -> list[Recommendation]:
-    """"凑单推荐": what goes with the cart's products, else popular.
+    """ "凑单推荐": what goes with the cart's products, else popular.
 
     Pass the cart's `product_ids` and the `user` when the page has them already (no query for them).
     """
@@ -538,8 +657,14 @@ def recommendations_for_cart(*, cart, n=6, exclude=None, product_ids=None, user=
         user = cart.user
     picked = []
     if product_ids:
-        picked = _together(product_ids=product_ids, n=n, exclude=exclude, block=CART, user=user,
-                           reason_for=lambda name: _("与购物车中的 %(name)s 搭配") % {"name": name})
+        picked = _together(
+            product_ids=product_ids,
+            n=n,
+            exclude=exclude,
+            block=CART,
+            user=user,
+            reason_for=lambda name: _("与购物车中的 %(name)s 搭配") % {"name": name},
+        )
     if len(picked) < n:
         picked += _popular(segments=["all"], n=n - len(picked), exclude=exclude, block=CART, user=user)
     return images_load(picked)
@@ -548,11 +673,22 @@ def recommendations_for_cart(*, cart, n=6, exclude=None, product_ids=None, user=
 def recommendations_after_order(*, order, n=6, exclude=None) -> list[Recommendation]:
     """The page after payment: what others bought with these products, else the member's list."""
     exclude = set() if exclude is None else exclude
-    product_ids = [pid for pid in OrderLine.objects.filter(order=order).values_list("product_id", flat=True) if pid]
+    product_ids = [
+        pid for pid in OrderLine.objects.filter(order=order).values_list("product_id", flat=True) if pid
+    ]
     user = order.user if order.user_id else None
-    picked = _together(product_ids=product_ids, n=n, exclude=exclude, block=AFTER_ORDER, user=user,
-                       reason_for=lambda name: _("购买 %(name)s 的顾客也买了") % {"name": name}) \
-        if product_ids else []
+    picked = (
+        _together(
+            product_ids=product_ids,
+            n=n,
+            exclude=exclude,
+            block=AFTER_ORDER,
+            user=user,
+            reason_for=lambda name: _("购买 %(name)s 的顾客也买了") % {"name": name},
+        )
+        if product_ids
+        else []
+    )
     if len(picked) < n:
         if user is not None:
             picked += _for_member(user=user, n=n - len(picked), block=AFTER_ORDER, exclude=exclude)
@@ -566,13 +702,26 @@ def member_recommendation_explain(*, user, n=20) -> dict:
     run = TrainingRun.objects.filter(is_active=True).first()
     rows = []
     if run is not None:
-        rows = list(MemberRecommendation.objects.filter(run=run, user=user)
-                    .select_related("product", "reason_product").order_by("model", "rank")[: n * 4])
+        rows = list(
+            MemberRecommendation.objects.filter(run=run, user=user)
+            .select_related("product", "reason_product")
+            .order_by("model", "rank")[: n * 4]
+        )
     allowed, segment = member_context(user)
     arm = _experiment_arm(user)
     served = recommendations_for_home(user=user, n=n)
-    bought = set(OrderLine.objects.filter(order__user=user, order__paid_at__isnull=False)
-                 .values_list("product_id", flat=True))
-    return {"run": run, "rows": rows, "allowed": allowed, "segment": segment, "arm": arm,
-            "served": served, "bought": bought, "paid_orders": Order.objects.filter(
-                user=user, paid_at__isnull=False).count()}
+    bought = set(
+        OrderLine.objects.filter(order__user=user, order__paid_at__isnull=False).values_list(
+            "product_id", flat=True
+        )
+    )
+    return {
+        "run": run,
+        "rows": rows,
+        "allowed": allowed,
+        "segment": segment,
+        "arm": arm,
+        "served": served,
+        "bought": bought,
+        "paid_orders": Order.objects.filter(user=user, paid_at__isnull=False).count(),
+    }

@@ -28,6 +28,15 @@ logger = logging.getLogger(__name__)
 # The model name of the rows rebuilt after a member's events (served before the nightly list).
 REALTIME_MODEL = "realtime"
 
+# Blocks (what staff compare click-through by): pages render them, tracking accepts only these.
+HOME = "home"
+SIMILAR = "similar"
+BOUGHT_TOGETHER = "bought_together"
+CART = "cart"
+AFTER_ORDER = "after_order"
+MEMBER_CENTRE = "member_centre"
+BLOCKS = frozenset({HOME, SIMILAR, BOUGHT_TOGETHER, CART, AFTER_ORDER, MEMBER_CENTRE})
+
 # Profile segments of the popular lists: "profile:<age band>:<gender>". (low, high, label), high exclusive.
 AGE_BANDS = ((0, 25, "18-24"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"), (55, 200, "55+"))
 

@@ -456,6 +456,8 @@ class EventCreateView(APIView):
                 model=str(context["model"]),
                 product=product,
             )
+            if event is None:
+                raise DomainError(_("没有这个推荐位或模型。"), code="unknown_block", field="context")
         else:
             event = event_record_for_request(
                 request,
