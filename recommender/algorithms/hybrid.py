@@ -104,6 +104,7 @@ class Hybrid(Recommender):
     """
 
     reason_code = "hybrid"
+    validation = "random"  # class default: a Hybrid pickled before the parameter existed still clones
 
     def __init__(self, models: dict | None = None, weights: dict | None = None, fusion: str = "score",
                  tune: bool = False, validation_size: float = 0.2, tune_metric: str = "ndcg", k: int = 10,

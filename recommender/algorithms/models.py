@@ -428,6 +428,7 @@ class EASE(Recommender):
     """
 
     reason_code = "similar_to_seen"
+    binary = False  # class default: an EASE pickled before the parameter existed still clones
 
     def __init__(self, l2: float = 500.0, max_items: int = 20_000, binary: bool = False):
         self.l2 = l2
