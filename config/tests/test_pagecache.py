@@ -175,6 +175,17 @@ def test_promotion_created_by_staff_shows_on_the_next_guest_view(product):
     assert "promotion-tags" in _guest_get(url).content.decode()
 
 
+def test_member_price_set_on_a_tier_shows_on_the_next_guest_view(product):
+    from members.tests.factories import TierFactory
+
+    tier = TierFactory(name="缓存金卡")
+    url = product.get_absolute_url()
+    assert "缓存金卡" not in _warm(url).content.decode()
+    tier.member_price_percent = 90
+    tier.save()
+    assert "111.10" in _guest_get(url).content.decode()  # 90% of ¥123.45, rounded down
+
+
 # --- Nothing personal is shared ----------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.utils import timezone
 
 from members.models import PointsAccount, Profile, Tier
+from shop.cache_keys import catalogue_changed
 
 ZERO = Decimal("0.00")
 
@@ -60,6 +61,7 @@ SHOWN_SECONDS = 60
 
 def tiers_shown_forget(**_kwargs) -> None:
     _SHOWN["at"] = None
+    catalogue_changed()  # product pages show member prices: cached copies go too (shop.cache_keys)
 
 
 def member_prices_shown(*, product, now=None) -> list[tuple[Tier, Decimal]]:
