@@ -1,23 +1,22 @@
-"""The header's unread message count (站内信), counted only when a page shows it."""
+"""The header's unread message count (站内信): read from the cache, never counted while a page renders.
+
+Pages stay within their query budget; when the cache does not know the count, the header's badge
+fetches it from notifications:unread_count (notifications/unread.js), which counts and remembers it.
+"""
 
 import logging
 
-from django.utils.functional import SimpleLazyObject
-
-from notifications.selectors import unread_count
+from notifications.selectors import unread_count_cached
 
 logger = logging.getLogger(__name__)
 
 
 def unread_messages(request):
-    def _count():
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return 0
-        try:
-            return unread_count(user)
-        except Exception:  # the header must never break a page
-            logger.exception("unread message count failed")
-            return 0
-
-    return {"unread_message_count": SimpleLazyObject(_count)}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    try:
+        return {"unread_message_count": unread_count_cached(user.pk)}
+    except Exception:  # the header must never break a page
+        logger.exception("unread message count failed")
+        return {}

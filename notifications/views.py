@@ -3,6 +3,7 @@
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -16,7 +17,20 @@ from notifications.services import messages
 @login_required
 def inbox(request):
     page = Paginator(selectors.messages_for(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "notifications/inbox.html", {"section": "messages", "page": page})
+    unread = selectors.unread_count(request.user)
+    return render(
+        request,
+        "notifications/inbox.html",
+        {"section": "messages", "page": page, "unread": unread, "unread_message_count": unread},
+    )
+
+
+@login_required
+def unread_count(request):
+    """The header badge's number when the cache did not know it (counted once, then remembered)."""
+    response = JsonResponse({"unread": selectors.unread_count(request.user)})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -22,6 +23,7 @@ from members.models import Profile, member_label
 from notifications import sms
 from notifications.events import EMAIL, MESSAGE_KINDS, SITE, SMS
 from notifications.models import Delivery, Message, MessagePreference
+from notifications.selectors import unread_cache_key
 from shop.models import Order
 
 logger = logging.getLogger(__name__)
@@ -216,7 +218,14 @@ def delivery_send(*, delivery_id: int, final: bool = False) -> str:
                 },
             )
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENT, sent_at=timezone.now())
+        if delivery.channel == SITE:
+            _unread_changed(delivery.user_id)
     return "sent"
+
+
+def _unread_changed(user_id) -> None:
+    # After commit: a header read between the change and the commit must not cache the old count.
+    transaction.on_commit(lambda: cache.delete(unread_cache_key(user_id)))
 
 
 def message_mark_read(*, user, message_id: int) -> Message | None:
@@ -224,8 +233,11 @@ def message_mark_read(*, user, message_id: int) -> Message | None:
     if message and message.read_at is None:
         Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
         message.refresh_from_db(fields=["read_at"])
+        _unread_changed(user.pk)
     return message
 
 
 def messages_mark_all_read(*, user) -> int:
-    return Message.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    count = Message.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    _unread_changed(user.pk)
+    return count

@@ -195,21 +195,33 @@ def test_message_centre_lists_marks_read_and_counts_unread_in_the_header(
         order = _place(user)
         payment_sandbox_settle(order=order, outcome="succeeded")
     client.force_login(user)
+    # The header never counts while a page renders: unknown to the cache, the badge asks by script.
+    home = client.get(reverse("shop:home")).content.decode()
+    assert reverse("notifications:unread_count") in home and "notifications/unread.js" in home
+    assert client.get(reverse("notifications:unread_count")).json() == {"unread": 2}
+    assert "data-unread-count>2<" in client.get(reverse("shop:home")).content.decode()
     page = client.get(reverse("notifications:inbox")).content.decode()
     assert order.number in page and "data-unread-count>2<" in page
     first = Message.objects.filter(user=user).first()
-    response = client.post(reverse("notifications:read", args=[first.pk]), {"open": "1"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("notifications:read", args=[first.pk]), {"open": "1"})
     assert response.status_code == 302 and response.url == order.get_absolute_url()
+    assert client.get(reverse("notifications:unread_count")).json() == {"unread": 1}
     assert "data-unread-count>1<" in client.get(reverse("shop:home")).content.decode()
-    client.post(reverse("notifications:read_all"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("notifications:read_all"))
     assert not Message.objects.filter(user=user, read_at__isnull=True).exists()
-    assert "data-unread-count" not in client.get(reverse("shop:home")).content.decode()
+    assert client.get(reverse("notifications:unread_count")).json() == {"unread": 0}
+    assert "data-unread-count hidden></span>" in client.get(reverse("shop:home")).content.decode()
     # Nobody marks another member's messages.
     other = UserFactory()
     client.force_login(other)
     Message.objects.filter(pk=first.pk).update(read_at=None)
     client.post(reverse("notifications:read", args=[first.pk]))
     assert Message.objects.get(pk=first.pk).read_at is None
+    # Guests get no badge and no script.
+    client.logout()
+    assert "data-unread-count" not in client.get(reverse("shop:home")).content.decode()
 
 
 def test_sms_goes_to_the_members_phone_through_the_configured_backend(django_capture_on_commit_callbacks):
