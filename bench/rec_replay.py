@@ -15,10 +15,12 @@ and scores both lists on the second half of the later behaviour (hits on items n
 It also checks every named reason against the member's real behaviour, and counts lists with more
 than 4 of 12 items from one category. Prints a table; `--json OUT` writes the figures.
 """
+
 import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -42,8 +44,14 @@ def _database_url(target: str) -> str:
 # A named reason is a claim about the member's own behaviour: "因为你<action>了 <product>".
 CLAIM = re.compile(r"^因为你(浏览|加购|收藏|购买|评价)了\s*(.+)$")
 CLAIM_EN = re.compile(r"^Because you (viewed|added to cart|saved|favourited|bought|reviewed) (.+)$")
-EN_ACTIONS = {"viewed": "浏览", "added to cart": "加购", "saved": "收藏", "favourited": "收藏",
-              "bought": "购买", "reviewed": "评价"}
+EN_ACTIONS = {
+    "viewed": "浏览",
+    "added to cart": "加购",
+    "saved": "收藏",
+    "favourited": "收藏",
+    "bought": "购买",
+    "reviewed": "评价",
+}
 
 
 def main():
@@ -51,9 +59,13 @@ def main():
     parser.add_argument("--db", default="/tmp/replay.sqlite3")
     parser.add_argument("--size", default="medium", choices=["small", "medium", "large"])
     parser.add_argument("--members", type=int, default=120)
-    parser.add_argument("--cut", type=float, default=0.9, help="quantile of event times where the history is cut")
+    parser.add_argument(
+        "--cut", type=float, default=0.9, help="quantile of event times where the history is cut"
+    )
     parser.add_argument("--n", type=int, default=12)
-    parser.add_argument("--reuse", action="store_true", help="reuse a database seeded and cut by an earlier run")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse a database seeded and cut by an earlier run"
+    )
     parser.add_argument("--json", default="")
     args = parser.parse_args()
 
@@ -78,6 +90,12 @@ def main():
         call_command(*a, verbosity=0, **k)
 
     marker = ROOT / "bench" / "out" / f"replay-{Path(args.db).name}.json"
+    snapshot = Path(f"{args.db}.trained") if args.db.startswith("/") else None
+    if args.reuse and snapshot is not None:
+        if not snapshot.exists():
+            sys.exit(f"no trained snapshot at {snapshot}: run once without --reuse")
+        connection.close()
+        shutil.copyfile(snapshot, args.db)  # replays change the database: start each from the trained state
     if not args.reuse:
         if args.db.startswith("/"):
             Path(args.db).unlink(missing_ok=True)
@@ -87,11 +105,17 @@ def main():
         t0 = time.perf_counter()
         quiet("migrate", "--noinput")
         quiet("seed_demo", "--size", args.size)
-        times = sorted(Event.objects.filter(user__isnull=False, product__isnull=False)
-                       .values_list("created_at", flat=True))
+        times = sorted(
+            Event.objects.filter(user__isnull=False, product__isnull=False).values_list(
+                "created_at", flat=True
+            )
+        )
         cut = times[int(len(times) * args.cut)]
-        later = list(Event.objects.filter(user__isnull=False, product__isnull=False, created_at__gt=cut)
-                     .order_by("created_at", "id").values_list("user_id", "product_id", "kind", "created_at"))
+        later = list(
+            Event.objects.filter(user__isnull=False, product__isnull=False, created_at__gt=cut)
+            .order_by("created_at", "id")
+            .values_list("user_id", "product_id", "kind", "created_at")
+        )
         Event.objects.filter(created_at__gt=cut).delete()
         Order.objects.filter(created_at__gt=cut).update(status=Order.Status.CANCELLED, paid_at=None)
         Review.objects.filter(created_at__gt=cut).delete()
@@ -99,17 +123,28 @@ def main():
         t0 = time.perf_counter()
         quiet("train_recommender", "--sync")
         train_seconds = time.perf_counter() - t0
+        if snapshot is not None:
+            connection.close()
+            shutil.copyfile(args.db, snapshot)
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"cut": cut.isoformat(), "later": [
-            [u, p, k, t.isoformat()] for u, p, k, t in later], "seed_seconds": seed_seconds,
-            "train_seconds": train_seconds}))
+        marker.write_text(
+            json.dumps(
+                {
+                    "cut": cut.isoformat(),
+                    "later": [[u, p, k, t.isoformat()] for u, p, k, t in later],
+                    "seed_seconds": seed_seconds,
+                    "train_seconds": train_seconds,
+                }
+            )
+        )
     state = json.loads(marker.read_text())
     later_by_member = {}
     for user_id, product_id, kind, _when in state["later"]:
         later_by_member.setdefault(user_id, []).append((product_id, kind))
     members = [m for m, evs in later_by_member.items() if len({p for p, _k in evs}) >= 2]
-    members = (User.objects.filter(pk__in=members, profile__personalization_enabled=True)
-               .order_by("pk"))[: args.members]
+    members = (User.objects.filter(pk__in=members, profile__personalization_enabled=True).order_by("pk"))[
+        : args.members
+    ]
 
     def truth(user, rec) -> bool | None:
         """None when the reason names nothing the member did; else whether the named action is real."""
@@ -123,11 +158,17 @@ def main():
             action, name = EN_ACTIONS[match.group(1)], match.group(2)
         name = name.strip()
         if action == "购买":
-            return OrderLine.objects.filter(order__user=user, order__paid_at__isnull=False,
-                                            product_name=name).exists()
-        if action == "评价":
-            return Review.objects.filter(user=user, product__name=name).exists()
-        kinds = {"浏览": [Event.Kind.VIEW], "加购": [Event.Kind.CART_ADD], "收藏": [Event.Kind.FAVOURITE]}[action]
+            return OrderLine.objects.filter(
+                order__user=user, order__paid_at__isnull=False, product_name=name
+            ).exists()
+        if action == "评价":  # a written review, or a star rating recorded as behaviour
+            return (
+                Review.objects.filter(user=user, product__name=name).exists()
+                or Event.objects.filter(user=user, product__name=name, kind=Event.Kind.RATING).exists()
+            )
+        kinds = {"浏览": [Event.Kind.VIEW], "加购": [Event.Kind.CART_ADD], "收藏": [Event.Kind.FAVOURITE]}[
+            action
+        ]
         return Event.objects.filter(user=user, product__name=name, kind__in=kinds).exists()
 
     def categories(recs):
@@ -162,25 +203,40 @@ def main():
                     true_claims += verdict
         ids_n = [r.product.pk for r in nightly]
         ids_r = [r.product.pk for r in refreshed]
-        rows.append({"member": user.pk, "future": len(future),
-                     "hits_nightly": len(future & set(ids_n)), "hits_refreshed": len(future & set(ids_r)),
-                     "bought_nightly": len(future_bought & set(ids_n)),
-                     "bought_refreshed": len(future_bought & set(ids_r))})
+        rows.append(
+            {
+                "member": user.pk,
+                "future": len(future),
+                "hits_nightly": len(future & set(ids_n)),
+                "hits_refreshed": len(future & set(ids_r)),
+                "bought_nightly": len(future_bought & set(ids_n)),
+                "bought_refreshed": len(future_bought & set(ids_r)),
+            }
+        )
     if not rows:
         sys.exit("no member with later behaviour: seed a larger shop or move --cut")
     done = sorted(latencies)
-    total = {k: sum(r[k] for r in rows) for k in ("hits_nightly", "hits_refreshed", "bought_nightly",
-                                                  "bought_refreshed")}
+    total = {
+        k: sum(r[k] for r in rows)
+        for k in ("hits_nightly", "hits_refreshed", "bought_nightly", "bought_refreshed")
+    }
     figures = {
-        "database": connection.vendor, "size": args.size, "members": len(rows), "n": args.n,
-        "cut": state["cut"], "train_seconds": round(state["train_seconds"], 1),
-        "hits_nightly": total["hits_nightly"], "hits_refreshed": total["hits_refreshed"],
+        "database": connection.vendor,
+        "size": args.size,
+        "members": len(rows),
+        "n": args.n,
+        "cut": state["cut"],
+        "train_seconds": round(state["train_seconds"], 1),
+        "hits_nightly": total["hits_nightly"],
+        "hits_refreshed": total["hits_refreshed"],
         "precision_nightly": round(total["hits_nightly"] / (len(rows) * args.n), 4),
         "precision_refreshed": round(total["hits_refreshed"] / (len(rows) * args.n), 4),
-        "bought_hits_nightly": total["bought_nightly"], "bought_hits_refreshed": total["bought_refreshed"],
+        "bought_hits_nightly": total["bought_nightly"],
+        "bought_hits_refreshed": total["bought_refreshed"],
         "members_with_a_hit_nightly": sum(1 for r in rows if r["hits_nightly"]),
         "members_with_a_hit_refreshed": sum(1 for r in rows if r["hits_refreshed"]),
-        "named_reasons": claims, "true_named_reasons": true_claims,
+        "named_reasons": claims,
+        "true_named_reasons": true_claims,
         "true_reason_share": round(true_claims / claims, 4) if claims else None,
         "over_cap_share_nightly": round(over_cap["nightly"] / len(rows), 4),
         "over_cap_share_refreshed": round(over_cap["refreshed"] / len(rows), 4),
