@@ -42,9 +42,11 @@ def _orders(user) -> dict | None:
             days[day][1] += total
     top = max((revenue for _n, revenue in days.values()), default=0) or 1
     series = [
-        {"day": day, "orders": n, "revenue": revenue, "share": round(100 * float(revenue) / float(top))}
+        {"day": day, "orders": n, "revenue": revenue, "height": max(1, round(58 * float(revenue) / float(top)))}
         for day, (n, revenue) in days.items()
     ]
+    for day in series:
+        day["top"] = 60 - day["height"]  # SVG y grows downwards: bars stand on the bottom edge
     today = series[-1]
     waiting = Order.objects.filter(status=Order.Status.PAID).count()
     return {
