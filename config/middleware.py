@@ -106,7 +106,8 @@ class RequestIdMiddleware:
 
 
 class RejectNulBytesMiddleware:
-    """A NUL byte in the path, the query or a form field is a 400 with a reason, before any view.
+    """A NUL byte in the path or a form field is a 400 with a reason, before any view; in a link's query
+    it is dropped.
 
     Databases refuse NUL in text (PostgreSQL raises), so without this an order number or coupon code
     with %00 in it reached a query and became a 500.
@@ -117,9 +118,7 @@ class RejectNulBytesMiddleware:
 
     @staticmethod
     def _has_nul(request) -> bool:
-        if "\x00" in request.path or "\x00" in request.META.get("QUERY_STRING", ""):
-            return True
-        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+        if "\x00" in request.path:
             return True
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",
@@ -130,7 +129,22 @@ class RejectNulBytesMiddleware:
             )
         return False
 
+    @staticmethod
+    def _strip_query(request) -> None:
+        # A NUL in a link's query (a search box, a filter) is dropped, as a search already did.
+        if "%00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+        ):
+            cleaned = request.GET.copy()
+            for key in list(cleaned):
+                values = [v.replace("\x00", "") for v in cleaned.getlist(key)]
+                del cleaned[key]
+                cleaned.setlist(key.replace("\x00", ""), values)
+            cleaned._mutable = False
+            request.GET = cleaned
+
     def __call__(self, request):
+        self._strip_query(request)
         if self._has_nul(request):
             if request.path.startswith("/api/"):
                 from django.http import JsonResponse
@@ -139,6 +153,7 @@ class RejectNulBytesMiddleware:
                 return JsonResponse(
                     {"code": "invalid_characters", "message": _("请求中含有无效字符。"), "fields": {}},
                     status=400,
+                    json_dumps_params={"ensure_ascii": False},
                 )
             return HttpResponseBadRequest(render_to_string("400.html", {"reason": "nul"}, request=request))
         return self.get_response(request)
