@@ -5,6 +5,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from config.seo import robots_txt, sitemap
 from config.views import admin_login, favicon, healthz, metrics, readyz
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_login, name="admin_login"),  # before admin.site.urls: allauth's, rate-limited
     path("admin/", admin.site.urls),

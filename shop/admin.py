@@ -2,17 +2,21 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from core.csv_export import csv_response
 from core.errors import DomainError
+from core.masking import mask
 from members.audit import audit_bulk_update
-from members.masking import PersonalDataAdminMixin
+from members.masking import PersonalDataAdminMixin, can_view_personal_data
 from shop.models import (
     AfterSale,
     AfterSaleLine,
@@ -39,8 +43,10 @@ from shop.services.aftersales import (
     order_refund_in_full,
 )
 from shop.services.fulfilment import shipment_create
+from shop.services.notes import order_note_add
 from shop.services.orders import order_cancel, order_complete, order_ship
 from shop.services.reviews import review_approve, review_reject
+from shop.timeline import order_timeline
 
 admin.site.site_header = _("优选商城 管理后台")
 admin.site.site_title = _("优选商城 管理后台")
@@ -73,8 +79,19 @@ class ProductImageInline(admin.TabularInline):
     fields = ("image", "alt", "position")
 
 
+class OptionalSlugMixin:
+    """The slug may be left empty: the model's save() spells a Chinese name in pinyin (shop.slugs)."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "slug" in form.base_fields:
+            form.base_fields["slug"].required = False
+            form.base_fields["slug"].help_text = _("留空则按名称的拼音自动生成。")
+        return form
+
+
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(OptionalSlugMixin, admin.ModelAdmin):
     list_display = (
         "thumbnail",
         "name",
@@ -193,7 +210,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(OptionalSlugMixin, admin.ModelAdmin):
     list_display = ("name", "parent", "slug", "position", "is_active", "product_count")
     list_filter = ("is_active", "parent")
     search_fields = ("name", "slug")
@@ -217,7 +234,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(OptionalSlugMixin, admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -418,11 +435,22 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
 @admin.register(Review)
 class ReviewAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     personal_data_fields = {"user": "email"}  # masked, and not searchable, without members.view_personal_data
-    list_display = ("product", "user", "rating", "title", "status", "created_at")
+    list_display = ("product", "user", "rating", "title", "status", "created_at", "edited_at", "moderated_by")
     list_filter = ("status", "rating")
     search_fields = ("product__name", "user__email", "title", "body")
     list_select_related = ("product", "user")
-    readonly_fields = ("product", "user", "rating", "title", "body", "status", "created_at")
+    readonly_fields = (
+        "product",
+        "user",
+        "rating",
+        "title",
+        "body",
+        "status",
+        "created_at",
+        "edited_at",
+        "moderated_by",
+        "moderated_at",
+    )
     actions = ["approve", "reject"]
 
     def has_add_permission(self, request):

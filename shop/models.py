@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shop.slugs import slug_unique
 from shop.validators import validate_product_image
 
 ZERO = Decimal("0.00")
@@ -39,6 +40,11 @@ class Category(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self.slug:  # the admin's prepopulated slug is empty for a Chinese name
+            self.slug = slug_unique(Category, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("shop:category", kwargs={"slug": self.slug})
 
@@ -54,6 +60,11 @@ class Brand(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slug_unique(Brand, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
 
 
 class Tag(models.Model):
@@ -127,6 +138,11 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slug_unique(Product, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("shop:product", kwargs={"slug": self.slug})
