@@ -327,7 +327,8 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     inlines = [OrderLineInline, ShipmentInline, PaymentInline, RefundInline, OrderStatusChangeInline]
-    actions = ["mark_shipped", "mark_completed", "cancel", "refund"]
+    actions = ["mark_shipped", "mark_completed", "cancel", "refund", "export_csv"]
+    change_form_template = "admin/shop/order/change_form.html"
     readonly_fields = (
         "number",
         "user",
@@ -361,9 +362,191 @@ class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
                 "<int:object_id>/ship/",
                 self.admin_site.admin_view(self.ship_view),
                 name="shop_order_ship",
-            )
+            ),
+            path(
+                "<int:object_id>/state/<slug:step>/",
+                self.admin_site.admin_view(require_POST(self.state_view)),
+                name="shop_order_state",
+            ),
+            path(
+                "<int:object_id>/notes/",
+                self.admin_site.admin_view(require_POST(self.note_view)),
+                name="shop_order_note",
+            ),
+            path(
+                "<int:object_id>/as-member-sees-it/",
+                self.admin_site.admin_view(self.member_view),
+                name="shop_order_member_view",
+            ),
         ]
         return own + super().get_urls()
+
+    # --- The order page: timeline, internal notes, state buttons, "view on site" ----------------------
+
+    # The storefront's /orders/<number>/ answers only the order's owner (a 404 for staff), and a staff
+    # session must not act there as the member: "view on site" opens a read-only admin page showing what
+    # the member's order page shows, with the recipient masked as everywhere else for masked staff.
+    def view_on_site(self, order):
+        return reverse("admin:shop_order_member_view", args=[order.pk])
+
+    # step -> (service, permission, button label, success message, statuses it applies to)
+    STATE_STEPS = {
+        "complete": (order_complete, "change", _("标记为已完成"), _("订单已完成。"), ("shipped", "received")),
+        "cancel": (order_cancel, "change", _("取消订单"), _("订单已取消。"), ("pending_payment",)),
+        "refund": (
+            order_refund_in_full,
+            "change",
+            _("整单退款"),
+            _("订单已退款。"),
+            ("paid", "shipped", "received", "completed"),
+        ),
+    }
+
+    def _may(self, request, permission, order=None):
+        if permission == "ship":
+            return self.has_ship_permission(request)
+        return self.has_change_permission(request, order)
+
+    def state_buttons(self, request, order):
+        buttons = []
+        if order.status == Order.Status.PAID and self.has_ship_permission(request):
+            buttons.append(
+                {"url": reverse("admin:shop_order_ship", args=[order.pk]), "label": _("填写运单发货")}
+            )
+        for step, (_service, permission, label, _done, statuses) in self.STATE_STEPS.items():
+            if order.status in statuses and self._may(request, permission, order):
+                buttons.append(
+                    {
+                        "step": step,
+                        "url": reverse("admin:shop_order_state", args=[order.pk, step]),
+                        "label": label,
+                    }
+                )
+        return buttons
+
+    def may_add_note(self, request, order):
+        return self.has_change_permission(request, order) or self.has_ship_permission(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        if order is not None and self.has_view_or_change_permission(request, order):
+            extra_context = {
+                **(extra_context or {}),
+                "timeline": order_timeline(order),
+                "state_buttons": self.state_buttons(request, order),
+                "may_add_note": self.may_add_note(request, order),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def state_view(self, request, object_id, step):
+        order = get_object_or_404(Order, pk=object_id)
+        if step not in self.STATE_STEPS:
+            return redirect("admin:shop_order_change", order.pk)
+        service, permission, _label, done, statuses = self.STATE_STEPS[step]
+        if not self._may(request, permission, order):
+            raise PermissionDenied
+        note = (request.POST.get("note") or "").replace("\x00", "").strip()[:200] or "admin"
+        try:
+            service(order=order, by=request.user, note=note)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return redirect("admin:shop_order_change", order.pk)
+
+    def note_view(self, request, object_id):
+        order = get_object_or_404(Order, pk=object_id)
+        if not self.may_add_note(request, order):
+            raise PermissionDenied
+        try:
+            order_note_add(order=order, author=request.user, text=request.POST.get("text", ""))
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, _("备注已添加（仅员工可见）。"), messages.SUCCESS)
+        return redirect("admin:shop_order_change", order.pk)
+
+    def member_view(self, request, object_id):
+        order = get_object_or_404(Order, pk=object_id)
+        if not self.has_view_or_change_permission(request, order):
+            raise PermissionDenied
+        unmasked = can_view_personal_data(request.user)
+        if unmasked and order.user_id:
+            self._record_access(request, [order.user_id], "member view")
+        fields = [
+            (
+                Order._meta.get_field(name).verbose_name,
+                getattr(order, name) if unmasked or kind is None else mask(getattr(order, name), kind),
+            )
+            for name, kind in (
+                ("recipient_name", "text"),
+                ("phone", "phone"),
+                ("province", None),
+                ("city", None),
+                ("district", "text"),
+                ("address_line", "text"),
+                ("postcode", "text"),
+            )
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "order": order,
+            "recipient": fields,
+            "lines": order.lines.all(),
+            "shipments": order.shipments.prefetch_related("lines__order_line"),
+            "title": _("会员看到的订单 %(number)s") % {"number": order.number},
+        }
+        return TemplateResponse(request, "admin/shop/order/member_view.html", context)
+
+    # --- CSV export: masked unless staff may see personal data (then every member exported is logged) --
+
+    ORDER_CSV_PERSONAL = (
+        ("recipient_name", "text"),
+        ("phone", "phone"),
+        ("district", "text"),
+        ("address_line", "text"),
+        ("postcode", "text"),
+    )
+
+    @admin.action(description=_("导出所选订单（CSV）"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        unmasked = can_view_personal_data(request.user)
+        orders = list(queryset.select_related("user").order_by("pk"))
+        if unmasked:
+            self._record_access(request, [o.user_id for o in orders], "csv export")
+        personal = dict(self.ORDER_CSV_PERSONAL)
+        names = [
+            "number",
+            "status",
+            "user",
+            "total",
+            "created_at",
+            "paid_at",
+            "shipped_at",
+            "recipient_name",
+            "phone",
+            "province",
+            "city",
+            "district",
+            "address_line",
+            "postcode",
+        ]
+        header = [Order._meta.get_field(name).verbose_name for name in names]
+
+        def cell(order, name):
+            if name == "status":
+                return order.get_status_display()
+            if name == "user":
+                email = order.user.email if order.user_id else ""
+                return email if unmasked else mask(email, "email")
+            value = getattr(order, name)
+            if name in personal and not unmasked:
+                return mask(value, personal[name])
+            return value.isoformat() if hasattr(value, "isoformat") else value
+
+        rows = ([cell(order, name) for name in names] for order in orders)
+        return csv_response(filename="orders.csv", header=header, rows=rows)
 
     @admin.display(description=_("发货"))
     def ship_link(self, order):

@@ -654,3 +654,27 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.product_id or self.query}"
+
+
+class OrderNote(models.Model):
+    """A staff note on an order: internal, shown in the admin's timeline and never to the member."""
+
+    order = models.ForeignKey(Order, related_name="notes", on_delete=models.CASCADE, verbose_name=_("订单"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        verbose_name=_("作者"),
+    )
+    text = models.TextField(_("内容"), max_length=2000)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("订单内部备注")
+        verbose_name_plural = _("订单内部备注")
+
+    def __str__(self):
+        return str(_("订单 %(number)s 的备注 #%(pk)s") % {"number": self.order.number, "pk": self.pk})
