@@ -10,16 +10,18 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import CharField, Count, Exists, IntegerField, JSONField, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, Exists, IntegerField, JSONField, OuterRef, Q, Subquery, Value
+from django.utils import timezone
 
 from recommender import engine
-from recommender.algorithms.data import EVENT_WEIGHTS
+from recommender.algorithms.data import EVENT_WEIGHTS, decay, rating_weight
 from recommender.algorithms.diversity import DEFAULT_CAP, rerank_category_cap
+from recommender.algorithms.feedback import DEFAULT_REPURCHASE_DAYS, HALF_LIFE_DAYS, repurchase_intervals
 from recommender.models import Experiment, TrainingRun
 from shop.models import Event, OrderLine, Product
 
@@ -57,11 +59,75 @@ def profile_segment(gender: str, birth_date, today: date | None = None) -> str |
     return f"profile:{band}:{gender}" if band or gender else None
 
 
-def bought_product_ids(user_id: int):
-    """Products the member bought that are not consumable (never recommended again): a subquery."""
-    return OrderLine.objects.filter(
-        order__user_id=user_id, product__is_consumable=False, order__paid_at__isnull=False
-    ).values("product_id")
+# Learned repurchase intervals of consumables (algorithms.feedback.repurchase_intervals), cached.
+REPURCHASE_CACHE_KEY = "recommender:repurchase-intervals:v1"
+REPURCHASE_SECONDS = 3 * 24 * 3600  # refreshed nightly; outlives a missed night
+# Intervals are rounded to these steps (days) so the exclusion stays one lazy subquery of a few terms.
+REPURCHASE_STEPS = (7, 14, 21, 30, 45, 60, 90, 120, 180, 270, 365)
+
+
+def repurchase_intervals_refresh() -> dict:
+    """{product id: days} learned from paid order lines of consumables, stored in the cache for a day.
+
+    A product with too few members' repeat purchases takes its category's median, else the default
+    (feedback.repurchase_intervals). The nightly run calls this; pages only read the cache (a page's
+    query budget has no room for learning), so until the first refresh every consumable is due after
+    DEFAULT_REPURCHASE_DAYS.
+    """
+    lines = pd.DataFrame.from_records(
+        list(
+            OrderLine.objects.filter(
+                order__user__isnull=False,
+                order__paid_at__isnull=False,
+                product__isnull=False,
+                product__is_consumable=True,
+            )
+            .order_by()
+            .values_list("order__user_id", "product_id", "order__paid_at", "product__category_id")
+        ),
+        columns=["user_id", "item_id", "timestamp", "category_id"],
+    )
+    intervals = {int(k): float(v) for k, v in repurchase_intervals(lines).items()}
+    try:
+        cache.set(REPURCHASE_CACHE_KEY, intervals, REPURCHASE_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable: repurchase intervals not stored")
+    return intervals
+
+
+def repurchase_intervals_cached() -> dict:
+    """The learned intervals from the cache; {} (every consumable due after the default) when absent."""
+    try:
+        return cache.get(REPURCHASE_CACHE_KEY) or {}
+    except Exception:
+        return {}
+
+
+def _step(days: float) -> int:
+    return next((step for step in REPURCHASE_STEPS if days <= step), REPURCHASE_STEPS[-1])
+
+
+def bought_product_ids(user_id: int, *, now=None):
+    """Products the member bought that are not recommended now: a subquery (values "product_id").
+
+    A non-consumable stays out for good; a consumable only while now - its last paid purchase is shorter
+    than its learned repurchase interval (rounded up to REPURCHASE_STEPS), so it comes back when due.
+    """
+    now = now or timezone.now()
+    by_step: dict = defaultdict(list)
+    for product_id, days in repurchase_intervals_cached().items():
+        by_step[_step(days)].append(product_id)
+    learned = [pid for ids in by_step.values() for pid in ids]
+    default = _step(DEFAULT_REPURCHASE_DAYS)
+    due_later = Q(product__is_consumable=False)
+    due_later |= Q(product__is_consumable=True, order__paid_at__gt=now - timedelta(days=default)) & ~Q(
+        product_id__in=learned
+    )
+    for step, ids in by_step.items():
+        due_later |= Q(product_id__in=ids, order__paid_at__gt=now - timedelta(days=step))
+    return OrderLine.objects.filter(due_later, order__user_id=user_id, order__paid_at__isnull=False).values(
+        "product_id"
+    )
 
 
 # -- what every member page needs: the active run and the running experiment, cached -------------
@@ -441,6 +507,9 @@ HISTORY_KINDS = (
     Event.Kind.FAVOURITE,
     Event.Kind.PURCHASE,
     Event.Kind.RATING,
+    # Undoing counts against the product in the fold-in, as in training (EVENT_WEIGHTS' negatives).
+    Event.Kind.CART_REMOVE,
+    Event.Kind.UNFAVOURITE,
 )
 PAID_LINE = "paid_line"  # a history row from a paid order line: weighs as a purchase, proves "bought"
 MEMBER_HISTORY_EVENTS = 1000  # a member's latest events folded in (the nightly model saw them all)
@@ -499,33 +568,46 @@ def fitted_models_forget() -> None:
         _models.clear()
 
 
-def history_weights(rows) -> dict:
-    """{product id: weight} from (product id, kind, value) rows, by the engine's one weight table
-    (a rating by its stars); each product keeps its strongest behaviour, as the training frames do."""
-    history: dict = {}
-    for product_id, kind, value in rows:
+def history_weights(rows, *, now=None) -> dict:
+    """{product id: weight} from (product id, kind, value[, time]) rows by the engine's one table, as the
+    training frames weigh them: EVENT_WEIGHTS (a rating through rating_weight, 1-2 stars negative), decayed
+    by feedback.HALF_LIFE_DAYS when rows carry a time; each product's strongest positive plus its
+    negatives, products whose net is <= 0 left out (algorithms.feedback.net_feedback)."""
+    now = (now or timezone.now()).timestamp()
+    strongest: dict = {}
+    against: dict = defaultdict(float)
+    for row in rows:
+        product_id, kind, value = row[0], row[1], row[2]
         if not product_id:
             continue
         if kind == Event.Kind.RATING:
-            weight = float(value) if value is not None else 3.0
+            weight = rating_weight(value)
         else:
             weight = EVENT_WEIGHTS.get(Event.Kind.PURCHASE if kind == PAID_LINE else kind)
-        if weight and weight > 0:
-            history[product_id] = max(history.get(product_id, 0.0), weight)
-    return history
+        if not weight:
+            continue
+        if HALF_LIFE_DAYS is not None and len(row) > 3 and row[3] is not None:
+            weight = float(decay(weight, (now - row[3].timestamp()) / 86400.0, HALF_LIFE_DAYS))
+        if weight > 0:
+            strongest[product_id] = max(strongest.get(product_id, 0.0), weight)
+        else:
+            against[product_id] += weight
+    history = {pid: w + against.get(pid, 0.0) for pid, w in strongest.items()}
+    return {pid: w for pid, w in history.items() if w > 0}
 
 
 def member_history_rows(user_id: int) -> list:
-    """(product id, kind, value) of the member's latest behaviour events and paid order lines (kind PAID_LINE)."""
+    """(product id, kind, value, time) of the member's latest behaviour events and paid order lines
+    (kind PAID_LINE, at the payment)."""
     events = list(
         Event.objects.filter(user_id=user_id, kind__in=list(HISTORY_KINDS), product__isnull=False)
         .order_by("-created_at", "-id")
-        .values_list("product_id", "kind", "value")[:MEMBER_HISTORY_EVENTS]
+        .values_list("product_id", "kind", "value", "created_at")[:MEMBER_HISTORY_EVENTS]
     )
     lines = OrderLine.objects.filter(
         order__user_id=user_id, order__paid_at__isnull=False, product__isnull=False
-    )
-    return events + [(pid, PAID_LINE, None) for pid in lines.values_list("product_id", flat=True)]
+    ).values_list("product_id", "order__paid_at")
+    return events + [(pid, PAID_LINE, None, paid_at) for pid, paid_at in lines]
 
 
 def fold_in(

@@ -1,4 +1,5 @@
 """Data preparation: clean interaction frames, turn behaviour into weights, build sparse matrices."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +8,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-# Implicit strength of each behaviour; a rating event is weighted by its stars instead. The one table:
-# the shop's training frames and near-real-time refresh read it too (the models were evaluated with it).
+# Strength of each behaviour; a rating event weighs by its stars instead (RATING_WEIGHTS). The one table:
+# the shop's training frames and the near-real-time fold-in (serving.history_weights) read it too.
+# Negative kinds count against an item: a (user, item) pair's signal is its strongest positive row plus
+# the sum of its negative rows (prepare_interactions), and a pair whose net is <= 0 is not learned at all.
+# Positives were tuned on validation (feedback.tune_feedback, docs/BENCHMARKS_ENGINE.md); negatives are
+# set so that undoing a behaviour cancels it (favourite 4 - unfavourite 4 = 0) and "not interested"
+# outweighs any one positive behaviour.
 EVENT_WEIGHTS = {
     "view": 1.0,
     "click": 1.0,
@@ -21,8 +27,50 @@ EVENT_WEIGHTS = {
     "purchase": 5.0,
     "order": 5.0,
     "buy": 5.0,
+    "cart_remove": -2.0,
+    "unfavourite": -4.0,
+    "unfavorite": -4.0,
+    "not_interested": -6.0,
 }
+# Stars of a rating event -> weight: 1-2 stars count against the item (a 1-star review of a purchase
+# cancels it), 3 is a weak positive (like a view), 4-5 strong. Stars between steps round to the nearest.
+RATING_WEIGHTS = {1: -5.0, 2: -3.0, 3: 1.0, 4: 4.0, 5: 5.0}
+NEUTRAL_STARS = 3.0  # a rating event without a value
 RATING_EVENTS = {"rating", "rate", "review"}
+
+
+def rating_weight(stars) -> np.ndarray | float:
+    """The weight of a rating of ``stars`` (scalar or array; missing -> neutral) by RATING_WEIGHTS."""
+    arr = np.asarray(stars, dtype=np.float64)
+    arr = np.where(np.isfinite(arr), arr, NEUTRAL_STARS)
+    steps = np.clip(np.rint(arr), min(RATING_WEIGHTS), max(RATING_WEIGHTS)).astype(np.int64)
+    table = np.zeros(max(RATING_WEIGHTS) + 1)
+    for k, v in RATING_WEIGHTS.items():
+        table[k] = v
+    out = table[steps]
+    return float(out) if out.ndim == 0 else out
+
+
+def behaviour_weights(kinds, values=None, *, weights: dict | None = None) -> np.ndarray:
+    """Row weights of behaviour ``kinds`` (rating rows by their ``values`` stars): the one rule the
+    training frames, prepare_interactions and the serving fold-in share. Unknown kinds weigh 1."""
+    table = weights if weights is not None else EVENT_WEIGHTS
+    k = pd.Series(kinds, dtype="string").str.lower().str.strip()
+    w = k.map(table).astype("Float64").fillna(1.0).to_numpy(np.float64)
+    if values is not None:
+        is_rating = k.isin(RATING_EVENTS).fillna(False).to_numpy(bool)
+        if is_rating.any():
+            stars = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+            w = np.where(is_rating, rating_weight(stars), w)
+    return w
+
+
+def decay(weights, age_days, half_life_days: float | None):
+    """``weights * 0.5 ** (age_days / half_life_days)``; unchanged when the half-life is None."""
+    if half_life_days is None:
+        return weights
+    age = np.clip(np.nan_to_num(np.asarray(age_days, dtype=np.float64), nan=0.0), 0.0, None)
+    return weights * np.power(0.5, age / float(half_life_days))
 
 
 def _as_seconds(ts: pd.Series) -> np.ndarray:
@@ -54,15 +102,18 @@ def prepare_interactions(
 
     Row weight, first rule that applies:
       * a ``weight`` column (missing values -> 1);
-      * an ``event`` column: view 1, cart 3, favourite 4, purchase 5 (``event_weights`` overrides),
-        rating/review events by their ``rating`` stars, unknown kinds 1;
+      * an ``event`` column: EVENT_WEIGHTS (view 1, cart 3, favourite 4, purchase 5, cart_remove -2,
+        unfavourite -4, not_interested -6; ``event_weights`` overrides), rating/review events by their
+        ``rating`` stars through RATING_WEIGHTS (1-2 stars negative), unknown kinds 1;
       * a ``rating`` column without events, only when ``use_rating=True``;
       * otherwise 1 per row (implicit feedback). ``use_rating=None`` (default) means: a pure
         ratings file (MovieLens-like) is treated as implicit, because for top-N precision "the
         user interacted" is the signal and 1-2 star rows still mean interest.
     With ``half_life_days`` and a ``timestamp`` column the weight is multiplied by
     ``0.5 ** (age_days / half_life_days)`` where age is measured from ``now`` (default: the
-    latest timestamp). The output keeps the latest ``timestamp`` of each pair and the first
+    latest timestamp). A pair's weight is its positive rows aggregated plus the sum of its negative
+    rows (negative feedback counts against the item); pairs whose net is <= 0 are dropped, so no
+    model ever sees a negative weight. The output keeps the latest ``timestamp`` of each pair and the first
     ``basket_id`` if those columns exist.
     """
     if "user_id" not in interactions.columns or "item_id" not in interactions.columns:
@@ -75,13 +126,7 @@ def prepare_interactions(
     if "weight" in df.columns:
         w = pd.to_numeric(df["weight"], errors="coerce").fillna(1.0).to_numpy(np.float64)
     elif "event" in df.columns:
-        kinds = df["event"].astype("string").str.lower().str.strip()
-        w = kinds.map(weights).astype("Float64").fillna(1.0).to_numpy(np.float64)
-        if "rating" in df.columns:
-            stars = pd.to_numeric(df["rating"], errors="coerce").to_numpy(np.float64)
-            is_rating = kinds.isin(RATING_EVENTS).fillna(False).to_numpy(bool)
-            use = is_rating & np.isfinite(stars)
-            w = np.where(use, stars, w)
+        w = behaviour_weights(df["event"], df["rating"] if "rating" in df.columns else None, weights=weights)
     elif "rating" in df.columns and use_rating:
         w = pd.to_numeric(df["rating"], errors="coerce").fillna(1.0).to_numpy(np.float64)
     else:
@@ -91,22 +136,26 @@ def prepare_interactions(
     secs = _as_seconds(df["timestamp"]) if has_ts else None
     if half_life_days is not None and has_ts and len(df):
         ref = _as_seconds(pd.Series([now]))[0] if now is not None else np.nanmax(secs)
-        age_days = np.clip((ref - secs) / 86400.0, 0.0, None)
-        age_days = np.where(np.isfinite(age_days), age_days, 0.0)
-        w = w * np.power(0.5, age_days / float(half_life_days))
+        w = decay(w, (ref - secs) / 86400.0, half_life_days)
 
-    out = pd.DataFrame({"user_id": df["user_id"].to_numpy(), "item_id": df["item_id"].to_numpy(), "weight": w})
+    out = pd.DataFrame(
+        {"user_id": df["user_id"].to_numpy(), "item_id": df["item_id"].to_numpy(), "weight": w}
+    )
     if has_ts:
         out["timestamp"] = secs
     if "basket_id" in df.columns:
         out["basket_id"] = df["basket_id"].to_numpy()
-    out = out[out["weight"] > 0]
-    agg = {"weight": aggregate}
+    # Net signal of a pair: its positive rows aggregated (max or sum), plus all its negative rows.
+    out["negative"] = np.minimum(out["weight"].to_numpy(), 0.0)
+    out["weight"] = np.maximum(out["weight"].to_numpy(), 0.0)
+    agg = {"weight": aggregate, "negative": "sum"}
     if has_ts:
         agg["timestamp"] = "max"
     if "basket_id" in out.columns:
         agg["basket_id"] = "first"
     out = out.groupby(["user_id", "item_id"], sort=False, as_index=False).agg(agg)
+    out["weight"] = out["weight"] + out.pop("negative")
+    out = out[out["weight"] > 0]
     return out.reset_index(drop=True)
 
 
@@ -123,17 +172,23 @@ class InteractionMatrix:
     items: pd.Index
 
     def user_rows(self, ids) -> np.ndarray:
-        return self.users.get_indexer(pd.Index(list(ids) if not isinstance(ids, (pd.Index, np.ndarray)) else ids))
+        return self.users.get_indexer(
+            pd.Index(list(ids) if not isinstance(ids, (pd.Index, np.ndarray)) else ids)
+        )
 
     def item_cols(self, ids) -> np.ndarray:
-        return self.items.get_indexer(pd.Index(list(ids) if not isinstance(ids, (pd.Index, np.ndarray)) else ids))
+        return self.items.get_indexer(
+            pd.Index(list(ids) if not isinstance(ids, (pd.Index, np.ndarray)) else ids)
+        )
 
     @property
     def shape(self):
         return self.matrix.shape
 
 
-def build_matrix(prepared: pd.DataFrame, item_ids=None, dtype=np.float32, item_index: pd.Index | None = None) -> InteractionMatrix:
+def build_matrix(
+    prepared: pd.DataFrame, item_ids=None, dtype=np.float32, item_index: pd.Index | None = None
+) -> InteractionMatrix:
     """CSR user x item matrix from a prepared frame (user_id, item_id, weight).
 
     ``item_ids`` extends the item universe (e.g. catalogue items without interactions, so
@@ -162,7 +217,11 @@ def build_matrix(prepared: pd.DataFrame, item_ids=None, dtype=np.float32, item_i
 def basket_matrix(prepared_raw: pd.DataFrame, items: pd.Index) -> sp.csr_matrix:
     """Binary basket x item matrix; baskets come from ``basket_id`` (rows without one are left out) or,
     when no row has a basket id, the user."""
-    key = "basket_id" if "basket_id" in prepared_raw.columns and prepared_raw["basket_id"].notna().any() else "user_id"
+    key = (
+        "basket_id"
+        if "basket_id" in prepared_raw.columns and prepared_raw["basket_id"].notna().any()
+        else "user_id"
+    )
     df = prepared_raw[["user_id", "item_id"] + ([key] if key != "user_id" else [])]
     if key != "user_id":
         # Rows without a basket (views, cart adds beside the orders) are no basket: a member's whole
@@ -172,7 +231,10 @@ def basket_matrix(prepared_raw: pd.DataFrame, items: pd.Index) -> sp.csr_matrix:
     codes, _ = pd.factorize(bkey)
     cols = items.get_indexer(df["item_id"])
     ok = cols >= 0
-    m = sp.csr_matrix((np.ones(ok.sum(), np.float32), (codes[ok], cols[ok])), shape=(codes.max() + 1 if len(codes) else 0, len(items)))
+    m = sp.csr_matrix(
+        (np.ones(ok.sum(), np.float32), (codes[ok], cols[ok])),
+        shape=(codes.max() + 1 if len(codes) else 0, len(items)),
+    )
     m.sum_duplicates()
     m.data[:] = 1.0
     return m

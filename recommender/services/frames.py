@@ -1,20 +1,29 @@
 """Loading behaviour and catalogue from the database into pandas frames for the engine."""
+
 import logging
 
-import numpy as np
 import pandas as pd
 from django.db.models import F
+from django.utils import timezone
 
-from recommender.algorithms.data import EVENT_WEIGHTS
+from recommender.algorithms.data import EVENT_WEIGHTS, behaviour_weights
+from recommender.algorithms.feedback import HALF_LIFE_DAYS, net_feedback
 from recommender.privacy import opted_out_member_ids
 from shop.models import Event, Order, OrderLine, Product
 
 logger = logging.getLogger(__name__)
 
 # The behaviour the models learn from: weighted by the engine's one table (algorithms.data), a rating
-# by its stars instead.
-TRAINED_KINDS = (Event.Kind.VIEW, Event.Kind.CART_ADD, Event.Kind.FAVOURITE, Event.Kind.PURCHASE,
-                 Event.Kind.RATING)
+# by its stars instead. The negative kinds (and 1-2 star ratings) count against their item and are then
+# dropped (algorithms.feedback.net_feedback), so the frame holds positive rows only.
+TRAINED_KINDS = (
+    Event.Kind.VIEW,
+    Event.Kind.CART_ADD,
+    Event.Kind.FAVOURITE,
+    Event.Kind.PURCHASE,
+    Event.Kind.RATING,
+)
+NEGATIVE_KINDS = (Event.Kind.CART_REMOVE, Event.Kind.UNFAVOURITE, Event.Kind.NOT_INTERESTED)
 PAID_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.RECEIVED, Order.Status.COMPLETED)
 CHUNK_SIZE = 50_000
 
@@ -33,7 +42,9 @@ def _chunked_frame(rows, columns, chunk_size=CHUNK_SIZE) -> pd.DataFrame:
 
 
 def _seconds(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, utc=True).astype("int64") // 10**9 if len(series) else series.astype("float64")
+    return (
+        pd.to_datetime(series, utc=True).astype("int64") // 10**9 if len(series) else series.astype("float64")
+    )
 
 
 def interactions_frame(*, chunk_size=CHUNK_SIZE) -> pd.DataFrame:
@@ -44,25 +55,33 @@ def interactions_frame(*, chunk_size=CHUNK_SIZE) -> pd.DataFrame:
     with the order as basket, so baskets exist even when the storefront logged no purchase event.
     """
     opted_out = opted_out_member_ids()
-    events = (Event.objects.filter(user__isnull=False, product__isnull=False, kind__in=list(TRAINED_KINDS))
-              .exclude(user_id__in=opted_out)
-              .values_list("user_id", "product_id", "kind", "value", "created_at")
-              .order_by())
-    ev = _chunked_frame(events.iterator(chunk_size=chunk_size),
-                        ["user_id", "item_id", "kind", "value", "timestamp"], chunk_size)
-    weight = ev["kind"].map(EVENT_WEIGHTS).astype("float64")
-    is_rating = (ev["kind"] == Event.Kind.RATING).to_numpy()
-    stars = pd.to_numeric(ev["value"], errors="coerce").fillna(3.0).to_numpy()
-    ev["weight"] = np.where(is_rating, stars, weight.to_numpy())
+    events = (
+        Event.objects.filter(
+            user__isnull=False, product__isnull=False, kind__in=[*TRAINED_KINDS, *NEGATIVE_KINDS]
+        )
+        .exclude(user_id__in=opted_out)
+        .values_list("user_id", "product_id", "kind", "value", "created_at")
+        .order_by()
+    )
+    ev = _chunked_frame(
+        events.iterator(chunk_size=chunk_size),
+        ["user_id", "item_id", "kind", "value", "timestamp"],
+        chunk_size,
+    )
+    ev["weight"] = behaviour_weights(ev["kind"].astype(str), ev["value"])
     ev["basket_id"] = pd.NA
 
-    lines = (OrderLine.objects.filter(order__user__isnull=False, order__status__in=PAID_STATUSES,
-                                      product__isnull=False)
-             .exclude(order__user_id__in=opted_out)
-             .values_list("order__user_id", "product_id", "order_id", "order__created_at")
-             .order_by())
-    ol = _chunked_frame(lines.iterator(chunk_size=chunk_size),
-                        ["user_id", "item_id", "basket_id", "timestamp"], chunk_size)
+    lines = (
+        OrderLine.objects.filter(
+            order__user__isnull=False, order__status__in=PAID_STATUSES, product__isnull=False
+        )
+        .exclude(order__user_id__in=opted_out)
+        .values_list("order__user_id", "product_id", "order_id", "order__created_at")
+        .order_by()
+    )
+    ol = _chunked_frame(
+        lines.iterator(chunk_size=chunk_size), ["user_id", "item_id", "basket_id", "timestamp"], chunk_size
+    )
     ol["kind"] = Event.Kind.PURCHASE.value
     ol["weight"] = EVENT_WEIGHTS[Event.Kind.PURCHASE]
 
@@ -72,14 +91,18 @@ def interactions_frame(*, chunk_size=CHUNK_SIZE) -> pd.DataFrame:
     frame["user_id"] = frame["user_id"].astype("int64")
     frame["item_id"] = frame["item_id"].astype("int64")
     frame["kind"] = frame["kind"].astype(str)
-    return frame
+    # Net signal per (member, product), decayed by the one half-life: what was undone, hidden or rated
+    # 1-2 stars is not learned as interest; the rest keep their positive rows.
+    return net_feedback(frame, half_life_days=HALF_LIFE_DAYS, now=timezone.now().timestamp())
 
 
 def items_frame() -> pd.DataFrame:
     """The catalogue as item_id, title, category, category_id, brand, description (active or not)."""
     rows = Product.objects.values_list(
-        "id", "name", F("category__name"), "category_id", F("brand__name"), "description").order_by("id")
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "item_id", "title", "category", "category_id", "brand", "description"])
+        "id", "name", F("category__name"), "category_id", F("brand__name"), "description"
+    ).order_by("id")
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=["item_id", "title", "category", "category_id", "brand", "description"]
+    )
     frame["brand"] = frame["brand"].fillna("")
     return frame

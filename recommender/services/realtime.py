@@ -78,7 +78,7 @@ def member_recommendations_refresh(*, user_id: int) -> int:
         return 0  # fitted_model logged why; the nightly list and popular lists keep serving
     model, item_category = loaded
     rows = member_history_rows(user_id)
-    history = history_weights((pid, kind, value) for pid, kind, value in rows)
+    history = history_weights(rows)
     if not history:
         logger.info("member %s has no history to fold in: nightly and popular lists stay", user_id)
         return 0
@@ -109,12 +109,12 @@ def member_recommendations_refresh(*, user_id: int) -> int:
             run_id,
         )
     found: dict = {}
-    for product_id, kind, _value in rows:
+    for product_id, kind, *_rest in rows:
         action = "bought" if kind == PAID_LINE else EVENT_ACTIONS.get(kind)
         if action:
             found.setdefault(product_id, []).append(action)
     actions = {pid: strongest_action(kinds) for pid, kinds in found.items()}
-    viewed = any(kind == Event.Kind.VIEW for _pid, kind, _value in rows)
+    viewed = any(kind == Event.Kind.VIEW for _pid, kind, *_rest in rows)
     written = []
     for item, score, rank, code, named in zip(
         recs["item_id"], recs["score"], recs["rank"], recs["reason"], recs["reason_item_id"]

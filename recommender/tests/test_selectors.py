@@ -1,8 +1,12 @@
 """Where shoppers see recommendations: stock, already bought, duplicates, opt-out, query counts."""
+
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import timezone
 
 from recommender import selectors
 from recommender.models import BoughtTogetherRule, Experiment, ProductSimilarity
@@ -20,6 +24,10 @@ from recommender.tests.factories import (
 from shop.models import Cart, CartItem, Event
 
 pytestmark = pytest.mark.django_db
+
+
+def _paid_days_ago(order, days):
+    type(order).objects.filter(pk=order.pk).update(paid_at=timezone.now() - timedelta(days=days))
 
 
 def _ids(items):
@@ -47,7 +55,8 @@ def test_home_serves_the_members_list_with_reasons_and_only_buyable_products():
 def test_already_bought_products_are_left_out_unless_consumable():
     member = UserFactory()
     durable, consumable, other = ProductFactory(), ProductFactory(is_consumable=True), ProductFactory()
-    order_paid_for(member, [durable, consumable])
+    # bought long enough ago that the consumable is due again (test_repurchase.py: not before)
+    _paid_days_ago(order_paid_for(member, [durable, consumable]), 90)
     run = active_run()
     member_rows(run, member, [durable, consumable, other])
 
@@ -61,9 +70,13 @@ def test_popular_padding_leaves_out_what_the_member_bought_unless_consumable():
     # given a member whose own list runs out after one product, and a popular list holding a
     # durable product and a consumable they bought, and a product they have not bought
     member = UserFactory()
-    own, durable, consumable, other = (ProductFactory(), ProductFactory(), ProductFactory(is_consumable=True),
-                                       ProductFactory())
-    order_paid_for(member, [durable, consumable])
+    own, durable, consumable, other = (
+        ProductFactory(),
+        ProductFactory(),
+        ProductFactory(is_consumable=True),
+        ProductFactory(),
+    )
+    _paid_days_ago(order_paid_for(member, [durable, consumable]), 90)  # the consumable is due again
     run = active_run()
     member_rows(run, member, [own])
     popular_rows(run, [own, durable, consumable, other])
@@ -87,9 +100,11 @@ def test_member_pages_pad_with_popular_products_they_have_not_bought():
 
     # when the cart, after-order and similar blocks fall back to popular products
     cart = Cart.objects.create(user=member)
-    blocks = [selectors.recommendations_for_cart(cart=cart, n=4),
-              selectors.recommendations_similar(product=other, n=4, user=member),
-              selectors.recommendations_for_member_centre(user=member, n=4)]
+    blocks = [
+        selectors.recommendations_for_cart(cart=cart, n=4),
+        selectors.recommendations_similar(product=other, n=4, user=member),
+        selectors.recommendations_for_member_centre(user=member, n=4),
+    ]
 
     # then none of them offers the bought product again
     assert all(bought.pk not in _ids(items) for items in blocks)
@@ -129,10 +144,12 @@ def test_no_product_twice_on_the_product_page():
     shared, similar_only, together_only = ProductFactory(), ProductFactory(), ProductFactory()
     run = active_run()
     similar_rows(run, product, [shared, similar_only, product])
-    BoughtTogetherRule.objects.create(run=run, antecedent=product, consequent=shared, support=.1,
-                                      confidence=.5, lift=2)
-    BoughtTogetherRule.objects.create(run=run, antecedent=product, consequent=together_only, support=.1,
-                                      confidence=.4, lift=2)
+    BoughtTogetherRule.objects.create(
+        run=run, antecedent=product, consequent=shared, support=0.1, confidence=0.5, lift=2
+    )
+    BoughtTogetherRule.objects.create(
+        run=run, antecedent=product, consequent=together_only, support=0.1, confidence=0.4, lift=2
+    )
 
     blocks = selectors.recommendations_for_product_page(product=product)
 
@@ -148,8 +165,9 @@ def test_cart_recommendations_complete_the_cart_without_its_own_products():
     cart = Cart.objects.create(user=member)
     CartItem.objects.create(cart=cart, product=in_cart, unit_price=in_cart.price)
     run = active_run()
-    BoughtTogetherRule.objects.create(run=run, antecedent=in_cart, consequent=goes_with, support=.1,
-                                      confidence=.6, lift=3)
+    BoughtTogetherRule.objects.create(
+        run=run, antecedent=in_cart, consequent=goes_with, support=0.1, confidence=0.6, lift=3
+    )
     popular_rows(run, [in_cart, popular])
 
     items = selectors.recommendations_for_cart(cart=cart, n=4)
@@ -163,8 +181,9 @@ def test_after_order_blocks_use_rules_then_the_members_list():
     bought, rule_pick, listed = ProductFactory(), ProductFactory(), ProductFactory()
     order = order_paid_for(member, [bought])
     run = active_run()
-    BoughtTogetherRule.objects.create(run=run, antecedent=bought, consequent=rule_pick, support=.1,
-                                      confidence=.6, lift=3)
+    BoughtTogetherRule.objects.create(
+        run=run, antecedent=bought, consequent=rule_pick, support=0.1, confidence=0.6, lift=3
+    )
     member_rows(run, member, [bought, listed])
 
     items = selectors.recommendations_after_order(order=order, n=3)

@@ -6,21 +6,30 @@ from recommender.algorithms.data import build_matrix, prepare_interactions
 
 
 def test_event_weights_duplicates_and_missing_ids():
-    df = pd.DataFrame({
-        "user_id": [1, 1, 1, 1, 2, None, 3],
-        "item_id": ["a", "a", "b", "b", "a", "a", None],
-        "event": ["view", "purchase", "cart", "cart", "favourite", "view", "view"],
-    })
+    df = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 1, 2, None, 3],
+            "item_id": ["a", "a", "b", "b", "a", "a", None],
+            "event": ["view", "purchase", "cart", "cart", "favourite", "view", "view"],
+        }
+    )
     out = prepare_interactions(df)
     got = {(r.user_id, r.item_id): r.weight for r in out.itertuples()}
     assert got == {(1, "a"): 5.0, (1, "b"): 3.0, (2, "a"): 4.0}
 
 
 def test_rating_events_use_stars_and_sum_aggregate():
-    df = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [1, 1, 1],
-                       "event": ["rating", "view", "rating"], "rating": [2, None, 4]})
+    df = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2],
+            "item_id": [1, 1, 1],
+            "event": ["rating", "view", "rating"],
+            "rating": [5, None, 4],
+        }
+    )
     out = prepare_interactions(df, aggregate="sum").set_index("user_id")["weight"]
-    assert out[1] == 3.0 and out[2] == 4.0
+    # 2 stars used to train as weight 2; low stars now count against the item (test_feedback.py)
+    assert out[1] == 6.0 and out[2] == 4.0
 
 
 def test_plain_ratings_are_implicit_unless_asked():
@@ -30,8 +39,9 @@ def test_plain_ratings_are_implicit_unless_asked():
 
 
 def test_time_decay_half_life():
-    df = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 1],
-                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11"])})
+    df = pd.DataFrame(
+        {"user_id": [1, 2], "item_id": [1, 1], "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11"])}
+    )
     out = prepare_interactions(df, half_life_days=10).set_index("user_id")["weight"]
     assert out[2] == pytest.approx(1.0) and out[1] == pytest.approx(0.5)
 
