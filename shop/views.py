@@ -296,6 +296,8 @@ def cart_add_view(request):
         messages.error(request, error.message)
         return redirect(safe_next_url(request, fallback))
     messages.success(request, _("已将“%(name)s”加入购物车。") % {"name": item.product.name})
+    if request.POST.get("buy_now"):  # 立即购买: the same add, then straight on to checkout
+        return redirect("shop:checkout")
     return redirect(safe_next_url(request, fallback))
 
 
