@@ -18,8 +18,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.csv_export import csv_response
 from core.errors import DomainError
-from core.masking import mask_email
+from core.masking import mask, mask_email
 from members.masking import (
     PERSONAL_DATA_HELP,
     PersonalDataAdminMixin,
@@ -110,6 +111,133 @@ class MemberAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    change_form_template = "admin/members/user/change_form.html"
+    actions = ["export_csv"]
+
+    # --- The member page: orders, points, coupons, addresses and tier in one place ---------------------
+
+    OVERVIEW_ORDERS = 10
+    OVERVIEW_LEDGER = 10
+    # Masked exactly as AddressAdmin masks them (members.masking) for staff without the permission.
+    ADDRESS_PERSONAL = {
+        "recipient_name": "text",
+        "phone": "phone",
+        "district": "text",
+        "address_line": "text",
+        "postcode": "text",
+    }
+
+    def member_overview(self, request, member) -> dict:
+        unmasked = can_view_personal_data(request.user)
+
+        def shown(obj, name):
+            value = getattr(obj, name) or ""
+            kind = self.ADDRESS_PERSONAL.get(name)
+            return value if unmasked or kind is None else mask(value, kind)
+
+        account = PointsAccount.objects.select_related("tier").filter(user=member).first()
+        addresses = [
+            {
+                "is_default": address.is_default,
+                "fields": [
+                    shown(address, n)
+                    for n in (
+                        "recipient_name",
+                        "phone",
+                        "province",
+                        "city",
+                        "district",
+                        "address_line",
+                        "postcode",
+                    )
+                ],
+            }
+            for address in Address.objects.filter(user=member)
+        ]
+        return {
+            "overview_orders": list(
+                Order.objects.filter(user=member).order_by("-created_at", "-id")[: self.OVERVIEW_ORDERS]
+            ),
+            "overview_order_count": Order.objects.filter(user=member).count(),
+            "overview_may_open_orders": request.user.has_perm("shop.view_order"),
+            "overview_account": account,
+            "overview_ledger": list(
+                PointsEntry.objects.filter(user=member).order_by("-created_at", "-id")[: self.OVERVIEW_LEDGER]
+            ),
+            "overview_coupons": list(
+                Coupon.objects.filter(user=member, status=Coupon.Status.AVAILABLE).select_related("template")
+            ),
+            "overview_addresses": addresses,
+            "overview_masked": not unmasked,
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        member = self.get_object(request, object_id)
+        if member is not None and self.has_view_or_change_permission(request, member):
+            extra_context = {**(extra_context or {}), **self.member_overview(request, member)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- CSV export: masked unless staff may see personal data (then every member exported is logged) --
+
+    @admin.action(description=_("导出所选会员（CSV）"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        unmasked = can_view_personal_data(request.user)
+        members = list(
+            queryset.select_related("points_account__tier", "profile")
+            .prefetch_related("addresses")
+            .order_by("pk")
+        )
+        if unmasked:
+            self._record_access(request, [m.pk for m in members], "csv export")
+
+        def hide(value, kind):
+            return (value or "") if unmasked else mask(value or "", kind)
+
+        header = [
+            _("会员编号"),
+            _("邮箱"),
+            _("姓名"),
+            _("手机"),
+            _("会员等级"),
+            _("可用积分"),
+            _("待入账积分"),
+            _("默认收货地址"),
+            _("启用"),
+            _("注册时间"),
+        ]
+        rows = []
+        for member in members:
+            account = getattr(member, "points_account", None)
+            profile = getattr(member, "profile", None)
+            address = next((a for a in member.addresses.all() if a.is_default), None)
+            place = (
+                " ".join(
+                    [
+                        address.province,
+                        address.city,
+                        hide(address.district, "text"),
+                        hide(address.address_line, "text"),
+                    ]
+                )
+                if address
+                else ""
+            )
+            name = " ".join(filter(None, [member.last_name, member.first_name]))
+            rows.append(
+                [
+                    member.pk,
+                    hide(member.email, "email"),
+                    hide(name, "text"),
+                    hide(getattr(profile, "phone", ""), "phone"),
+                    account.tier.name if account and account.tier else "",
+                    account.available if account else 0,
+                    account.pending if account else 0,
+                    place,
+                    _("是") if member.is_active else _("否"),
+                    member.date_joined.isoformat(),
+                ]
+            )
+        return csv_response(filename="members.csv", header=header, rows=rows)
 
     @admin.display(description=_("会员等级"), ordering="points_account__tier__position")
     def tier(self, obj):

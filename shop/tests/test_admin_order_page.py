@@ -181,7 +181,7 @@ def export(client, *orders):
 
 def test_csv_export_is_masked_without_the_permission(client):
     order = OrderFactory(user=UserFactory(email="secret.buyer@example.com"), recipient_name="王秘密")
-    client.force_login(staff_with("shop.view_order"))
+    client.force_login(staff_with("shop.view_order", "shop.change_order"))
     rows = export(client, order)
     assert rows[0][0] == "订单号"
     text = "\n".join(",".join(row) for row in rows)
@@ -193,7 +193,7 @@ def test_csv_export_is_masked_without_the_permission(client):
 
 def test_csv_export_unmasked_with_the_permission_is_logged(client):
     order = OrderFactory(user=UserFactory(email="secret.buyer@example.com"), recipient_name="王秘密")
-    staff = staff_with("shop.view_order", "members.view_personal_data")
+    staff = staff_with("shop.view_order", "shop.change_order", "members.view_personal_data")
     client.force_login(staff)
     text = str(export(client, order))
     assert "secret.buyer@example.com" in text and "王秘密" in text and "13800138000" in text
@@ -203,7 +203,7 @@ def test_csv_export_unmasked_with_the_permission_is_logged(client):
 
 def test_csv_export_defuses_formulas(client):
     order = OrderFactory(recipient_name='=HYPERLINK("http://evil")', address_line="+cmd|' /C calc'!A0")
-    client.force_login(staff_with("shop.view_order", "members.view_personal_data"))
+    client.force_login(staff_with("shop.view_order", "shop.change_order", "members.view_personal_data"))
     rows = export(client, order)
     index = rows[0].index("收货人")
     assert rows[1][index] == '\'=HYPERLINK("http://evil")'
@@ -219,3 +219,12 @@ def test_shipment_model_unchanged_by_page(client, order):
     )
     assert response.status_code == 302
     assert Shipment.objects.filter(order=order, tracking_number="E1").exists()
+
+
+def test_view_only_staff_cannot_export_orders(client):
+    order = OrderFactory()
+    client.force_login(staff_with("shop.view_order"))
+    response = client.post(
+        reverse("admin:shop_order_changelist"), {"action": "export_csv", "_selected_action": [order.pk]}
+    )
+    assert not response["Content-Type"].startswith("text/csv")
