@@ -192,3 +192,46 @@ def tier_benefits_table() -> list[dict]:
         }
         for tier in tiers
     ]
+
+
+def account_deletion_blockers(user) -> list[str]:
+    """Why the member cannot delete the account now: each open order or after-sale, in words; empty if none."""
+    from django.utils.translation import gettext as _
+
+    from shop.models import AfterSale, Order
+
+    open_orders = Order.objects.filter(
+        user=user,
+        status__in=[
+            Order.Status.PENDING_PAYMENT,
+            Order.Status.PAID,
+            Order.Status.SHIPPED,
+            Order.Status.RECEIVED,
+        ],
+    ).order_by("created_at", "pk")
+    reasons = [
+        _("订单 %(number)s %(status)s，请等订单完成或取消后再注销。")
+        % {"number": order.number, "status": order.get_status_display()}
+        for order in open_orders
+    ]
+    open_after_sales = (
+        AfterSale.objects.filter(user=user, status__in=AfterSale.OPEN_STATUSES)
+        .select_related("order")
+        .order_by("pk")
+    )
+    reasons += [
+        _("售后 %(number)s（订单 %(order)s）%(status)s，请等售后办结后再注销。")
+        % {"number": sale.number, "order": sale.order.number, "status": sale.get_status_display()}
+        for sale in open_after_sales
+    ]
+    return reasons
+
+
+def account_deletion_losses(user) -> dict:
+    """What deleting the account gives up: points (available and pending) and unused coupons."""
+    account = PointsAccount.objects.filter(user=user).first()
+    return {
+        "points_available": account.available if account else 0,
+        "points_pending": account.pending if account else 0,
+        "coupons": coupons_for(user, state="available").count(),
+    }

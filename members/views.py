@@ -334,12 +334,25 @@ def data_export(request):
 @reauthentication_required
 def account_delete(request):
     form = AccountDeleteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    blockers = selectors.account_deletion_blockers(request.user)
+    if request.method == "POST" and not blockers and form.is_valid():
         user = request.user
+        try:
+            privacy.member_account_delete(user=user)
+        except DomainError as error:  # an order placed since the page was shown
+            messages.error(request, error.message)
+            return redirect("members:account_delete")
         logout(request)
-        privacy.member_account_delete(user=user)
         messages.success(request, _("你的账户和个人数据已删除。"))
         return redirect("shop:home")
-    if request.method == "POST":
+    if request.method == "POST" and not blockers:
         messages.error(request, _("请输入“注销”以确认。"))
-    return render(request, "members/account_delete.html", {"section": "privacy", "form": form})
+    context = {
+        "section": "privacy",
+        "form": form,
+        "blockers": blockers,
+        "losses": selectors.account_deletion_losses(request.user),
+    }
+    return render(
+        request, "members/account_delete.html", context, status=409 if blockers and request.POST else 200
+    )

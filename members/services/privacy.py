@@ -2,10 +2,14 @@
 
 import logging
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
+from core.locks import lock_row
 from members.models import Address, Coupon, Favourite, PointsEntry, Profile
+from members.selectors import account_deletion_blockers
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +123,11 @@ def member_account_delete(*, user) -> None:
 
     user_id = user.pk
     with transaction.atomic():
+        # An open order still needs its address and its member (delivery, refunds, pending points).
+        lock_row(get_user_model()._default_manager.all(), user.pk)
+        blockers = account_deletion_blockers(user)
+        if blockers:
+            raise DomainError(blockers[0], code="account_has_open_orders")
         Order.objects.filter(user=user).update(user=None, **ANONYMISED)
         Event.objects.filter(user=user).delete()
         # Ledger rows point at orders with PROTECT; they go with the member (points lapse).
