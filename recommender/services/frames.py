@@ -42,9 +42,11 @@ def _chunked_frame(rows, columns, chunk_size=CHUNK_SIZE) -> pd.DataFrame:
 
 
 def _seconds(series: pd.Series) -> pd.Series:
-    return (
-        pd.to_datetime(series, utc=True).astype("int64") // 10**9 if len(series) else series.astype("float64")
-    )
+    """Unix seconds. Not ``astype("int64") // 10**9``: pandas keeps Python datetimes at microsecond
+    resolution, which made every timestamp 1000 times too small (ages of decades for decay)."""
+    if not len(series):
+        return series.astype("float64")
+    return (pd.to_datetime(series, utc=True) - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
 
 
 def interactions_frame(*, chunk_size=CHUNK_SIZE) -> pd.DataFrame:
