@@ -393,6 +393,13 @@ def product_rating_distribution(product) -> list[tuple[int, int]]:
     return distribution
 
 
+def review_of(user, product) -> Review | None:
+    """The member's own review of the product (any status), shown back to them to edit."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Review.objects.filter(user=user, product=product).first()
+
+
 def product_reviews(product):
     return (
         Review.objects.filter(product=product, status=Review.Status.APPROVED)

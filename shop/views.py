@@ -200,6 +200,13 @@ def product(request, slug):
     distribution = selectors.product_rating_distribution(item)
     review_total = sum(n for _stars, n in distribution)
     event_record_for_request(request, kind=Event.Kind.VIEW, product=item, context={"page": "product"})
+    can_review = request.user.is_authenticated and member_has_bought(user=request.user, product=item)
+    own_review = selectors.review_of(request.user, item) if can_review else None
+    review_initial = (
+        {"rating": own_review.rating, "title": own_review.title, "body": own_review.body}
+        if own_review
+        else None
+    )
     return render(
         request,
         "shop/product.html",
@@ -217,9 +224,9 @@ def product(request, slug):
                 count=review_total,
             ),
             "cart_form": AddToCartForm(initial={"product_id": item.pk, "quantity": 1}),
-            "review_form": ReviewForm(),
-            "can_review": request.user.is_authenticated
-            and member_has_bought(user=request.user, product=item),
+            "review_form": ReviewForm(initial=review_initial),
+            "can_review": can_review,
+            "own_review": own_review,
             "rec_blocks": recommendation_blocks_for_product(request, item),
         },
     )
@@ -236,12 +243,13 @@ def review_create(request, slug):
     if not form.is_valid():
         messages.error(request, _("请选择 1 到 5 星评分。"))
         return redirect(item.get_absolute_url())
+    editing = selectors.review_of(request.user, item) is not None
     try:
         review_submit(user=request.user, product=item, **form.cleaned_data)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("感谢你的评价！"))
+        messages.success(request, _("你的评价已修改。") if editing else _("感谢你的评价！"))
     return redirect(f"{item.get_absolute_url()}#reviews")
 
 
