@@ -306,6 +306,7 @@ class PointsEntry(models.Model):
         REDEEM_REVERSAL = "redeem_reversal", _("抵扣退回")
         EXPIRE = "expire", _("过期")
         REVIEW = "review", _("评价奖励")
+        REVIEW_REVERSAL = "review_reversal", _("评价奖励扣回")
         SIGNUP = "signup", _("注册奖励")
         STAFF = "staff", _("人工调整")
         CHECKIN = "checkin", _("签到")

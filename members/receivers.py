@@ -39,3 +39,8 @@ def on_order_line_refunded(sender, order, refund, lines, whole_order, **kwargs):
 @receiver(signals.review_approved, dispatch_uid="members.review_approved")
 def on_review_approved(sender, review, **kwargs):
     checkout_hooks.review_approved(review=review)
+
+
+@receiver(signals.review_rejected, dispatch_uid="members.review_rejected")
+def on_review_rejected(sender, review, by=None, **kwargs):
+    checkout_hooks.review_rejected(review=review, by=by)

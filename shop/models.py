@@ -586,6 +586,16 @@ class Review(models.Model):
         _("状态"), max_length=10, choices=Status.choices, default=Status.APPROVED, db_index=True
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    edited_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        verbose_name=_("审核人"),
+    )
+    moderated_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -385,6 +385,8 @@ SHOP_SHIPPING_METHODS = {
     "express": {"label": _("顺丰次日达"), "fee": "22.00", "free_over": None},
 }
 SHOP_LOW_STOCK = 5
+# Reviews wait for staff before they show (and an edited one is read again) when this is on.
+SHOP_REVIEWS_PREMODERATED = env.bool("SHOP_REVIEWS_PREMODERATED", default=False)
 # Shipped orders count as received after this many days (确认收货 by the beat task).
 SHOP_AUTO_CONFIRM_DAYS = env.int("SHOP_AUTO_CONFIRM_DAYS", default=10)
 # Returns are accepted this many days after receipt (七天无理由); then the order completes.

@@ -403,3 +403,8 @@ def order_refunded(*, order) -> None:
 def review_approved(*, review) -> None:
     """Reward an approved review with points (once per review)."""
     points_services.points_review_reward(review=review)
+
+
+def review_rejected(*, review, by=None) -> None:
+    """A rejected review's reward is taken back (once), as far as the points are still there."""
+    points_services.points_review_reward_reverse(review=review, by=by)

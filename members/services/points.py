@@ -151,6 +151,33 @@ def points_review_reward(*, review) -> PointsEntry | None:
     )
 
 
+def points_review_reward_reverse(*, review, by=None) -> PointsEntry | None:
+    """Take back a rejected review's reward (once). Points already spent are not taken below zero:
+    the entry says how many could not be taken back, never silently."""
+    if review.user_id is None:
+        return None
+    granted = (
+        PointsEntry.objects.filter(idempotency_key=f"review:{review.pk}")
+        .values_list("available_delta", flat=True)
+        .first()
+    )
+    if not granted:
+        return None
+    account = points_account_lock(user=review.user)
+    take = min(granted, account.available)
+    note = str(review.product)[:150]
+    if take < granted:
+        note = f"{note}；" + _("积分已被使用，%(short)s 分未能扣回") % {"short": granted - take}
+    return points_entry_write(
+        user=review.user,
+        reason=Reason.REVIEW_REVERSAL,
+        available_delta=-take,
+        idempotency_key=f"review:{review.pk}:reversed",
+        staff=by if getattr(by, "is_authenticated", False) else None,
+        note=note[:200],
+    )
+
+
 def points_order_earn(*, order, multiplier: Decimal) -> PointsEntry | None:
     """Credit pending points for a paid order (once), with the first-order bonus."""
     rules = EarningRules.current()

@@ -2,9 +2,11 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -65,11 +67,17 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
         raise DomainError(_("购买过该商品的会员才能评价。"), code="not_purchased")
     review = lock_row_or_none(Review.objects.filter(user=user, product=product))
     newly_approved = False
+    premoderated = settings.SHOP_REVIEWS_PREMODERATED
     if review is None:
         try:
             with transaction.atomic():
                 review = Review.objects.create(
-                    user=user, product=product, rating=rating, title=title, body=body
+                    user=user,
+                    product=product,
+                    rating=rating,
+                    title=title,
+                    body=body,
+                    status=Review.Status.PENDING if premoderated else Review.Status.APPROVED,
                 )
         except IntegrityError:  # a double submit created it first
             raise DomainError(_("你已经评价过这件商品。"), code="already_reviewed") from None
@@ -77,8 +85,17 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
     else:
         if review.status == Review.Status.REJECTED:
             raise DomainError(_("你的评价未通过审核，不能再修改。"), code="review_rejected")
+        changed = (review.rating, review.title, review.body) != (rating, title, body)
         review.rating, review.title, review.body = rating, title, body
-        review.save(update_fields=["rating", "title", "body"])
+        fields = ["rating", "title", "body"]
+        if changed:
+            review.edited_at = timezone.now()
+            fields.append("edited_at")
+            if premoderated and review.status == Review.Status.APPROVED:
+                # An edited review is read again before it shows (its points stay: it was approved once).
+                review.status = Review.Status.PENDING
+                fields.append("status")
+        review.save(update_fields=fields)
     product_rating_recompute(product=product)
     if newly_approved:
         signals.review_approved.send(sender=Review, review=review)  # the reward commits with it
@@ -86,20 +103,23 @@ def review_submit(*, user, product: Product, rating, title="", body="") -> Revie
     return review
 
 
-def _review_status_set(review: Review, status) -> tuple[Review, bool]:
-    """Lock the review and move it to `status`; the rating average follows. (review, changed)."""
+def _review_status_set(review: Review, status, *, by=None) -> tuple[Review, bool]:
+    """Lock the review and move it to `status`, recording who decided; the rating average follows.
+    Returns (review, changed)."""
     review = lock_row(review)
     if review.status == status:
         return review, False
     review.status = status
-    review.save(update_fields=["status"])
+    review.moderated_by = by if getattr(by, "is_authenticated", False) else None
+    review.moderated_at = timezone.now()
+    review.save(update_fields=["status", "moderated_by", "moderated_at"])
     product_rating_recompute(product=review.product)
     return review, True
 
 
 @transaction.atomic
 def review_approve(*, review: Review, by=None) -> Review:
-    review, changed = _review_status_set(review, Review.Status.APPROVED)
+    review, changed = _review_status_set(review, Review.Status.APPROVED, by=by)
     if changed:
         signals.review_approved.send(sender=Review, review=review)
     return review
@@ -107,7 +127,7 @@ def review_approve(*, review: Review, by=None) -> Review:
 
 @transaction.atomic
 def review_reject(*, review: Review, by=None) -> Review:
-    review, changed = _review_status_set(review, Review.Status.REJECTED)
+    review, changed = _review_status_set(review, Review.Status.REJECTED, by=by)
     if changed:
-        signals.review_rejected.send(sender=Review, review=review)
+        signals.review_rejected.send(sender=Review, review=review, by=by)
     return review
