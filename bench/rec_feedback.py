@@ -71,10 +71,38 @@ def split(rows):
     return train, valid
 
 
+def before_after(train, valid):
+    """The probe with the old rule (negative kinds ignored, a rating weighs its stars, no decay) against
+    the new one (negatives and low stars count against the item, the chosen half-life)."""
+    from recommender.algorithms.data import EVENT_WEIGHTS, prepare_interactions
+    from recommender.algorithms.evaluation import ranking_metrics, relevant_pairs
+    from recommender.algorithms.feedback import HALF_LIFE_DAYS
+    from recommender.algorithms.models import EASE
+
+    relevant = relevant_pairs(prepare_interactions(train), valid)
+    old = train[~train["event"].isin(["cart_remove", "unfavourite", "not_interested"])].copy()
+    stars = pd.to_numeric(old["rating"], errors="coerce")
+    old["weight"] = old["event"].map(EVENT_WEIGHTS).fillna(1.0)
+    old.loc[old["event"] == "rating", "weight"] = stars.fillna(3.0)
+    variants = {
+        "before": prepare_interactions(old),
+        "after": prepare_interactions(train, half_life_days=HALF_LIFE_DAYS),
+    }
+    out = {}
+    for name, prepared in variants.items():
+        users = pd.unique(relevant["user_id"])
+        users = users[pd.Index(users).isin(pd.Index(pd.unique(prepared["user_id"])))]
+        recs = EASE(l2=500.0).fit(prepared).recommend(users, n=10)
+        figures = ranking_metrics(recs, relevant, k=10)
+        out[name] = {k: float(figures[k]) for k in ("precision", "recall", "ndcg")} | {"pairs": len(prepared)}
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--retail", default=str(ROOT.parent / "shared" / "data" / "online-retail-40k.csv"))
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--compare-only", action="store_true", help="only the before/after of the rule")
     args = parser.parse_args()
     from recommender.algorithms.feedback import repurchase_intervals, tune_feedback
 
@@ -82,7 +110,11 @@ def main():
     if not args.skip_demo:
         rows, lines = demo_rows()
         train, valid = split(rows)
+        if args.compare_only:
+            print(json.dumps(before_after(train, valid), indent=1))
+            return
         out["demo"] = tune_feedback(train, valid)
+        out["demo_before_after"] = before_after(train, valid)
         intervals = repurchase_intervals(lines)
         s = pd.Series(intervals)
         out["demo_repurchase"] = {

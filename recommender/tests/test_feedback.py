@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _no_learned_intervals():
+def _no_learned_intervals(settings):
+    # a local cache: learned intervals are read back from it, and a loaded Redis may time out (fail soft)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.delete(REPURCHASE_CACHE_KEY)
     yield
     cache.delete(REPURCHASE_CACHE_KEY)
