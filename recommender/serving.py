@@ -67,7 +67,7 @@ REPURCHASE_STEPS = (7, 14, 21, 30, 45, 60, 90, 120, 180, 270, 365)
 
 
 def repurchase_intervals_refresh() -> dict:
-    """{product id: days} learned from paid order lines of consumables, stored in the cache for a day.
+    """{product id: days} learned from paid order lines of consumables, cached for REPURCHASE_SECONDS.
 
     A product with too few members' repeat purchases takes its category's median, else the default
     (feedback.repurchase_intervals). The nightly run calls this; pages only read the cache (a page's
