@@ -40,7 +40,7 @@ from recommender.services.training.lease import (
 from recommender.services.training.scoring import member_shard_score
 from recommender.services.training.tables import popular_write, rules_write, similarities_write
 from recommender.services.training.variety import SERVED_METRICS_KEY, served_list_figures
-from recommender.serving import serving_state_forget
+from recommender.serving import repurchase_intervals_refresh, serving_state_forget
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
     with _stage(run_id, timings, "load", progress):
         interactions = interactions_frame()
         items = items_frame()
+        # Consumables' learned repurchase intervals, read by bought_product_ids on every page.
+        repurchase_intervals_refresh()
     sizes = {
         "events": int(len(interactions)),
         "members": int(interactions["user_id"].nunique()),
@@ -221,8 +223,12 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
         # What members will see, measured on the same holdout: variety figures and the re-rank's cost.
         with _stage(run_id, timings, "served_list", progress):
             metrics[serving][SERVED_METRICS_KEY] = served_list_figures(
-                model=evaluation.models[serving], train=evaluation.train, relevant=evaluation.relevant,
-                users=evaluation.users, items=items)
+                model=evaluation.models[serving],
+                train=evaluation.train,
+                relevant=evaluation.relevant,
+                users=evaluation.users,
+                items=items,
+            )
     started = time.perf_counter()
     passed, reason, gate = run_gate(evaluation=evaluation, serving=serving)
     timings["gate"] = round(time.perf_counter() - started, 3)
@@ -244,8 +250,13 @@ def training_run_prepare(*, run_id: int, model_names=None, progress=None) -> boo
 
     list_models = _list_models(serving, names) if len(interactions) else []
     with _stage(run_id, timings, "fit", progress):
-        fitted = engine.models_fit(list_models, interactions, items, tuned=evaluation.models if evaluation else None,
-                                   params=evaluation.params if evaluation else None)
+        fitted = engine.models_fit(
+            list_models,
+            interactions,
+            items,
+            tuned=evaluation.models if evaluation else None,
+            params=evaluation.params if evaluation else None,
+        )
     with _stage(run_id, timings, "similar", progress):
         similarities_write(run_id, interactions, items)
         rules_write(run_id, interactions)
@@ -370,11 +381,13 @@ def training_run_delete(*, run_id: int) -> None:
         if run is None:
             return
         if run.is_active:
-            raise DomainError(_("训练 #%(id)s 正在使用中，不能删除；先启用另一次训练。") % {"id": run_id},
-                              code="run_active")
+            raise DomainError(
+                _("训练 #%(id)s 正在使用中，不能删除；先启用另一次训练。") % {"id": run_id}, code="run_active"
+            )
         if run.status == TrainingRun.Status.RUNNING:
-            raise DomainError(_("训练 #%(id)s 正在进行，不能删除；请先取消它。") % {"id": run_id},
-                              code="run_running")
+            raise DomainError(
+                _("训练 #%(id)s 正在进行，不能删除；请先取消它。") % {"id": run_id}, code="run_running"
+            )
         _run_rows_delete(run_id)
         run.delete()
     transaction.on_commit(lambda: engine.artifact_delete(run_id))
