@@ -7,6 +7,7 @@ here. Train is split again 80/20 (seed 7) into fit/validation and every grid poi
 on validation (nDCG@10 and precision@10). The movielens-shaped data come from
 bench/gen_interactions.py (two generator seeds, so defaults are not fitted to one sample).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from recommender.algorithms import (EASE, AssociationRules, ItemKNN, PureSVD, TfidfContent,  # noqa: E402
-                                    UserKNN, random_split, tune_model)
+from recommender.algorithms import (  # noqa: E402
+    EASE,
+    AssociationRules,
+    ItemKNN,
+    PureSVD,
+    TfidfContent,
+    UserKNN,
+    random_split,
+    tune_model,
+)
 
 GRIDS = {
     "ItemKNN": (ItemKNN, {"k": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0]}),

@@ -6,6 +6,7 @@ Protocol as docs/BENCHMARKS_ENGINE.md: per-user random 75/25 split, seed 42, pre
 evaluate_models. Every single model is tuned on a validation split carved from train (tune_model,
 80/20 seed 42); the Hybrids tune themselves (tune=True) with NIGHTLY_GRID (+ ALS's nightly grid).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,18 +49,24 @@ def main():
         models = {}
         for key, (cls, grid) in GRIDS.items():
             t0 = time.perf_counter()
-            best, _ = tune_model(lambda **p: cls(**p), grid, train, items=items, metric="precision", random_state=42)
+            best, _ = tune_model(cls, grid, train, items=items, metric="precision", random_state=42)
             print(f"{name}: {key} tuned {best} in {time.perf_counter() - t0:.0f} s", flush=True)
             models[f"{key} (tuned)"] = cls(**best)
         no_mf = {n: m for n, m in default_components(items).items() if n not in ("als", "bpr")}
-        models["hybrid without ALS/BPR"] = Hybrid(models=no_mf, tune=True, param_grid=NIGHTLY_GRID, random_state=42)
-        models["hybrid with ALS"] = Hybrid(models={**no_mf, "als": ALS()}, tune=True, param_grid=NIGHTLY_GRID,
-                                           random_state=42)
+        models["hybrid without ALS/BPR"] = Hybrid(
+            models=no_mf, tune=True, param_grid=NIGHTLY_GRID, random_state=42
+        )
+        models["hybrid with ALS"] = Hybrid(
+            models={**no_mf, "als": ALS()}, tune=True, param_grid=NIGHTLY_GRID, random_state=42
+        )
         models["hybrid with ALS+BPR (default)"] = Hybrid(tune=True, param_grid=NIGHTLY_GRID, random_state=42)
         res = evaluate_models(train, test, models, k=10, items=items)
         print(f"\n## {name}")
-        print(res[["precision", "recall", "ndcg", "map", "coverage", "fit_seconds", "recommend_seconds"]]
-              .round(4).to_string())
+        print(
+            res[["precision", "recall", "ndcg", "map", "coverage", "fit_seconds", "recommend_seconds"]]
+            .round(4)
+            .to_string()
+        )
         for key in ("hybrid with ALS", "hybrid with ALS+BPR (default)"):
             print(key, "weights:", {n: w for n, w in models[key].weights_.items() if w > 0})
         print(flush=True)

@@ -14,6 +14,7 @@ the fitted models (``Hybrid.from_fitted``, nothing refitted), and produce the to
 from every model (``batch.recommend_many``: Hybrid reuses each batch's component scores).
 Reports each step, the total wall and CPU time, and the process's peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,27 @@ MODELS = ["popularity", "itemknn", "userknn", "ease", "svd", "rules", "content",
 
 
 def make(name):
-    from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD, TfidfContent,
-                                        UserKNN)
+    from recommender.algorithms import (
+        EASE,
+        AssociationRules,
+        Hybrid,
+        ItemKNN,
+        Popularity,
+        PureSVD,
+        TfidfContent,
+        UserKNN,
+    )
 
-    return {"popularity": Popularity, "itemknn": ItemKNN, "userknn": UserKNN, "ease": EASE, "svd": PureSVD,
-            "rules": AssociationRules, "content": TfidfContent, "hybrid": Hybrid}[name]()
+    return {
+        "popularity": Popularity,
+        "itemknn": ItemKNN,
+        "userknn": UserKNN,
+        "ease": EASE,
+        "svd": PureSVD,
+        "rules": AssociationRules,
+        "content": TfidfContent,
+        "hybrid": Hybrid,
+    }[name]()
 
 
 def run_one(name, users, items, n_inter, n):
@@ -53,10 +70,22 @@ def run_one(name, users, items, n_inter, n):
     t2 = time.perf_counter()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     rss_mb = ru.ru_maxrss / 1024
-    print(json.dumps({"model": name, "rows": len(df), "users": int(df.user_id.nunique()), "items": items,
-                      "fit_s": round(t1 - t0, 2), "recommend_s": round(t2 - t1, 2), "total_s": round(t2 - t0, 2),
-                      "cpu_s": round(ru.ru_utime + ru.ru_stime - c0.ru_utime - c0.ru_stime, 1),
-                      "rec_rows": len(recs), "peak_rss_mb": round(rss_mb)}))
+    print(
+        json.dumps(
+            {
+                "model": name,
+                "rows": len(df),
+                "users": int(df.user_id.nunique()),
+                "items": items,
+                "fit_s": round(t1 - t0, 2),
+                "recommend_s": round(t2 - t1, 2),
+                "total_s": round(t2 - t0, 2),
+                "cpu_s": round(ru.ru_utime + ru.ru_stime - c0.ru_utime - c0.ru_stime, 1),
+                "rec_rows": len(recs),
+                "peak_rss_mb": round(rss_mb),
+            }
+        )
+    )
 
 
 NIGHTLY_SINGLES = ["popularity", "itemknn", "userknn", "ease", "svd", "rules", "content"]
@@ -103,21 +132,38 @@ def run_nightly(users, items, n_inter, n, jobs, backend="thread"):
     models = dict(fitted)
     models["hybrid"] = timed("hybrid from_fitted", lambda: Hybrid.from_fitted(fitted))
     # Top-n: every model per batch of users, Hybrid reusing its components' batch scores.
-    lists = timed(f"top-{n} for every user, all 8 models ({backend})", lambda: recommend_many(models, None, n=n, n_jobs=jobs, backend=backend))
+    lists = timed(
+        f"top-{n} for every user, all 8 models ({backend})",
+        lambda: recommend_many(models, None, n=n, n_jobs=jobs, backend=backend),
+    )
     rows = {name: len(frame) for name, frame in lists.items()}
     wall = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)  # forked ranking workers
     cpu = ru.ru_utime + ru.ru_stime - c0.ru_utime - c0.ru_stime + ch.ru_utime + ch.ru_stime
-    print(json.dumps({"rows": len(df), "users": int(df.user_id.nunique()), "items": items, "jobs": jobs,
-                      "child_peak_rss_mb": round(ch.ru_maxrss / 1024),
-                      "steps": steps, "rec_rows": rows, "wall_s": round(wall, 1),
-                      "cpu_s": round(cpu, 1), "peak_rss_mb": round(ru.ru_maxrss / 1024)}))
+    print(
+        json.dumps(
+            {
+                "rows": len(df),
+                "users": int(df.user_id.nunique()),
+                "items": items,
+                "jobs": jobs,
+                "child_peak_rss_mb": round(ch.ru_maxrss / 1024),
+                "steps": steps,
+                "rec_rows": rows,
+                "wall_s": round(wall, 1),
+                "cpu_s": round(cpu, 1),
+                "peak_rss_mb": round(ru.ru_maxrss / 1024),
+            }
+        )
+    )
     for label, sec in steps:
         print(f"  {label:40} {sec:7.1f} s")
-    print(f"  {'TOTAL wall (after data generation)':40} {wall:7.1f} s; CPU {cpu:.1f} s (incl. workers); "
-          f"peak RSS {ru.ru_maxrss / 1024:.0f} MB (largest worker {ch.ru_maxrss / 1024:.0f} MB, pages "
-          f"shared with the parent counted again); rows {rows}")
+    print(
+        f"  {'TOTAL wall (after data generation)':40} {wall:7.1f} s; CPU {cpu:.1f} s (incl. workers); "
+        f"peak RSS {ru.ru_maxrss / 1024:.0f} MB (largest worker {ch.ru_maxrss / 1024:.0f} MB, pages "
+        f"shared with the parent counted again); rows {rows}"
+    )
 
 
 def main():
@@ -129,39 +175,63 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--nightly", action="store_true", help="all models in one process, Hybrid reusing them")
     ap.add_argument("--jobs", type=int, default=2, help="--nightly: models fitted and ranked in parallel")
-    ap.add_argument("--backend", default="thread", choices=["fork", "thread"], help="--nightly: ranking workers")
+    ap.add_argument(
+        "--backend", default="thread", choices=["fork", "thread"], help="--nightly: ranking workers"
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         run_one(a.one, a.users, a.items, a.interactions, a.n)
         return
     if a.nightly:
-        print(f"# {platform.node()} cpus={os.cpu_count()} python={platform.python_version()} "
-              f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {a.interactions} interactions, {a.users} users x "
-              f"{a.items} items; load average before {os.getloadavg()[0]:.1f}")
+        print(
+            f"# {platform.node()} cpus={os.cpu_count()} python={platform.python_version()} "
+            f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {a.interactions} interactions, {a.users} users x "
+            f"{a.items} items; load average before {os.getloadavg()[0]:.1f}"
+        )
         run_nightly(a.users, a.items, a.interactions, a.n, a.jobs, a.backend)
         print(f"# load average after {os.getloadavg()[0]:.1f}")
         return
-    print(f"# {platform.node()} {platform.processor() or platform.machine()} cpus={os.cpu_count()} "
-          f"python={platform.python_version()} {time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"# {platform.node()} {platform.processor() or platform.machine()} cpus={os.cpu_count()} "
+        f"python={platform.python_version()} {time.strftime('%Y-%m-%d %H:%M')}"
+    )
     print(f"# {a.interactions} interactions, {a.users} users x {a.items} items, top {a.n} for every user")
-    print(f"# load average before: {os.getloadavg()[0]:.1f} (other processes on the machine inflate wall times)")
+    print(
+        f"# load average before: {os.getloadavg()[0]:.1f} (other processes on the machine inflate wall times)"
+    )
     print(f"{'model':12} {'fit s':>8} {'top-n s':>8} {'total s':>8} {'cpu s':>8} {'peak MB':>8}  rec rows")
     total = 0.0
     for name in a.models.split(","):
-        cmd = [sys.executable, __file__, "--one", name, "--interactions", str(a.interactions), "--users",
-               str(a.users), "--items", str(a.items), "--n", str(a.n)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            name,
+            "--interactions",
+            str(a.interactions),
+            "--users",
+            str(a.users),
+            "--items",
+            str(a.items),
+            "--n",
+            str(a.n),
+        ]
         t0 = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
         if out.returncode != 0:
-            print(f"{name:12} FAILED: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}")
+            print(
+                f"{name:12} FAILED: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}"
+            )
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         total += r["total_s"]
-        print(f"{name:12} {r['fit_s']:8.1f} {r['recommend_s']:8.1f} {r['total_s']:8.1f} {r['cpu_s']:8.1f} "
-              f"{r['peak_rss_mb']:8.0f}  {r['rec_rows']}  (process wall incl. data generation {wall:.1f} s, "
-              f"load {os.getloadavg()[0]:.1f})")
+        print(
+            f"{name:12} {r['fit_s']:8.1f} {r['recommend_s']:8.1f} {r['total_s']:8.1f} {r['cpu_s']:8.1f} "
+            f"{r['peak_rss_mb']:8.0f}  {r['rec_rows']}  (process wall incl. data generation {wall:.1f} s, "
+            f"load {os.getloadavg()[0]:.1f})"
+        )
     print(f"{'sum':12} {'':8} {'':8} {total:8.1f}")
 
 

@@ -1,8 +1,9 @@
 """Synthetic interaction generators: MovieLens-100k-shaped data for quality checks, big data for speed.
 
-    python bench/gen_interactions.py --kind speed --users 50000 --items 10000 --interactions 1000000 --out /tmp/i.csv
-    python bench/gen_interactions.py --kind movielens --out /tmp/ml.csv
+python bench/gen_interactions.py --kind speed --users 50000 --items 10000 --interactions 1000000 --out /tmp/i.csv
+python bench/gen_interactions.py --kind movielens --out /tmp/ml.csv
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,16 @@ def _gumbel_top_k(logits: np.ndarray, k: int, rng) -> np.ndarray:
     return np.argpartition(-g, k - 1)[:k]
 
 
-def movielens_like(n_users=943, n_items=1682, n_interactions=100_000, n_genres=19, dim=12,
-                   pop_strength=1.1, taste_strength=1.8, seed=0):
+def movielens_like(
+    n_users=943,
+    n_items=1682,
+    n_interactions=100_000,
+    n_genres=19,
+    dim=12,
+    pop_strength=1.1,
+    taste_strength=1.8,
+    seed=0,
+):
     """A 943 x 1682, ~100k-row frame shaped like MovieLens-100k (user_id, item_id, rating, timestamp).
 
     Items get a long-tailed popularity, 1-3 genres and a latent vector; users get genre tastes
@@ -49,7 +58,11 @@ def movielens_like(n_users=943, n_items=1682, n_interactions=100_000, n_genres=1
         a = affinity[chosen]
         stars = np.clip(np.round(3.5 + (a - a.mean()) / (a.std() + 1e-9) + rng.normal(0, 0.8, len(a))), 1, 5)
         ts = 874_724_710 + np.sort(rng.integers(0, 18_000_000, len(chosen)))
-        rows.append(pd.DataFrame({"user_id": u + 1, "item_id": chosen + 1, "rating": stars.astype(int), "timestamp": ts}))
+        rows.append(
+            pd.DataFrame(
+                {"user_id": u + 1, "item_id": chosen + 1, "rating": stars.astype(int), "timestamp": ts}
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -64,7 +77,7 @@ def speed_interactions(n_users=50_000, n_items=10_000, n_interactions=1_000_000,
     n_cat = 50
     item_cat = rng.integers(0, n_cat, n_items)
     rank = rng.permutation(n_items) + 1
-    item_p = 1.0 / rank ** 0.9
+    item_p = 1.0 / rank**0.9
     over = int(n_interactions * 1.15)
     users = rng.choice(n_users, size=over, p=(lambda a: a / a.sum())(rng.lognormal(0, 0.8, n_users)))
     user_cats = rng.integers(0, n_cat, (n_users, 3))
@@ -76,14 +89,16 @@ def speed_interactions(n_users=50_000, n_items=10_000, n_interactions=1_000_000,
     ends = np.searchsorted(item_cat[order], np.arange(n_cat), side="right")
     cum = np.zeros(n_items)
     for c in range(n_cat):
-        sl = order[starts[c]:ends[c]]
+        sl = order[starts[c] : ends[c]]
         p = np.cumsum(item_p[sl])
-        cum[starts[c]:ends[c]] = p / p[-1]
+        cum[starts[c] : ends[c]] = p / p[-1]
     u01 = rng.random(over)
     pos = np.empty(over, dtype=np.int64)
     for c in range(n_cat):
         m = cat == c
-        pos[m] = starts[c] + np.minimum(np.searchsorted(cum[starts[c]:ends[c]], u01[m]), ends[c] - starts[c] - 1)
+        pos[m] = starts[c] + np.minimum(
+            np.searchsorted(cum[starts[c] : ends[c]], u01[m]), ends[c] - starts[c] - 1
+        )
     items_chosen = order[pos]
     df = pd.DataFrame({"user_id": users, "item_id": items_chosen}).drop_duplicates().head(n_interactions)
     df["timestamp"] = 1_600_000_000 + rng.integers(0, 30_000_000, len(df))
@@ -92,9 +107,15 @@ def speed_interactions(n_users=50_000, n_items=10_000, n_interactions=1_000_000,
     if with_items:
         words = np.array([f"w{j}" for j in range(2000)])
         cat_words = rng.integers(0, 2000, (n_cat, 6))
-        titles = [" ".join(np.concatenate([words[cat_words[c][rng.integers(0, 6, 2)]], words[rng.integers(0, 2000, 2)]]))
-                  for c in item_cat]
-        items = pd.DataFrame({"item_id": np.arange(n_items), "title": titles, "category": [f"cat{c}" for c in item_cat]})
+        titles = [
+            " ".join(
+                np.concatenate([words[cat_words[c][rng.integers(0, 6, 2)]], words[rng.integers(0, 2000, 2)]])
+            )
+            for c in item_cat
+        ]
+        items = pd.DataFrame(
+            {"item_id": np.arange(n_items), "title": titles, "category": [f"cat{c}" for c in item_cat]}
+        )
     return df, items
 
 

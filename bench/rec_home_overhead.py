@@ -8,6 +8,7 @@ requests with the recommendation block on and off (off = the view's block builde
 prints the median and p90 of each, the ratio of medians (target <= 1.2) and the queries per page.
 `--cold` clears the cache before every request, so each one computes and renders the block.
 """
+
 import argparse
 import os
 import statistics
@@ -25,8 +26,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--members", type=int, default=20)
-    parser.add_argument("--cold", action="store_true",
-                        help="Clear the cache before every request: the uncached block every time.")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="Clear the cache before every request: the uncached block every time.",
+    )
     args = parser.parse_args()
 
     import django
@@ -44,8 +48,12 @@ def main():
     run = TrainingRun.objects.filter(is_active=True).first()
     if run is None:
         sys.exit("no active run: run `manage.py train_recommender --sync` first")
-    member_ids = list(MemberRecommendation.objects.filter(run=run, model=run.serving_model)
-                      .values_list("user_id", flat=True).distinct().order_by("user_id")[: args.members])
+    member_ids = list(
+        MemberRecommendation.objects.filter(run=run, model=run.serving_model)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")[: args.members]
+    )
     clients = []
     for user in User.objects.filter(pk__in=member_ids):
         client = Client()
@@ -79,7 +87,7 @@ def main():
     queries = {True: set(), False: set()}
     for i in range(args.runs):
         client = clients[i % len(clients)]
-        for personalised in ((True, False) if i % 2 else (False, True)):
+        for personalised in (True, False) if i % 2 else (False, True):
             elapsed, count = render(client, personalised)
             results[personalised].append(elapsed)
             queries[personalised].add(count)
@@ -90,10 +98,16 @@ def main():
         return statistics.median(values), values[int(len(values) * 0.9) - 1]
 
     on, off = summary(results[True]), summary(results[False])
-    print(f"database: {connection.vendor}; members: {len(clients)}; requests per variant: {args.runs}; "
-          f"block cache: {'cleared before every request' if args.cold else 'warm (per member, 120 s)'}")
-    print(f"home without recommendations: median {off[0]:.2f} ms, p90 {off[1]:.2f} ms, queries {sorted(queries[False])}")
-    print(f"home with personalised block: median {on[0]:.2f} ms, p90 {on[1]:.2f} ms, queries {sorted(queries[True])}")
+    print(
+        f"database: {connection.vendor}; members: {len(clients)}; requests per variant: {args.runs}; "
+        f"block cache: {'cleared before every request' if args.cold else 'warm (per member, 120 s)'}"
+    )
+    print(
+        f"home without recommendations: median {off[0]:.2f} ms, p90 {off[1]:.2f} ms, queries {sorted(queries[False])}"
+    )
+    print(
+        f"home with personalised block: median {on[0]:.2f} ms, p90 {on[1]:.2f} ms, queries {sorted(queries[True])}"
+    )
     print(f"ratio of medians: {on[0] / off[0]:.3f} (target <= 1.2)")
 
 

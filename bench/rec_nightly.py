@@ -10,6 +10,7 @@ Seed first (`seed_demo --size medium|large`). With --workers the script starts t
 enqueues `retrain_nightly`, waits for the new run to become active and stops the workers; the time
 is from enqueue to activation. Prints the run's sizes and per-stage timings.
 """
+
 import argparse
 import os
 import subprocess
@@ -28,10 +29,35 @@ def start_workers(count, log_dir):
     workers = []
     for index in range(count):
         log = open(log_dir / f"rec-worker-{index}.log", "w")
-        workers.append((subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1",
-             "-n", f"recbench{index}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-            cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT), log))
+        workers.append(
+            (
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "config",
+                        "worker",
+                        "-P",
+                        "solo",
+                        "-c",
+                        "1",
+                        "-n",
+                        f"recbench{index}-{os.getpid()}@%h",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "-l",
+                        "WARNING",
+                    ],
+                    cwd=ROOT,
+                    env=dict(os.environ),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                ),
+                log,
+            )
+        )
     return workers
 
 
@@ -75,7 +101,7 @@ def main():
                 time.sleep(0.2)
             elapsed = time.perf_counter() - started
         finally:
-            for process, log in workers:
+            for process, _log in workers:
                 process.terminate()
             for process, log in workers:
                 try:
@@ -90,7 +116,9 @@ def main():
         # part of the time to a new active run.
         elapsed = time.perf_counter() - started - run.timings.get("after_offers", 0.0)
     run.refresh_from_db()
-    mode = "in-process" if args.workers == 0 else f"{args.workers} Celery worker(s), {run.shards_total} shards"
+    mode = (
+        "in-process" if args.workers == 0 else f"{args.workers} Celery worker(s), {run.shards_total} shards"
+    )
     print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; mode: {mode}")
     print(f"run #{run.pk}: {run.status}, active={run.is_active}, serving {run.serving_model}")
     print("sizes: " + ", ".join(f"{k}={v}" for k, v in run.data_sizes.items()))

@@ -8,6 +8,7 @@ Needs seeded and trained data (an active run). Starts one Celery worker (solo po
 storefront's path: queued on commit) and polls until the member's "realtime" list is explained by
 that product. Prints median, p95 and max seconds (target < 5 s).
 """
+
 import argparse
 import os
 import statistics
@@ -44,19 +45,46 @@ def main():
     run = TrainingRun.objects.filter(is_active=True).first()
     if run is None:
         sys.exit("no active run: run `manage.py train_recommender --sync` first")
-    seeds = list(ProductSimilarity.objects.filter(run=run, kind=ProductSimilarity.Kind.ALSO_VIEWED,
-                                                  similar_product__stock__gt=0)
-                 .values_list("product_id", flat=True).distinct()[: args.samples])
-    members = list(User.objects.filter(profile__personalization_enabled=True)
-                   .order_by("-pk").values_list("pk", flat=True)[: args.samples])
+    seeds = list(
+        ProductSimilarity.objects.filter(
+            run=run, kind=ProductSimilarity.Kind.ALSO_VIEWED, similar_product__stock__gt=0
+        )
+        .values_list("product_id", flat=True)
+        .distinct()[: args.samples]
+    )
+    members = list(
+        User.objects.filter(profile__personalization_enabled=True)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[: args.samples]
+    )
 
     log_dir = ROOT / "bench" / "out"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / "rec-refresh-worker.log", "w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1",
-         "-n", f"recrefresh-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "-n",
+            f"recrefresh-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     latencies = []
     try:
         time.sleep(8)  # worker start-up is not part of the latency
@@ -66,8 +94,9 @@ def main():
             event_record(kind=Event.Kind.CART_ADD, user=member, product_id=product_id)
             deadline = started + args.timeout
             while time.perf_counter() < deadline:
-                if MemberRecommendation.objects.filter(run=run, user_id=member_id, model="realtime",
-                                                       reason_product_id=product_id).exists():
+                if MemberRecommendation.objects.filter(
+                    run=run, user_id=member_id, model="realtime", reason_product_id=product_id
+                ).exists():
                     latencies.append(time.perf_counter() - started)
                     break
                 time.sleep(0.02)
@@ -83,8 +112,10 @@ def main():
         log.close()
     done = sorted(latencies)
     print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; samples: {len(done)}")
-    print(f"event -> refreshed list: median {statistics.median(done):.3f} s, "
-          f"p95 {done[max(0, int(len(done) * 0.95) - 1)]:.3f} s, max {done[-1]:.3f} s (target < 5 s)")
+    print(
+        f"event -> refreshed list: median {statistics.median(done):.3f} s, "
+        f"p95 {done[max(0, int(len(done) * 0.95) - 1)]:.3f} s, max {done[-1]:.3f} s (target < 5 s)"
+    )
 
 
 if __name__ == "__main__":

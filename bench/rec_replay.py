@@ -74,6 +74,8 @@ def main():
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.pop("REDIS_URL", None)  # tasks in-process: the refresh runs when the event commits
+    # The run's fitted models live beside the database, so two benches never read each other's run-1.
+    os.environ["RECOMMENDER_ARTIFACT_DIR"] = f"{args.db}.artifacts"
 
     import django
 
@@ -85,6 +87,11 @@ def main():
     from recommender.selectors import recommendations_for_home
     from shop.models import Event, Order, OrderLine, Review
     from shop.services.events import event_record
+
+    try:  # the refresh a worker runs once a member's burst of events has settled (debounced)
+        from recommender.services.realtime import member_recommendations_refresh
+    except ImportError:  # the code before the serving path was one (for the "today" figures)
+        from recommender.services.refresh import member_recommendations_refresh
 
     def quiet(*a, **k):
         call_command(*a, verbosity=0, **k)
@@ -188,9 +195,12 @@ def main():
         future_bought = {p for p, k in rest if k == Event.Kind.PURCHASE} - replayed_items
         nightly = recommendations_for_home(user=user, n=args.n)
         for product_id, kind in replayed:
-            started = time.perf_counter()
             event_record(kind=kind, user=user, product_id=product_id)
-            latencies.append(time.perf_counter() - started)
+        # In-process tasks ignore the debounce's countdown, so the burst's later events were coalesced
+        # into the first refresh; a worker refreshes once more after the burst: do that, and time it.
+        started = time.perf_counter()
+        member_recommendations_refresh(user_id=user.pk)
+        latencies.append(time.perf_counter() - started)
         user = User.objects.get(pk=user.pk)  # a fresh object: no per-request memo
         refreshed = recommendations_for_home(user=user, n=args.n)
         for name, recs in (("nightly", nightly), ("refreshed", refreshed)):
@@ -240,9 +250,9 @@ def main():
         "true_reason_share": round(true_claims / claims, 4) if claims else None,
         "over_cap_share_nightly": round(over_cap["nightly"] / len(rows), 4),
         "over_cap_share_refreshed": round(over_cap["refreshed"] / len(rows), 4),
-        "event_to_list_ms_median": round(1000 * statistics.median(done), 1) if done else None,
-        "event_to_list_ms_p95": round(1000 * done[max(0, int(len(done) * 0.95) - 1)], 1) if done else None,
-        "events_replayed": len(done),
+        "refresh_ms_median": round(1000 * statistics.median(done), 1) if done else None,
+        "refresh_ms_p95": round(1000 * done[max(0, int(len(done) * 0.95) - 1)], 1) if done else None,
+        "events_replayed": sum(max(1, len(later_by_member[r["member"]]) // 2) for r in rows),
     }
     width = max(len(k) for k in figures)
     for key, value in figures.items():

@@ -5,6 +5,7 @@
 Writes similar-product rows for a throw-away failed run (deleted afterwards), alternating the two
 paths `--repeat` times each; needs a seeded database (products).
 """
+
 import argparse
 import os
 import statistics
@@ -40,9 +41,14 @@ def main():
 
     def rows():
         for i in range(args.rows):
-            yield ProductSimilarity(run_id=run.pk, product_id=ids[i % len(ids)],
-                                    similar_product_id=ids[(i * 7 + 1) % len(ids)], kind="also_viewed",
-                                    score=1.0 / (1 + i % 20), rank=1 + i % 20)
+            yield ProductSimilarity(
+                run_id=run.pk,
+                product_id=ids[i % len(ids)],
+                similar_product_id=ids[(i * 7 + 1) % len(ids)],
+                kind="also_viewed",
+                score=1.0 / (1 + i % 20),
+                rank=1 + i % 20,
+            )
 
     paths = {"bulk_create": bulk.insert_batch}
     if connection.vendor == "postgresql":
@@ -64,8 +70,11 @@ def main():
         run.delete()
     print(f"database: {connection.vendor}; {args.rows:,} rows, batches of {bulk.BATCH_SIZE:,}")
     for name, values in times.items():
-        print(f"{name:>12}: " + ", ".join(f"{v:.2f} s" for v in values)
-              + f"  (median {statistics.median(values):.2f} s, {args.rows / statistics.median(values):,.0f} rows/s)")
+        print(
+            f"{name:>12}: "
+            + ", ".join(f"{v:.2f} s" for v in values)
+            + f"  (median {statistics.median(values):.2f} s, {args.rows / statistics.median(values):,.0f} rows/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 Uses a seeded database (manage.py seed_demo). The events it writes are deleted at the end.
 """
+
 import argparse
 import os
 import statistics
@@ -50,8 +51,10 @@ def main():
     print(f"event_record (guest):  median {anon[0]:.3f} ms   p99 {anon[1]:.3f} ms   ({args.calls} calls)")
     if member:
         memb = per_call(user=member, context={"page": "bench"})
-        print(f"event_record (member): median {memb[0]:.3f} ms   p99 {memb[1]:.3f} ms   "
-              "(includes any hook the recommender added to event_record)")
+        print(
+            f"event_record (member): median {memb[0]:.3f} ms   p99 {memb[1]:.3f} ms   "
+            "(includes any hook the recommender added to event_record)"
+        )
 
     # Pages with and without recording, interleaved request by request so that load from other
     # processes on the machine hits both series alike.
@@ -76,9 +79,11 @@ def main():
             clients[on].get(urls[(i // 2) % len(urls)])
             samples[on].append((time.perf_counter() - start) * 1000)
     with_events, without_events = statistics.median(samples[True]), statistics.median(samples[False])
-    print(f"product page (guest): median {with_events:.2f} ms with events, "
-          f"{without_events:.2f} ms without: {with_events - without_events:+.2f} ms "
-          f"({args.pages} pages each, interleaved)")
+    print(
+        f"product page (guest): median {with_events:.2f} ms with events, "
+        f"{without_events:.2f} ms without: {with_events - without_events:+.2f} ms "
+        f"({args.pages} pages each, interleaved)"
+    )
     deleted, _ = Event.objects.filter(id__gt=started_at_id).delete()
     print(f"cleaned up {deleted} benchmark events")
 

@@ -6,6 +6,7 @@ Seed first: `manage.py migrate && manage.py seed_demo --size medium`. Prints med
 median CPU time of this process (what the render costs when other work shares the cores) and SQL
 queries per page for the product and category pages (plus home, search and cart for context).
 """
+
 import argparse
 import os
 import random
@@ -37,8 +38,7 @@ def measure(client, urls, runs):
         queries.append(len(captured.captured_queries))
         assert response.status_code == 200, (url, response.status_code)
     times.sort()
-    return (statistics.median(times), times[int(len(times) * 0.9) - 1], statistics.median(cpu),
-            max(queries))
+    return (statistics.median(times), times[int(len(times) * 0.9) - 1], statistics.median(cpu), max(queries))
 
 
 def main():
@@ -62,17 +62,23 @@ def main():
     if len(slugs) < 100:
         sys.exit("Seed the database first (manage.py seed_demo --size medium).")
     products = [reverse("shop:product", args=[s]) for s in rng.sample(slugs, 100)]
-    categories = [reverse("shop:category", args=[s]) + q
-                  for s in Category.objects.values_list("slug", flat=True)
-                  for q in ("", "?sort=bestselling", "?sort=price_asc&in_stock=on")]
+    categories = [
+        reverse("shop:category", args=[s]) + q
+        for s in Category.objects.values_list("slug", flat=True)
+        for q in ("", "?sort=bestselling", "?sort=price_asc&in_stock=on")
+    ]
     rng.shuffle(categories)
     pages = {
-        "product": products, "category": categories, "home": [reverse("shop:home")],
+        "product": products,
+        "category": categories,
+        "home": [reverse("shop:home")],
         "search": [reverse("shop:search") + f"?q={q}" for q in ("纯棉", "耳机", "简约 实木", "茶")],
         "cart": [reverse("shop:cart")],
     }
-    print(f"database: {settings.DATABASES['default']['NAME']}; products: {len(slugs)}; "
-          f"runs per page: {args.runs}; DEBUG={settings.DEBUG}")
+    print(
+        f"database: {settings.DATABASES['default']['NAME']}; products: {len(slugs)}; "
+        f"runs per page: {args.runs}; DEBUG={settings.DEBUG}"
+    )
     demo = User.objects.filter(email="demo@example.com").first()
     for who in ("guest", "member"):
         client = Client()
@@ -82,8 +88,10 @@ def main():
             client.force_login(demo)
         for name, urls in pages.items():
             median, p90, cpu, max_queries = measure(client, urls, args.runs)
-            print(f"{who:6} {name:8} median {median:6.1f} ms   p90 {p90:6.1f} ms   "
-                  f"CPU median {cpu:6.1f} ms   queries ≤ {max_queries}")
+            print(
+                f"{who:6} {name:8} median {median:6.1f} ms   p90 {p90:6.1f} ms   "
+                f"CPU median {cpu:6.1f} ms   queries ≤ {max_queries}"
+            )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,12 @@ def _orders(user) -> dict | None:
             days[day][1] += total
     top = max((revenue for _n, revenue in days.values()), default=0) or 1
     series = [
-        {"day": day, "orders": n, "revenue": revenue, "height": max(1, round(58 * float(revenue) / float(top)))}
+        {
+            "day": day,
+            "orders": n,
+            "revenue": revenue,
+            "height": max(1, round(58 * float(revenue) / float(top))),
+        }
         for day, (n, revenue) in days.items()
     ]
     for day in series:

@@ -104,7 +104,16 @@ def _model_artifact(run, baskets):
     from recommender import engine
 
     rows = [(900_000 + i, p.pk, 1.0) for i, basket in enumerate(baskets) for p in basket]
-    model = engine.model_build(run.serving_model).fit(pd.DataFrame(rows, columns=["user_id", "item_id", "weight"]))
+    model = engine.model_build(run.serving_model).fit(
+        pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
+    )
     category = {p.pk: p.category_id for basket in baskets for p in basket}
-    engine.artifact_save(run.pk, {"models": {run.serving_model: model}, "member_ids": [],
-                                  "serving": run.serving_model, "item_category": category})
+    engine.artifact_save(
+        run.pk,
+        {
+            "models": {run.serving_model: model},
+            "member_ids": [],
+            "serving": run.serving_model,
+            "item_category": category,
+        },
+    )

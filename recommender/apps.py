@@ -1,4 +1,5 @@
 """Recommendation app config: the Django side of the recommender (the engine is recommender.algorithms)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -1,4 +1,5 @@
 """A/B arms: stable assignment by hashing member id with the experiment name, and Wilson intervals."""
+
 import hashlib
 import math
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Training runs and the top-N tables they produce; pages read only the active run's rows."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -15,8 +16,9 @@ class TrainingRun(models.Model):
         REJECTED = "rejected", _("未通过质量门槛")
         CANCELLED = "cancelled", _("已取消")
 
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices,
-                              default=Status.RUNNING, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.RUNNING, db_index=True
+    )
     # Exactly one run serves pages; switched in one transaction (see training_run_activate).
     is_active = models.BooleanField(_("当前使用"), default=False)
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True, db_index=True)
@@ -45,10 +47,12 @@ class TrainingRun(models.Model):
         verbose_name = _("训练记录")
         verbose_name_plural = _("训练记录")
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=Q(status="running"),
-                                    name="recommender_one_running_run"),
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
-                                    name="recommender_one_active_run"),
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="running"), name="recommender_one_running_run"
+            ),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="recommender_one_active_run"
+            ),
         ]
 
     def __str__(self):
@@ -77,8 +81,9 @@ class MemberRecommendation(models.Model):
     score = models.FloatField(_("得分"))
     rank = models.PositiveSmallIntegerField(_("名次"))
     reason = models.CharField(_("理由代码"), max_length=40, blank=True)
-    reason_product = models.ForeignKey("shop.Product", null=True, blank=True, related_name="+",
-                                       on_delete=models.SET_NULL)
+    reason_product = models.ForeignKey(
+        "shop.Product", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["run", "user", "model", "rank"]
@@ -173,9 +178,12 @@ class Experiment(models.Model):
         verbose_name_plural = _("A/B 实验")
         constraints = [
             # Every experiment splits the same personalised blocks: one runs at a time.
-            models.UniqueConstraint(fields=["is_running"], condition=Q(is_running=True),
-                                    name="recommender_one_running_experiment",
-                                    violation_error_message=_("同一推荐位同时只能进行一个实验。")),
+            models.UniqueConstraint(
+                fields=["is_running"],
+                condition=Q(is_running=True),
+                name="recommender_one_running_experiment",
+                violation_error_message=_("同一推荐位同时只能进行一个实验。"),
+            ),
         ]
 
     def __str__(self):

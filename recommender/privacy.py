@@ -1,4 +1,5 @@
 """Who may be personalised: membership's selectors decide; guests never get a stored personal list."""
+
 from members.selectors import members_opted_out_ids
 from members.selectors import personalization_allowed as members_personalization_allowed
 

@@ -5,6 +5,7 @@ their personalisation switch and the language) because rendering a dozen cards c
 much as the rest of the page; a near-real-time refresh bumps the version so it shows at once.
 Nothing here may break a page: on any error the page renders without recommendations.
 """
+
 import logging
 from dataclasses import dataclass
 
@@ -44,10 +45,19 @@ CSRF_PLACEHOLDER = "__recommender_csrf__"
 
 def _render(request, block, items) -> RenderedBlock:
     title = selectors.block_title(block)
-    html = render_to_string("recommender/_block.html", {"title": title, "items": items,
-                                                         "csrf_value": CSRF_PLACEHOLDER}, request=request)
-    return RenderedBlock(block, title, html, [i.model for i in items], [i.product.pk for i in items],
-                         items[0].arm if items else "")
+    html = render_to_string(
+        "recommender/_block.html",
+        {"title": title, "items": items, "csrf_value": CSRF_PLACEHOLDER},
+        request=request,
+    )
+    return RenderedBlock(
+        block,
+        title,
+        html,
+        [i.model for i in items],
+        [i.product.pk for i in items],
+        items[0].arm if items else "",
+    )
 
 
 def _with_token(request, blocks):
@@ -115,8 +125,15 @@ def recommendation_blocks_for_home(request, *, n=12):
         blocks = [RenderedBlock(**{**b, "html": mark_safe(b["html"])}) for b in cached]
         _record(request, blocks)
         return _with_token(request, blocks)
-    blocks = _blocks(request, lambda: [(selectors.HOME, selectors.recommendations_for_home(
-        user=request.user, session_key=visitor_key(request), n=n))])
+    blocks = _blocks(
+        request,
+        lambda: [
+            (
+                selectors.HOME,
+                selectors.recommendations_for_home(user=request.user, session_key=visitor_key(request), n=n),
+            )
+        ],
+    )
     if key is not None and blocks:
         try:
             # Stored with the CSRF placeholder: the token is this request's, not the next one's.
@@ -127,22 +144,51 @@ def recommendation_blocks_for_home(request, *, n=12):
 
 
 def recommendation_blocks_for_product(request, product):
-    return _with_token(request, _blocks(request, lambda: list(selectors.recommendations_for_product_page(
-        product=product, user=request.user).items())))
+    return _with_token(
+        request,
+        _blocks(
+            request,
+            lambda: list(
+                selectors.recommendations_for_product_page(product=product, user=request.user).items()
+            ),
+        ),
+    )
 
 
 def recommendation_blocks_for_cart(request, cart, *, n=6, product_ids=None):
     """`product_ids`: the cart's products when the page has loaded them (spares a query)."""
     user = request.user if request.user.is_authenticated else None
-    return _with_token(request, _blocks(request, lambda: [(selectors.CART, selectors.recommendations_for_cart(
-        cart=cart, n=n, product_ids=product_ids, user=user))]))
+    return _with_token(
+        request,
+        _blocks(
+            request,
+            lambda: [
+                (
+                    selectors.CART,
+                    selectors.recommendations_for_cart(cart=cart, n=n, product_ids=product_ids, user=user),
+                )
+            ],
+        ),
+    )
 
 
 def recommendation_blocks_for_order(request, order, *, n=6):
-    return _with_token(request, _blocks(request, lambda: [(selectors.AFTER_ORDER,
-                                                           selectors.recommendations_after_order(order=order, n=n))]))
+    return _with_token(
+        request,
+        _blocks(
+            request,
+            lambda: [(selectors.AFTER_ORDER, selectors.recommendations_after_order(order=order, n=n))],
+        ),
+    )
 
 
 def recommendation_blocks_for_member_centre(request, *, n=8):
-    return _with_token(request, _blocks(request, lambda: [(
-        selectors.MEMBER_CENTRE, selectors.recommendations_for_member_centre(user=request.user, n=n))]))
+    return _with_token(
+        request,
+        _blocks(
+            request,
+            lambda: [
+                (selectors.MEMBER_CENTRE, selectors.recommendations_for_member_centre(user=request.user, n=n))
+            ],
+        ),
+    )

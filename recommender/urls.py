@@ -1,4 +1,5 @@
 """Recommendation URLs: the tracked click redirect and "不感兴趣"."""
+
 from django.urls import path
 
 from . import views

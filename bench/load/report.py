@@ -77,7 +77,7 @@ def _machine():
         "?",
     )
     memory = run("free", "-g").splitlines()[1].split()[1]
-    load = open("/proc/loadavg").read().split()[:3]
+    load = Path("/proc/loadavg").read_text().split()[:3]
     return (
         f"`nproc` = {run('nproc')} ({cpu}), `free -g` total = {memory} GiB, "
         f"load average after the run {' '.join(load)}, "

@@ -3,11 +3,13 @@
 Each page is also requested in parallel bursts, so every gunicorn worker has imported its code
 and loaded the search dictionary before the measured run starts.
 """
+
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -16,7 +18,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def main(base_url, targets_path, parallel="16"):
-    text = open(targets_path, encoding="utf-8").read()
+    text = Path(targets_path).read_text(encoding="utf-8")
     category = re.search(r'categories = \{"([^"]+)"', text).group(1)
     slug, product_id = re.search(r'products = \{\{slug = "([^"]+)", id = (\d+)\}', text).groups()
     query = re.search(r'queries = \{"([^"]+)"', text).group(1)
@@ -27,8 +29,12 @@ def main(base_url, targets_path, parallel="16"):
         ("GET", f"/c/{category}/", None, {}),
         ("GET", f"/p/{slug}/", None, {}),
         ("GET", f"/search/?q={query}", None, {}),
-        ("POST", "/cart/add/", f"csrfmiddlewaretoken={csrf}&product_id={product_id}&quantity=1",
-         {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"}),
+        (
+            "POST",
+            "/cart/add/",
+            f"csrfmiddlewaretoken={csrf}&product_id={product_id}&quantity=1",
+            {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"},
+        ),
         ("GET", "/?member=1", None, {"Cookie": f"sessionid={session}"}),
         ("GET", "/healthz", None, {}),
     ]
@@ -36,8 +42,9 @@ def main(base_url, targets_path, parallel="16"):
 
     def fetch(check):
         method, path, body, headers = check
-        request = urllib.request.Request(base_url + path, data=body.encode() if body else None,
-                                         method=method, headers=headers)
+        request = urllib.request.Request(
+            base_url + path, data=body.encode() if body else None, method=method, headers=headers
+        )
         try:
             return opener.open(request, timeout=60).status
         except urllib.error.HTTPError as error:

@@ -95,18 +95,50 @@ Helpers
   ``from_fitted`` from the same models (listed after them) reuses their batch scores (handed over in a
   ``base.ScoreCache`` per batch).
 """
+
 from .base import Recommender
 from .data import InteractionMatrix, build_matrix, prepare_interactions
-from .evaluation import (evaluate_models, kfold_split, random_split, ranking_metrics, temporal_split,
-                         tune_model)
+from .evaluation import (
+    evaluate_models,
+    kfold_split,
+    random_split,
+    ranking_metrics,
+    temporal_split,
+    tune_model,
+)
 from .factorization import ALS, BPR
 from .hybrid import Hybrid
-from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
-                     UserKNN)
+from .models import (
+    EASE,
+    AssociationRules,
+    ItemKNN,
+    ModelUnavailable,
+    Popularity,
+    PureSVD,
+    TfidfContent,
+    UserKNN,
+)
 
 __all__ = [
-    "Recommender", "Popularity", "UserKNN", "ItemKNN", "TfidfContent", "AssociationRules", "EASE", "PureSVD", "ALS",
-    "BPR", "Hybrid",
-    "ModelUnavailable", "InteractionMatrix", "build_matrix", "prepare_interactions", "evaluate_models",
-    "random_split", "temporal_split", "kfold_split", "ranking_metrics", "tune_model",
+    "Recommender",
+    "Popularity",
+    "UserKNN",
+    "ItemKNN",
+    "TfidfContent",
+    "AssociationRules",
+    "EASE",
+    "PureSVD",
+    "ALS",
+    "BPR",
+    "Hybrid",
+    "ModelUnavailable",
+    "InteractionMatrix",
+    "build_matrix",
+    "prepare_interactions",
+    "evaluate_models",
+    "random_split",
+    "temporal_split",
+    "kfold_split",
+    "ranking_metrics",
+    "tune_model",
 ]

@@ -1,4 +1,5 @@
 """The shared model contract: fit / recommend / recommend_histories / similar_items, batch scoring and explanations."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,11 +23,13 @@ class TrainingData(InteractionMatrix):
 
     def __init__(self, matrix, users, items, pairs: pd.DataFrame, events: pd.DataFrame):
         super().__init__(matrix, users, items)
-        self.pairs = pairs      # one row per (user_id, item_id): weight[, timestamp]
-        self.events = events    # cleaned rows before aggregation: user_id, item_id[, basket_id]
+        self.pairs = pairs  # one row per (user_id, item_id): weight[, timestamp]
+        self.events = events  # cleaned rows before aggregation: user_id, item_id[, basket_id]
 
     @classmethod
-    def from_frame(cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, **prep) -> "TrainingData":
+    def from_frame(
+        cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, **prep
+    ) -> TrainingData:
         pairs = prepare_interactions(interactions, items, **prep)
         item_ids = items["item_id"] if items is not None and "item_id" in items.columns else None
         m = build_matrix(pairs, item_ids=item_ids)
@@ -35,7 +38,7 @@ class TrainingData(InteractionMatrix):
         events = events[events["item_id"].isin(m.items) & events["user_id"].isin(m.users)]
         return cls(m.matrix, m.users, m.items, pairs, events)
 
-    def subset(self, pairs: pd.DataFrame) -> "TrainingData":
+    def subset(self, pairs: pd.DataFrame) -> TrainingData:
         """Training data restricted to some (user_id, item_id) pairs, keeping the item universe."""
         m = build_matrix(pairs, item_index=self.items)
         keep = pd.MultiIndex.from_frame(pairs[["user_id", "item_id"]])
@@ -92,7 +95,12 @@ class ScoreCache:
     def take(self, model, rows: np.ndarray):
         """Scores kept for ``model`` on exactly these rows (used once), or None."""
         kept = self._kept.pop(id(model), None)
-        if kept is None or kept[0] is not model or len(kept[1]) != len(rows) or not np.array_equal(kept[1], rows):
+        if (
+            kept is None
+            or kept[0] is not model
+            or len(kept[1]) != len(rows)
+            or not np.array_equal(kept[1], rows)
+        ):
             return None
         return kept[2]
 
@@ -114,7 +122,7 @@ class Recommender(BaseEstimator):
     """
 
     reason_code = "similar_to_seen"
-    positive_only = True     # candidates scoring <= 0 are not recommendations
+    positive_only = True  # candidates scoring <= 0 are not recommendations
     batch_size = 1000
 
     # -- fitting -----------------------------------------------------------------------------
@@ -177,8 +185,11 @@ class Recommender(BaseEstimator):
         return hasattr(self, "data_")
 
     def _check_fitted(self):
-        check_is_fitted(self, msg=f"This {type(self).__name__} is not fitted yet; call fit() before recommend() "
-                                  "or similar_items().")
+        check_is_fitted(
+            self,
+            msg=f"This {type(self).__name__} is not fitted yet; call fit() before recommend() "
+            "or similar_items().",
+        )
 
     def _seen_mask_apply(self, scores: np.ndarray, rows: np.ndarray):
         _mask_dense(scores, self.data_.matrix[rows])
@@ -193,13 +204,15 @@ class Recommender(BaseEstimator):
         ids = self.user_ids_.to_numpy() if user_ids is None else _as_id_array(user_ids)
         return self._recommend(ids, n, exclude_seen)
 
-    def _recommend(self, ids: np.ndarray, n: int, exclude_seen: bool, cache: ScoreCache | None = None) -> pd.DataFrame:
+    def _recommend(
+        self, ids: np.ndarray, n: int, exclude_seen: bool, cache: ScoreCache | None = None
+    ) -> pd.DataFrame:
         """``recommend`` for an id array, in this thread; ``cache`` shares batch scores (``recommend_many``)."""
         rows = self.data_.user_rows(ids) if len(ids) else np.empty(0, np.int64)
         parts = []
         known = np.flatnonzero(rows >= 0)
         for s in range(0, len(known), self.batch_size):
-            pos = known[s:s + self.batch_size]
+            pos = known[s : s + self.batch_size]
             scored = self._score_batch(rows[pos], cache)
             parts.append(self._rank_batch(pos, scored, scored.x if exclude_seen else None, n))
         unknown = np.flatnonzero(rows < 0)
@@ -211,8 +224,16 @@ class Recommender(BaseEstimator):
                 if block is not None:
                     upos, c, v, rk, codes, rc = block
                     k = len(c)
-                    parts.append((np.repeat(unknown, k), np.tile(c, len(unknown)), np.tile(v, len(unknown)),
-                                  np.tile(rk, len(unknown)), np.tile(codes, len(unknown)), np.tile(rc, len(unknown))))
+                    parts.append(
+                        (
+                            np.repeat(unknown, k),
+                            np.tile(c, len(unknown)),
+                            np.tile(v, len(unknown)),
+                            np.tile(rk, len(unknown)),
+                            np.tile(codes, len(unknown)),
+                            np.tile(rc, len(unknown)),
+                        )
+                    )
         return self._frame(ids, parts)
 
     def _rank_batch(self, pos, scored: BatchScores, excluded: sp.csr_matrix | None, n: int):
@@ -233,7 +254,9 @@ class Recommender(BaseEstimator):
         cols, vals = top_n_per_row(scores, n)
         return self._finish_block(pos, scored, cols, vals)
 
-    def recommend_histories(self, histories: Mapping, n: int = 10, exclude: Mapping | None = None) -> pd.DataFrame:
+    def recommend_histories(
+        self, histories: Mapping, n: int = 10, exclude: Mapping | None = None
+    ) -> pd.DataFrame:
         """Top-n items for fresh histories, scored by this fitted model as it scores a training user.
 
         ``histories``: mapping key -> {item_id: weight} (a member's or a guest session's current
@@ -255,14 +278,14 @@ class Recommender(BaseEstimator):
         has = np.diff(x.indptr) > 0
         known = np.flatnonzero(has)
         for s in range(0, len(known), self.batch_size):
-            pos = known[s:s + self.batch_size]
+            pos = known[s : s + self.batch_size]
             scored = self._score_histories(x[pos])
             parts.append(self._rank_batch(pos, scored, excluded[pos], n))
         empty = np.flatnonzero(~has)
         row = self._unknown_scores() if len(empty) else None
         if row is not None:
             for s in range(0, len(empty), self.batch_size):
-                pos = empty[s:s + self.batch_size]
+                pos = empty[s : s + self.batch_size]
                 scores = np.repeat(np.asarray(row, dtype=np.float32)[None, :], len(pos), axis=0)
                 _mask_dense(scores, excluded[pos])
                 cols, vals = top_n_per_row(scores, n)
@@ -284,8 +307,11 @@ class Recommender(BaseEstimator):
         cols = self.data_.item_cols(pd.Index(items, dtype=object)) if items else np.empty(0, np.int64)
         w = pd.to_numeric(pd.Series(wts, dtype=object), errors="coerce").to_numpy(np.float64)
         ok = (cols >= 0) & np.isfinite(w) & (w > 0)
-        m = sp.csr_matrix((w[ok].astype(np.float32), (np.asarray(rows, np.int64)[ok], cols[ok])),
-                          shape=(len(histories), len(self.item_ids_)), dtype=np.float32)
+        m = sp.csr_matrix(
+            (w[ok].astype(np.float32), (np.asarray(rows, np.int64)[ok], cols[ok])),
+            shape=(len(histories), len(self.item_ids_)),
+            dtype=np.float32,
+        )
         m.sum_duplicates()
         m.sort_indices()
         return m
@@ -301,34 +327,44 @@ class Recommender(BaseEstimator):
             codes, rcols = self._explain(scored, cols)
         ranks = np.cumsum(valid, axis=1)
         upos = np.broadcast_to(np.asarray(pos)[:, None], cols.shape)
-        return (upos[valid], cols[valid], vals[valid], ranks[valid], np.asarray(codes, dtype=object)[valid],
-                np.asarray(rcols)[valid])
+        return (
+            upos[valid],
+            cols[valid],
+            vals[valid],
+            ranks[valid],
+            np.asarray(codes, dtype=object)[valid],
+            np.asarray(rcols)[valid],
+        )
 
     def _unknown_reason(self, cols):
         return np.full(cols.shape, "popular", dtype=object), np.full(cols.shape, -1, dtype=np.int64)
 
     def _frame(self, ids, parts) -> pd.DataFrame:
         if not parts:
-            return pd.DataFrame({
-                "user_id": pd.Series([], dtype=pd.Series(ids).dtype if len(ids) else object),
-                "item_id": pd.Series([], dtype=self.item_ids_.dtype),
-                "score": pd.Series([], dtype=np.float64),
-                "rank": pd.Series([], dtype=np.int64),
-                "reason": pd.Series([], dtype=object),
-                "reason_item_id": id_array(self.item_ids_, np.empty(0, np.int64)),
-            })
+            return pd.DataFrame(
+                {
+                    "user_id": pd.Series([], dtype=pd.Series(ids).dtype if len(ids) else object),
+                    "item_id": pd.Series([], dtype=self.item_ids_.dtype),
+                    "score": pd.Series([], dtype=np.float64),
+                    "rank": pd.Series([], dtype=np.int64),
+                    "reason": pd.Series([], dtype=object),
+                    "reason_item_id": id_array(self.item_ids_, np.empty(0, np.int64)),
+                }
+            )
         upos = np.concatenate([p[0] for p in parts])
         order = np.lexsort((np.concatenate([p[3] for p in parts]), upos))
         cols = np.concatenate([p[1] for p in parts])[order]
         rc = np.concatenate([p[5] for p in parts])[order]
-        return pd.DataFrame({
-            "user_id": np.asarray(ids)[upos[order]],
-            "item_id": self.item_ids_.to_numpy()[cols],
-            "score": np.concatenate([p[2] for p in parts])[order].astype(np.float64),
-            "rank": np.concatenate([p[3] for p in parts])[order].astype(np.int64),
-            "reason": np.concatenate([p[4] for p in parts])[order],
-            "reason_item_id": id_array(self.item_ids_, rc),
-        })
+        return pd.DataFrame(
+            {
+                "user_id": np.asarray(ids)[upos[order]],
+                "item_id": self.item_ids_.to_numpy()[cols],
+                "score": np.concatenate([p[2] for p in parts])[order].astype(np.float64),
+                "rank": np.concatenate([p[3] for p in parts])[order].astype(np.int64),
+                "reason": np.concatenate([p[4] for p in parts])[order],
+                "reason_item_id": id_array(self.item_ids_, rc),
+            }
+        )
 
     def similar_items(self, item_ids, n: int = 10) -> pd.DataFrame:
         """Top-n similar items per item: columns item_id, similar_item_id, score, rank."""
@@ -338,7 +374,7 @@ class Recommender(BaseEstimator):
         out_i, out_j, out_s, out_r = [], [], [], []
         known = np.flatnonzero(cols >= 0)
         for s in range(0, len(known), self.batch_size):
-            pos = known[s:s + self.batch_size]
+            pos = known[s : s + self.batch_size]
             c = cols[pos]
             sims = self._similar_scores(c)
             if sims is None:
@@ -353,16 +389,23 @@ class Recommender(BaseEstimator):
             out_s.append(vals[valid])
             out_r.append(ranks[valid])
         if not out_i:
-            return pd.DataFrame({"item_id": pd.Series([], dtype=self.item_ids_.dtype),
-                                 "similar_item_id": pd.Series([], dtype=self.item_ids_.dtype),
-                                 "score": pd.Series([], dtype=np.float64), "rank": pd.Series([], dtype=np.int64)})
+            return pd.DataFrame(
+                {
+                    "item_id": pd.Series([], dtype=self.item_ids_.dtype),
+                    "similar_item_id": pd.Series([], dtype=self.item_ids_.dtype),
+                    "score": pd.Series([], dtype=np.float64),
+                    "rank": pd.Series([], dtype=np.int64),
+                }
+            )
         ipos = np.concatenate(out_i)
-        return pd.DataFrame({
-            "item_id": np.asarray(ids)[ipos],
-            "similar_item_id": self.item_ids_.to_numpy()[np.concatenate(out_j)],
-            "score": np.concatenate(out_s).astype(np.float64),
-            "rank": np.concatenate(out_r).astype(np.int64),
-        })
+        return pd.DataFrame(
+            {
+                "item_id": np.asarray(ids)[ipos],
+                "similar_item_id": self.item_ids_.to_numpy()[np.concatenate(out_j)],
+                "score": np.concatenate(out_s).astype(np.float64),
+                "rank": np.concatenate(out_r).astype(np.int64),
+            }
+        )
 
 
 def _mask_dense(scores: np.ndarray, excluded: sp.csr_matrix):
@@ -383,7 +426,9 @@ def _drop_seen_sparse(scores: sp.csr_matrix, seen: sp.csr_matrix):
     n_cols = scores.shape[1]
     s_rows = np.repeat(np.arange(scores.shape[0], dtype=np.int64), np.diff(scores.indptr))
     keys = s_rows * n_cols + scores.indices
-    seen_keys = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr)) * n_cols + seen.indices
+    seen_keys = (
+        np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr)) * n_cols + seen.indices
+    )
     seen_keys.sort()
     if len(seen_keys) == 0:
         return
@@ -424,7 +469,7 @@ def _explain_rows(x, cands, contrib, start, stop, out):
     lo, hi = x.indptr[start], x.indptr[stop]
     if hi == lo:
         return
-    erow = np.repeat(np.arange(start, stop), np.diff(x.indptr[start:stop + 1]))
+    erow = np.repeat(np.arange(start, stop), np.diff(x.indptr[start : stop + 1]))
     R = np.repeat(erow, n)
     J = np.repeat(x.indices[lo:hi].astype(np.int64), n)
     W = np.repeat(x.data[lo:hi].astype(np.float32), n)

@@ -1,4 +1,5 @@
 """Top-n lists from several fitted models in one pass: each batch is scored once per model and shared with Hybrid."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +9,6 @@ import pandas as pd
 
 from .base import ScoreCache, _as_id_array
 
-
 # What forked workers inherit (set just before the fork, cleared after): models, batches, options.
 _FORK_STATE: dict = {}
 
@@ -16,7 +16,7 @@ _FORK_STATE: dict = {}
 def _run_batches(models: dict, batches, n: int, exclude_seen: bool) -> dict:
     out = {name: [] for name in models}
     for batch in batches:
-        cache = ScoreCache()   # this batch's raw scores, for a Hybrid listed after its components
+        cache = ScoreCache()  # this batch's raw scores, for a Hybrid listed after its components
         for name, model in models.items():
             # one thread per batch: not Hybrid's threaded recommend, which would split the batch again
             out[name].append(model._recommend(batch, n, exclude_seen, cache))
@@ -28,8 +28,14 @@ def _run_forked(batch_idx):
     return _run_batches(st["models"], [st["batches"][i] for i in batch_idx], st["n"], st["exclude_seen"])
 
 
-def recommend_many(models: dict, user_ids=None, n: int = 10, exclude_seen: bool = True,
-                   n_jobs: int = 2, backend: str = "thread") -> dict:
+def recommend_many(
+    models: dict,
+    user_ids=None,
+    n: int = 10,
+    exclude_seen: bool = True,
+    n_jobs: int = 2,
+    backend: str = "thread",
+) -> dict:
     """``{name: model.recommend(user_ids, n, exclude_seen)}`` for every model, computed together.
 
     Users go through in batches; within a batch every model ranks its list, and a ``Hybrid``
@@ -46,7 +52,7 @@ def recommend_many(models: dict, user_ids=None, n: int = 10, exclude_seen: bool 
     first = next(iter(models.values()))
     ids = first.user_ids_.to_numpy() if user_ids is None else _as_id_array(user_ids)
     size = min(m.batch_size for m in models.values())
-    batches = [ids[s:s + size] for s in range(0, len(ids), size)] or [ids]
+    batches = [ids[s : s + size] for s in range(0, len(ids), size)] or [ids]
 
     jobs = max(1, min(int(n_jobs or 1), len(batches)))
     if jobs == 1:
@@ -67,8 +73,9 @@ def recommend_many(models: dict, user_ids=None, n: int = 10, exclude_seen: bool 
             _FORK_STATE.clear()
     elif backend == "thread":
         with threadpool_limits(1), ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(lambda idx: _run_batches(models, [batches[i] for i in idx], n, exclude_seen),
-                                    chunks))
+            results = list(
+                pool.map(lambda idx: _run_batches(models, [batches[i] for i in idx], n, exclude_seen), chunks)
+            )
     else:
         raise ValueError("backend must be 'thread' or 'fork'")
     return {name: pd.concat([r[name] for r in results], ignore_index=True) for name in models}

@@ -1,4 +1,5 @@
 """The evaluate_recommender command's logic, callable without Django."""
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,15 @@ def build_models(names, seed: int = 42, items_given: bool = False, tune: bool = 
     )
 
     factories = {
-        "popularity": Popularity, "itemknn": ItemKNN, "userknn": UserKNN, "content": TfidfContent,
-        "rules": AssociationRules, "ease": EASE, "svd": lambda: PureSVD(random_state=seed),
-        "als": lambda: ALS(random_state=seed), "bpr": lambda: BPR(random_state=seed),
+        "popularity": Popularity,
+        "itemknn": ItemKNN,
+        "userknn": UserKNN,
+        "content": TfidfContent,
+        "rules": AssociationRules,
+        "ease": EASE,
+        "svd": lambda: PureSVD(random_state=seed),
+        "als": lambda: ALS(random_state=seed),
+        "bpr": lambda: BPR(random_state=seed),
         "hybrid": lambda: Hybrid(tune=tune, random_state=seed),
     }
     unknown = [n for n in names if n not in factories]
@@ -44,7 +51,9 @@ def format_table(table: pd.DataFrame, k: int) -> str:
     cols = METRICS + ["fit_seconds", "recommend_seconds"]
     # "MAP@k": mean average precision over the top k, divided by min(relevant, k)
     head = f"{'model':<12}" + "".join(
-        f"{(('MAP' if c == 'map' else c) + '@' + str(k)) if c in METRICS and c != 'coverage' else c:>18}" for c in cols)
+        f"{(('MAP' if c == 'map' else c) + '@' + str(k)) if c in METRICS and c != 'coverage' else c:>18}"
+        for c in cols
+    )
     lines = [head]
     for name, row in table.iterrows():
         if isinstance(row.get("error"), str) and row["error"]:
@@ -54,9 +63,19 @@ def format_table(table: pd.DataFrame, k: int) -> str:
     return "\n".join(lines)
 
 
-def run_evaluation(interactions_path, items_path=None, k: int = 10, test_size: float = 0.25, seed: int = 42,
-                   split: str = "random", models=None, json_path=None, progress: bool | None = None,
-                   tune: bool = True, log=print) -> pd.DataFrame:
+def run_evaluation(
+    interactions_path,
+    items_path=None,
+    k: int = 10,
+    test_size: float = 0.25,
+    seed: int = 42,
+    split: str = "random",
+    models=None,
+    json_path=None,
+    progress: bool | None = None,
+    tune: bool = True,
+    log=print,
+) -> pd.DataFrame:
     """Load CSVs, split, evaluate the models and return the model x metric table.
 
     ``progress``: show a tqdm bar (default: only when stderr is a terminal). ``log(str)`` gets
@@ -72,8 +91,10 @@ def run_evaluation(interactions_path, items_path=None, k: int = 10, test_size: f
         raise ValueError("split must be 'random' or 'temporal'")
     names = list(models) if models else [n for n in MODEL_NAMES if n != "content" or items is not None]
     built = build_models(names, seed, items is not None, tune)
-    log(f"{len(inter)} interactions ({len(train)} train / {len(test)} test, {split} split, seed {seed}); "
-        f"models: {', '.join(built)}")
+    log(
+        f"{len(inter)} interactions ({len(train)} train / {len(test)} test, {split} split, seed {seed}); "
+        f"models: {', '.join(built)}"
+    )
     bar = None
     if progress is None:
         progress = sys.stderr.isatty()
@@ -97,10 +118,21 @@ def run_evaluation(interactions_path, items_path=None, k: int = 10, test_size: f
             bar.close()
     if json_path:
         payload = {
-            "settings": {"interactions": str(interactions_path), "items": str(items_path) if items_path else None,
-                         "k": k, "test_size": test_size, "seed": seed, "split": split},
-            "results": {n: {c: (None if pd.isna(v) else (float(v) if not isinstance(v, str) else v))
-                            for c, v in row.items()} for n, row in table.iterrows()},
+            "settings": {
+                "interactions": str(interactions_path),
+                "items": str(items_path) if items_path else None,
+                "k": k,
+                "test_size": test_size,
+                "seed": seed,
+                "split": split,
+            },
+            "results": {
+                n: {
+                    c: (None if pd.isna(v) else (float(v) if not isinstance(v, str) else v))
+                    for c, v in row.items()
+                }
+                for n, row in table.iterrows()
+            },
         }
         with open(json_path, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=2)

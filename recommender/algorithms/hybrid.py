@@ -1,4 +1,5 @@
 """Hybrid: per-user normalised score fusion of the single models, tuned on a validation split."""
+
 from __future__ import annotations
 
 import itertools
@@ -12,14 +13,31 @@ from sklearn.utils.validation import check_is_fitted
 from .base import BatchScores, Recommender, ScoreCache, TrainingData, _as_id_array, dense
 from .evaluation import metrics_from_hits, split_by
 from .factorization import ALS, BPR
-from .models import (EASE, AssociationRules, ItemKNN, ModelUnavailable, Popularity, PureSVD, TfidfContent,
-                     UserKNN)
+from .models import (
+    EASE,
+    AssociationRules,
+    ItemKNN,
+    ModelUnavailable,
+    Popularity,
+    PureSVD,
+    TfidfContent,
+    UserKNN,
+)
 from .similarity import top_n_per_row
 
 # Untuned blend: the components that carried weight on validation splits of both benchmark data
 # sets. UserKNN, AssociationRules, ALS and BPR start at 0 (not fitted) unless tune=True finds them useful.
-DEFAULT_WEIGHTS = {"ease": 1.0, "svd": 1.0, "itemknn": 0.5, "userknn": 0.0, "content": 0.5, "rules": 0.0,
-                   "als": 0.0, "bpr": 0.0, "popularity": 0.05}
+DEFAULT_WEIGHTS = {
+    "ease": 1.0,
+    "svd": 1.0,
+    "itemknn": 0.5,
+    "userknn": 0.0,
+    "content": 0.5,
+    "rules": 0.0,
+    "als": 0.0,
+    "bpr": 0.0,
+    "popularity": 0.05,
+}
 DEFAULT_GRID = {
     "itemknn": {"k": [50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0]},
     "userknn": {"k": [50, 100, 200], "shrinkage": [0.0, 10.0]},
@@ -32,8 +50,11 @@ DEFAULT_GRID = {
 # A cheaper grid for scheduled training: on the medium demo data it finds the same parameters and
 # blend as DEFAULT_GRID in ~3/4 of the time (docs/BENCHMARKS_ENGINE.md).
 # ALS gets two sizes (a fit is ~1 s on the medium demo); BPR, weaker on both benchmarks, its defaults only.
-NIGHTLY_GRID = {"itemknn": {"k": [200, 400], "shrinkage": [10.0, 50.0]}, "ease": {"l2": [500.0, 2000.0]},
-                "als": {"factors": [64, 128]}}
+NIGHTLY_GRID = {
+    "itemknn": {"k": [200, 400], "shrinkage": [10.0, 50.0]},
+    "ease": {"l2": [500.0, 2000.0]},
+    "als": {"factors": [64, 128]},
+}
 WEIGHT_STEPS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
@@ -49,8 +70,16 @@ def _component_order(names) -> list:
 
 
 def default_components(items: pd.DataFrame | None = None) -> dict:
-    comps = {"popularity": Popularity(), "itemknn": ItemKNN(), "userknn": UserKNN(), "ease": EASE(),
-             "svd": PureSVD(), "als": ALS(), "bpr": BPR(), "rules": AssociationRules()}
+    comps = {
+        "popularity": Popularity(),
+        "itemknn": ItemKNN(),
+        "userknn": UserKNN(),
+        "ease": EASE(),
+        "svd": PureSVD(),
+        "als": ALS(),
+        "bpr": BPR(),
+        "rules": AssociationRules(),
+    }
     if items is not None:
         comps["content"] = TfidfContent()
     return comps
@@ -106,11 +135,25 @@ class Hybrid(Recommender):
     reason_code = "hybrid"
     validation = "random"  # class default: a Hybrid pickled before the parameter existed still clones
 
-    def __init__(self, models: dict | None = None, weights: dict | None = None, fusion: str = "score",
-                 tune: bool = False, validation_size: float = 0.2, tune_metric: str = "ndcg", k: int = 10,
-                 param_grid: dict | None = None, max_tune_users: int = 5000, cold_threshold: int = 3,
-                 cold_content_boost: float = 3.0, cold_content_weight: float = 0.3, random_state: int = 42,
-                 n_jobs: int = 2, verbose: bool = False, validation: str = "random"):
+    def __init__(
+        self,
+        models: dict | None = None,
+        weights: dict | None = None,
+        fusion: str = "score",
+        tune: bool = False,
+        validation_size: float = 0.2,
+        tune_metric: str = "ndcg",
+        k: int = 10,
+        param_grid: dict | None = None,
+        max_tune_users: int = 5000,
+        cold_threshold: int = 3,
+        cold_content_boost: float = 3.0,
+        cold_content_weight: float = 0.3,
+        random_state: int = 42,
+        n_jobs: int = 2,
+        verbose: bool = False,
+        validation: str = "random",
+    ):
         self.models = models
         self.weights = weights
         self.fusion = fusion
@@ -137,8 +180,11 @@ class Hybrid(Recommender):
         release the GIL, and the single-threaded sparse work would otherwise leave a core idle."""
         from concurrent.futures import ThreadPoolExecutor
 
-        todo = [(n, clone(t).set_params(**params.get(n, {}))) for n, t in templates.items()
-                if weights.get(n, 0.0) > 0 or n in need]
+        todo = [
+            (n, clone(t).set_params(**params.get(n, {})))
+            for n, t in templates.items()
+            if weights.get(n, 0.0) > 0 or n in need
+        ]
         todo.sort(key=lambda nm: nm[0] != "ease")  # longest first
 
         def fit_one(nm):
@@ -177,20 +223,23 @@ class Hybrid(Recommender):
         self.components_, self.unavailable_ = self._fit_components(data, items, templates, params, weights)
         self.weights_ = {n: weights.get(n, 0.0) for n in self.components_}
         self.best_params_ = params
-        self.n_seen_ = np.diff(data.matrix.indptr)   # items per training user: who counts as cold
+        self.n_seen_ = np.diff(data.matrix.indptr)  # items per training user: who counts as cold
 
     @classmethod
-    def from_tuned(cls, tuned: "Hybrid", items: pd.DataFrame | None = None) -> "Hybrid":
+    def from_tuned(cls, tuned: Hybrid, items: pd.DataFrame | None = None) -> Hybrid:
         """An unfitted Hybrid that fits with what ``tuned`` chose on its validation split
         (component parameters and blend weights), without tuning again: the nightly run tunes on
         its evaluation split once, then refits on all data with those choices.
         """
         check_is_fitted(tuned, "best_params_", msg="from_tuned needs a fitted Hybrid; %(name)s is not fitted")
-        models = {n: clone(t).set_params(**tuned.best_params_.get(n, {})) for n, t in tuned._templates(items).items()}
+        models = {
+            n: clone(t).set_params(**tuned.best_params_.get(n, {}))
+            for n, t in tuned._templates(items).items()
+        }
         return clone(tuned).set_params(models=models, weights=dict(tuned.weights_), tune=False)
 
     @classmethod
-    def from_fitted(cls, components: dict, weights: dict | None = None, **params) -> "Hybrid":
+    def from_fitted(cls, components: dict, weights: dict | None = None, **params) -> Hybrid:
         """A fitted Hybrid that blends already-fitted models instead of refitting them.
 
         ``components``: dict name -> fitted model (names as in ``DEFAULT_WEIGHTS``; a value of
@@ -215,8 +264,9 @@ class Hybrid(Recommender):
             check_is_fitted(model, msg=f"component {name!r} is not fitted")
         data = next(iter(given.values())).data_
         for name, model in given.items():
-            if model.data_ is not data and not (model.user_ids_.equals(data.users)
-                                                and model.item_ids_.equals(data.items)):
+            if model.data_ is not data and not (
+                model.user_ids_.equals(data.users) and model.item_ids_.equals(data.items)
+            ):
                 raise ValueError(f"component {name!r} was fitted on other users or items than the rest")
         weights = dict(DEFAULT_WEIGHTS if self.weights is None else self.weights)
         keep = {n: m for n, m in given.items() if float(weights.get(n, 0.0)) > 0 or n == "popularity"}
@@ -247,9 +297,13 @@ class Hybrid(Recommender):
         keep = rows >= 0
         val_users, rows = val_users[keep], rows[keep]
         vp = val_pairs[val_pairs["user_id"].isin(val_users)]
-        truth = sp.csr_matrix((np.ones(len(vp), np.float32),
-                               (pd.Index(val_users).get_indexer(vp["user_id"]), data.item_cols(vp["item_id"]))),
-                              shape=(len(val_users), len(data.items)))
+        truth = sp.csr_matrix(
+            (
+                np.ones(len(vp), np.float32),
+                (pd.Index(val_users).get_indexer(vp["user_id"]), data.item_cols(vp["item_id"])),
+            ),
+            shape=(len(val_users), len(data.items)),
+        )
         truth.data[:] = 1.0
         n_rel = np.diff(truth.indptr)
         has = n_rel > 0
@@ -292,8 +346,10 @@ class Hybrid(Recommender):
         names = list(norm)
         if not names:
             return best_params, weights, pd.DataFrame(trials)
-        single = {n: max(t[self.tune_metric] for t in trials if t.get("model") == n and self.tune_metric in t)
-                  for n in names}
+        single = {
+            n: max(t[self.tune_metric] for t in trials if t.get("model") == n and self.tune_metric in t)
+            for n in names
+        }
         w = {n: 0.0 for n in names}
         w[max(single, key=single.get)] = 1.0
 
@@ -317,7 +373,9 @@ class Hybrid(Recommender):
                     val = blend_metric(cand)
                     if val > current + 1e-6:
                         current, w, improved = val, cand, True
-            trials.append({"stage": "weights", "model": "hybrid", "params": dict(w), self.tune_metric: current})
+            trials.append(
+                {"stage": "weights", "model": "hybrid", "params": dict(w), self.tune_metric: current}
+            )
             if self.verbose:
                 print(f"tune weights {w}: {current:.4f}")
             if not improved:
@@ -327,7 +385,7 @@ class Hybrid(Recommender):
     def _component_scores(self, model, rows):
         out = np.zeros((len(rows), len(model.item_ids_)), dtype=np.float32)
         for s in range(0, len(rows), self.batch_size):
-            out[s:s + self.batch_size] = dense(model._scores(rows[s:s + self.batch_size]))
+            out[s : s + self.batch_size] = dense(model._scores(rows[s : s + self.batch_size]))
         return out
 
     def _fuse_input(self, scores):
@@ -349,8 +407,9 @@ class Hybrid(Recommender):
 
         chunks = [c for c in np.array_split(np.asarray(ids), jobs) if len(c)]
         with threadpool_limits(1), ThreadPoolExecutor(max_workers=jobs) as pool:
-            parts = list(pool.map(lambda c: super(Hybrid, self).recommend(c, n=n, exclude_seen=exclude_seen),
-                                  chunks))
+            parts = list(
+                pool.map(lambda c: super(Hybrid, self).recommend(c, n=n, exclude_seen=exclude_seen), chunks)
+            )
         return pd.concat(parts, ignore_index=True)
 
     # -- scoring internals -----------------------------------------------------------------------------------
@@ -363,6 +422,7 @@ class Hybrid(Recommender):
     def _score_batch(self, rows, cache: ScoreCache | None = None) -> BatchScores:
         """The blend for a batch of training users; component scores already computed for these
         rows are taken from ``cache``."""
+
         def raw_scores(model):
             raw = cache.take(model, rows) if cache is not None else None
             return model._scores(rows) if raw is None else raw
@@ -425,8 +485,9 @@ class Hybrid(Recommender):
             mask = (winner == idx) & (cands >= 0)
             if not mask.any():
                 continue
-            c, r = self.components_[name]._explain(BatchScores(scored.rows, None, x=self._history(scored)),
-                                                   np.where(mask, cands, -1))
+            c, r = self.components_[name]._explain(
+                BatchScores(scored.rows, None, x=self._history(scored)), np.where(mask, cands, -1)
+            )
             codes[mask] = c[mask]
             rcols[mask] = r[mask]
         return codes, rcols

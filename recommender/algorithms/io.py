@@ -1,4 +1,5 @@
 """CSV loaders for interactions and items that validate every row and name the bad one."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,7 +34,9 @@ def _read(path, required, known) -> pd.DataFrame:
     df.columns = [c.strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise DataFileError(path, f"missing required column(s) {', '.join(missing)}; found {', '.join(df.columns)}")
+        raise DataFileError(
+            path, f"missing required column(s) {', '.join(missing)}; found {', '.join(df.columns)}"
+        )
     df = df[[c for c in df.columns if c in known]]
     for col in df.columns:
         df[col] = df[col].str.strip()
@@ -54,7 +57,9 @@ def _numeric(df, path, col, lo=None, hi=None):
         out = ((vals < lo) if lo is not None else False) | ((vals > hi) if hi is not None else False)
         bad = np.flatnonzero(out.fillna(False).to_numpy())
         if len(bad):
-            raise DataFileError(path, f"value {vals.iloc[bad[0]]} outside [{lo}, {hi}]", row=int(bad[0]) + 1, column=col)
+            raise DataFileError(
+                path, f"value {vals.iloc[bad[0]]} outside [{lo}, {hi}]", row=int(bad[0]) + 1, column=col
+            )
     return vals
 
 
@@ -78,8 +83,9 @@ def load_interactions_csv(path) -> pd.DataFrame:
             ts = pd.to_datetime(raw.replace("", None), errors="coerce", format="mixed")
             bad = np.flatnonzero((ts.isna() & (raw != "")).to_numpy())
             if len(bad):
-                raise DataFileError(path, f"not a date/time: {raw.iloc[bad[0]]!r}", row=int(bad[0]) + 1,
-                                    column="timestamp")
+                raise DataFileError(
+                    path, f"not a date/time: {raw.iloc[bad[0]]!r}", row=int(bad[0]) + 1, column="timestamp"
+                )
         df["timestamp"] = ts
     for col in ("basket_id", "event"):
         if col in df.columns:
@@ -92,6 +98,7 @@ def load_items_csv(path) -> pd.DataFrame:
     df = _read(path, ["item_id", "title"], ITEM_COLUMNS)
     dup = np.flatnonzero(df["item_id"].duplicated().to_numpy())
     if len(dup):
-        raise DataFileError(path, f"duplicate item_id {df['item_id'].iloc[dup[0]]!r}", row=int(dup[0]) + 1,
-                            column="item_id")
+        raise DataFileError(
+            path, f"duplicate item_id {df['item_id'].iloc[dup[0]]!r}", row=int(dup[0]) + 1, column="item_id"
+        )
     return df

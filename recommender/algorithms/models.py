@@ -1,4 +1,5 @@
 """The single models: Popularity, UserKNN, ItemKNN, TfidfContent, AssociationRules, EASE, PureSVD."""
+
 from __future__ import annotations
 
 import logging
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.linalg import lapack
+
 # Imported here, not inside fit(): Hybrid fits components in threads, and two threads importing
 # scikit-learn at once can see a half-initialised module ("cannot import name 'clone'").
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -88,7 +90,7 @@ class ItemKNN(Recommender):
         elif self.similarity != "cosine":
             raise ValueError("similarity must be 'cosine' or 'adjusted_cosine'")
         self.similarity_ = cosine_top_k(x.T.tocsr(), self.k, self.shrinkage)
-        self.scoring_ = self.similarity_.T.tocsr()   # seen item -> target item, for x_u @ scoring_
+        self.scoring_ = self.similarity_.T.tocsr()  # seen item -> target item, for x_u @ scoring_
         self.similarity_lookup_ = SparseLookup(self.similarity_)
 
     def _scores_x(self, x):
@@ -144,8 +146,14 @@ class UserKNN(Recommender):
 
     reason_code = "neighbours_liked"
 
-    def __init__(self, k: int = 100, shrinkage: float = 0.0, similarity: str = "cosine",
-                 max_item_users: int | None = 1000, random_state: int = 42):
+    def __init__(
+        self,
+        k: int = 100,
+        shrinkage: float = 0.0,
+        similarity: str = "cosine",
+        max_item_users: int | None = 1000,
+        random_state: int = 42,
+    ):
         self.k = k
         self.shrinkage = shrinkage
         self.similarity = similarity
@@ -164,7 +172,7 @@ class UserKNN(Recommender):
         xt = x.T.tocsr()
         norms = np.sqrt(np.asarray(xt.multiply(xt).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        self.item_unit_ = sp.diags(1.0 / norms).astype(np.float32) @ xt   # unit-length item rows
+        self.item_unit_ = sp.diags(1.0 / norms).astype(np.float32) @ xt  # unit-length item rows
         # what a folded-in history is compared with: the rows the neighbours were computed from
         xs = xs.astype(np.float32)
         self.neighbour_rows_t_ = xs.T.tocsr()
@@ -172,7 +180,9 @@ class UserKNN(Recommender):
         n = xs.shape[1]
         self.user_means_ = (np.asarray(xs.sum(axis=1)).ravel() / max(n, 1)).astype(np.float32)
         sq = np.asarray(xs.multiply(xs).sum(axis=1)).ravel()
-        self.user_sds_ = np.sqrt(np.clip(sq - n * self.user_means_.astype(np.float64) ** 2, 0.0, None)).astype(np.float32)
+        self.user_sds_ = np.sqrt(
+            np.clip(sq - n * self.user_means_.astype(np.float64) ** 2, 0.0, None)
+        ).astype(np.float32)
 
     def _scores(self, rows):
         return (self.similarity_[rows] @ self.data_.matrix).astype(np.float32, copy=False)
@@ -201,8 +211,9 @@ class UserKNN(Recommender):
         cols, vals = top_n_sparse(dots, self.k, 0.0)
         keep = cols >= 0
         r = np.repeat(np.arange(x.shape[0]), keep.sum(axis=1))
-        return sp.csr_matrix((vals[keep], (r, cols[keep])), shape=(x.shape[0], len(self.user_ids_)),
-                             dtype=np.float32)
+        return sp.csr_matrix(
+            (vals[keep], (r, cols[keep])), shape=(x.shape[0], len(self.user_ids_)), dtype=np.float32
+        )
 
     def _similar_scores(self, cols):
         return (self.item_unit_[cols] @ self.item_unit_.T).toarray()
@@ -254,7 +265,7 @@ def char_ngram_tokenize(text: str) -> list[str]:
     def flush_word():
         if word:
             w = "<" + "".join(word) + ">"
-            out.extend(w[i:i + 3] for i in range(max(1, len(w) - 2)))
+            out.extend(w[i : i + 3] for i in range(max(1, len(w) - 2)))
             word.clear()
 
     for ch in text:
@@ -282,7 +293,7 @@ def item_texts(items: pd.DataFrame, item_ids: pd.Index, fields, title_weight: in
     for f in fields:
         if f in df.columns:
             col = df[f].astype("string").fillna("").astype(str)
-            parts.append(((col + " ") * (title_weight if f == "title" else 1)))
+            parts.append((col + " ") * (title_weight if f == "title" else 1))
     text = parts[0] if parts else pd.Series("", index=df.index)
     for p in parts[1:]:
         text = text + " " + p
@@ -300,8 +311,15 @@ class TfidfContent(Recommender):
 
     reason_code = "content_match"
 
-    def __init__(self, tokenizer: str = "jieba", fields=("title", "category", "brand", "description"),
-                 title_weight: int = 2, min_df: int = 1, max_df: float = 0.5, sublinear_tf: bool = True):
+    def __init__(
+        self,
+        tokenizer: str = "jieba",
+        fields=("title", "category", "brand", "description"),
+        title_weight: int = 2,
+        min_df: int = 1,
+        max_df: float = 0.5,
+        sublinear_tf: bool = True,
+    ):
         self.tokenizer = tokenizer
         self.fields = fields
         self.title_weight = title_weight
@@ -313,9 +331,15 @@ class TfidfContent(Recommender):
         if items is None or "item_id" not in getattr(items, "columns", []):
             raise ModelUnavailable("TfidfContent needs an items frame with item_id and text columns")
         texts = item_texts(items, data.items, tuple(self.fields), self.title_weight)
-        self.vectorizer_ = TfidfVectorizer(tokenizer=TOKENIZERS[self.tokenizer], token_pattern=None, lowercase=False,
-                                           min_df=self.min_df, max_df=self.max_df if len(texts) > 20 else 1.0,
-                                           sublinear_tf=self.sublinear_tf, dtype=np.float32)
+        self.vectorizer_ = TfidfVectorizer(
+            tokenizer=TOKENIZERS[self.tokenizer],
+            token_pattern=None,
+            lowercase=False,
+            min_df=self.min_df,
+            max_df=self.max_df if len(texts) > 20 else 1.0,
+            sublinear_tf=self.sublinear_tf,
+            dtype=np.float32,
+        )
         try:
             v = self.vectorizer_.fit_transform(texts)
         except ValueError:  # empty vocabulary: no usable text
@@ -354,8 +378,14 @@ class AssociationRules(Recommender):
 
     reason_code = "bought_together"
 
-    def __init__(self, min_count: int = 2, min_support: float = 0.0, min_confidence: float = 0.01,
-                 max_rules_per_item: int = 100, metric: str = "confidence"):
+    def __init__(
+        self,
+        min_count: int = 2,
+        min_support: float = 0.0,
+        min_confidence: float = 0.01,
+        max_rules_per_item: int = 100,
+        metric: str = "confidence",
+    ):
         self.min_count = min_count
         self.min_support = min_support
         self.min_confidence = min_confidence
@@ -389,12 +419,21 @@ class AssociationRules(Recommender):
         conf = coo.data.astype(np.float64)
         both = conf * counts[coo.row]
         ids = data.items.to_numpy()
-        self.rules_ = pd.DataFrame({
-            "antecedent": ids[coo.row], "consequent": ids[coo.col],
-            "support": both / n_baskets, "confidence": conf,
-            "lift": conf / np.where(item_support[coo.col] > 0, item_support[coo.col], 1.0),
-        }).sort_values(["antecedent", "confidence", "consequent"], ascending=[True, False, True], ignore_index=True) \
-            if len(conf) else pd.DataFrame(columns=["antecedent", "consequent", "support", "confidence", "lift"])
+        self.rules_ = (
+            pd.DataFrame(
+                {
+                    "antecedent": ids[coo.row],
+                    "consequent": ids[coo.col],
+                    "support": both / n_baskets,
+                    "confidence": conf,
+                    "lift": conf / np.where(item_support[coo.col] > 0, item_support[coo.col], 1.0),
+                }
+            ).sort_values(
+                ["antecedent", "confidence", "consequent"], ascending=[True, False, True], ignore_index=True
+            )
+            if len(conf)
+            else pd.DataFrame(columns=["antecedent", "consequent", "support", "confidence", "lift"])
+        )
         self.n_baskets_ = int(b.shape[0])
         self.confidence_lookup_ = SparseLookup(r)
 

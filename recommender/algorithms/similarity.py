@@ -1,4 +1,5 @@
 """Sparse top-k similarity: cosine, adjusted cosine and Pearson computed in row blocks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,7 +16,7 @@ def top_n_per_row(scores: np.ndarray, n: int):
     if n <= 0:
         return np.empty((scores.shape[0], 0), dtype=np.int64), np.empty((scores.shape[0], 0), scores.dtype)
     if n < n_cols:
-        part = np.argpartition(scores, n_cols - n, axis=1)[:, n_cols - n:]
+        part = np.argpartition(scores, n_cols - n, axis=1)[:, n_cols - n :]
     else:
         part = np.broadcast_to(np.arange(n_cols), scores.shape).copy()
     vals = np.take_along_axis(scores, part, axis=1)
@@ -43,7 +44,7 @@ def top_n_sparse(m: sp.csr_matrix, n: int, min_value: float = -np.inf):
     keep = data > min_value
     for r in np.flatnonzero(counts > n):
         s, e = m.indptr[r], m.indptr[r + 1]
-        drop = np.argpartition(data[s:e], e - s - n)[:e - s - n]
+        drop = np.argpartition(data[s:e], e - s - n)[: e - s - n]
         keep[s + drop] = False
     rows = np.repeat(np.arange(b), counts)[keep]
     c = ind[keep]
@@ -56,8 +57,15 @@ def top_n_sparse(m: sp.csr_matrix, n: int, min_value: float = -np.inf):
     return cols, vals
 
 
-def blockwise_top_k(left: sp.csr_matrix, right: sp.csr_matrix, k: int, transform=None,
-                    exclude_self: bool = True, min_value: float = 0.0, block_cells: int = BLOCK_CELLS) -> sp.csr_matrix:
+def blockwise_top_k(
+    left: sp.csr_matrix,
+    right: sp.csr_matrix,
+    k: int,
+    transform=None,
+    exclude_self: bool = True,
+    min_value: float = 0.0,
+    block_cells: int = BLOCK_CELLS,
+) -> sp.csr_matrix:
     """Top-k per row of ``transform(left @ right)`` without ever holding the full product.
 
     The product is computed for row blocks and stays sparse: ``transform(values, rows, cols)``
@@ -79,8 +87,9 @@ def blockwise_top_k(left: sp.csr_matrix, right: sp.csr_matrix, k: int, transform
         block.sum_duplicates()
         rows_local = np.repeat(np.arange(stop - start), np.diff(block.indptr))
         if transform is not None:
-            block.data = np.asarray(transform(block.data.astype(np.float32), rows_local + start, block.indices),
-                                    dtype=np.float32)
+            block.data = np.asarray(
+                transform(block.data.astype(np.float32), rows_local + start, block.indices), dtype=np.float32
+            )
         if exclude_self:
             block.data[(rows_local + start) == block.indices] = -np.inf
         cols, vals = top_n_sparse(block, k, min_value)
@@ -92,7 +101,9 @@ def blockwise_top_k(left: sp.csr_matrix, right: sp.csr_matrix, k: int, transform
         total += int(counts.sum())
     idx = np.concatenate(all_idx) if all_idx else np.empty(0, np.int64)
     val = np.concatenate(all_val) if all_val else np.empty(0, np.float32)
-    out = sp.csr_matrix((val.astype(np.float32), idx.astype(np.int32), np.concatenate(indptr)), shape=(n_rows, n_cols))
+    out = sp.csr_matrix(
+        (val.astype(np.float32), idx.astype(np.int32), np.concatenate(indptr)), shape=(n_rows, n_cols)
+    )
     out.sort_indices()
     return out
 
@@ -105,8 +116,14 @@ def _norms(m: sp.csr_matrix) -> np.ndarray:
     return np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel()).astype(np.float32)
 
 
-def cosine_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclude_self: bool = True,
-                 block_cells: int = BLOCK_CELLS, norms: np.ndarray | None = None) -> sp.csr_matrix:
+def cosine_top_k(
+    vectors: sp.csr_matrix,
+    k: int,
+    shrinkage: float = 0.0,
+    exclude_self: bool = True,
+    block_cells: int = BLOCK_CELLS,
+    norms: np.ndarray | None = None,
+) -> sp.csr_matrix:
     """Row-row cosine similarity, ``dot / (|a| |b| + shrinkage)``, top-k per row, as CSR."""
     vectors = vectors.tocsr().astype(np.float32)
     norms = _norms(vectors) if norms is None else norms
@@ -120,8 +137,13 @@ def cosine_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclude
     return blockwise_top_k(vectors, right, k, transform, exclude_self=exclude_self, block_cells=block_cells)
 
 
-def pearson_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclude_self: bool = True,
-                  block_cells: int = BLOCK_CELLS) -> sp.csr_matrix:
+def pearson_top_k(
+    vectors: sp.csr_matrix,
+    k: int,
+    shrinkage: float = 0.0,
+    exclude_self: bool = True,
+    block_cells: int = BLOCK_CELLS,
+) -> sp.csr_matrix:
     """Row-row Pearson correlation over all columns (zeros included, like ``np.corrcoef``).
 
     ``(a.b - n mean_a mean_b) / (sd_a sd_b + shrinkage)`` with sd as root of centred sums of
@@ -132,7 +154,7 @@ def pearson_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclud
     n = vectors.shape[1]
     means = np.asarray(vectors.sum(axis=1)).ravel() / max(n, 1)
     sq = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()
-    sds = np.sqrt(np.clip(sq - n * means ** 2, 0.0, None)).astype(np.float32)
+    sds = np.sqrt(np.clip(sq - n * means**2, 0.0, None)).astype(np.float32)
     means32 = means.astype(np.float32)
     right = vectors.astype(np.float32).T.tocsr()
 
@@ -143,8 +165,9 @@ def pearson_top_k(vectors: sp.csr_matrix, k: int, shrinkage: float = 0.0, exclud
         denom[denom == 0] = np.inf
         return values / denom
 
-    return blockwise_top_k(vectors.astype(np.float32), right, k, transform, exclude_self=exclude_self,
-                           block_cells=block_cells)
+    return blockwise_top_k(
+        vectors.astype(np.float32), right, k, transform, exclude_self=exclude_self, block_cells=block_cells
+    )
 
 
 def center_rows(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -158,7 +181,9 @@ def center_rows(m: sp.csr_matrix) -> sp.csr_matrix:
     return m
 
 
-def csr_lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+def csr_lookup(
+    m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, keys: np.ndarray | None = None
+) -> np.ndarray:
     """Values m[rows[i], cols[i]] of a CSR matrix with sorted indices (0 where not stored)."""
     if keys is None:
         keys = csr_keys(m)

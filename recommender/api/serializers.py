@@ -1,4 +1,5 @@
 """Serializers of the recommendations API: a product card with the reason it is recommended."""
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 

@@ -1,4 +1,5 @@
 """Recommendations API routes under /api/v1/."""
+
 from django.urls import path
 
 from . import views
@@ -8,6 +9,9 @@ urlpatterns = [
     path("recommendations/for-me/", views.ForMeView.as_view(), name="for-me"),
     path("recommendations/cart/", views.ForCartView.as_view(), name="cart"),
     path("recommendations/similar/<slug:slug>/", views.SimilarView.as_view(), name="similar"),
-    path("recommendations/bought-together/<slug:slug>/", views.BoughtTogetherView.as_view(),
-         name="bought-together"),
+    path(
+        "recommendations/bought-together/<slug:slug>/",
+        views.BoughtTogetherView.as_view(),
+        name="bought-together",
+    ),
 ]

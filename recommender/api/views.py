@@ -4,6 +4,7 @@ Every block is served with its reason and with the block and model that produced
 client reports a click with POST /api/v1/events/ {kind: "rec_click", product_id, context: {block,
 model}}, which goes to the same tracking service as the site's click-through links.
 """
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import NotFound
@@ -38,8 +39,12 @@ class RecommendationView(APIView):
     def block_response(self, items, *, personalised=False):
         request = self.request
         recommendation_impressions_record(user=request.user, session_key=visitor_key(request), blocks=[items])
-        data = {"block": self.block, "title": recs.block_title(self.block), "personalised": personalised,
-                "items": items}
+        data = {
+            "block": self.block,
+            "title": recs.block_title(self.block),
+            "personalised": personalised,
+            "items": items,
+        }
         return Response(s.RecommendationBlockSerializer(data, context={"request": request}).data)
 
 
@@ -47,8 +52,10 @@ class RecommendationView(APIView):
 class ForMeView(RecommendationView):
     block = recs.HOME
 
-    @extend_schema(summary="Recommended for me (popular when personalisation is off or for guests)",
-                   responses=s.RecommendationBlockSerializer)
+    @extend_schema(
+        summary="Recommended for me (popular when personalisation is off or for guests)",
+        responses=s.RecommendationBlockSerializer,
+    )
     def get(self, request):
         items = recs.recommendations_for_home(user=request.user, session_key=visitor_key(request), n=self.n())
         return self.block_response(items, personalised=personalization_allowed(request.user))
@@ -70,7 +77,9 @@ class BoughtTogetherView(RecommendationView):
 
     @extend_schema(summary="Often bought together with a product", responses=s.RecommendationBlockSerializer)
     def get(self, request, slug):
-        items = recs.recommendations_bought_together(product=self.product(slug), n=self.n(4), user=request.user)
+        items = recs.recommendations_bought_together(
+            product=self.product(slug), n=self.n(4), user=request.user
+        )
         return self.block_response(items)
 
 

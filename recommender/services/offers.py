@@ -1,4 +1,5 @@
 """Personal offers from each member's predicted next category (membership issues the coupons)."""
+
 import logging
 
 from django.db import transaction
@@ -15,8 +16,11 @@ def personal_offers_issue(*, run_id: int) -> dict:
     if not TrainingRun.objects.filter(pk=run_id, is_active=True).exists():
         return {"issued": 0, "skipped": "run not active"}
     issued = refused = 0
-    pending = (MemberCategoryPrediction.objects.filter(run_id=run_id, offer_issued=False)
-               .select_related("user", "category").order_by("pk"))
+    pending = (
+        MemberCategoryPrediction.objects.filter(run_id=run_id, offer_issued=False)
+        .select_related("user", "category")
+        .order_by("pk")
+    )
     for prediction in pending.iterator(chunk_size=500):
         try:
             with transaction.atomic():

@@ -1,4 +1,5 @@
 """Recommender test fixtures: artifacts in a temp dir, an empty cache per test."""
+
 import pytest
 
 

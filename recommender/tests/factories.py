@@ -1,4 +1,5 @@
 """factory_boy factories for recommender tests: catalogue, members, behaviour and a trained run."""
+
 from decimal import Decimal
 
 import factory
@@ -51,13 +52,30 @@ class EventFactory(shop_factories.EventFactory):
 def order_paid_for(user, products, number=None):
     """A paid order of `products` (one each) for `user`."""
     order = Order.objects.create(
-        number=number or f"R{Order.objects.count() + 1:08d}{user.pk}", user=user, status=Order.Status.PAID,
+        number=number or f"R{Order.objects.count() + 1:08d}{user.pk}",
+        user=user,
+        status=Order.Status.PAID,
         idempotency_key=f"key-{user.pk}-{Order.objects.count()}-{timezone.now().timestamp()}",
-        subtotal=Decimal("0"), total=Decimal("0"), shipping_method="standard", recipient_name="张三",
-        phone="13800000000", province="上海", city="上海", address_line="人民路 1 号", paid_at=timezone.now())
+        subtotal=Decimal("0"),
+        total=Decimal("0"),
+        shipping_method="standard",
+        recipient_name="张三",
+        phone="13800000000",
+        province="上海",
+        city="上海",
+        address_line="人民路 1 号",
+        paid_at=timezone.now(),
+    )
     for product in products:
-        OrderLine.objects.create(order=order, product=product, product_name=product.name, sku=product.sku,
-                                 unit_price=product.price, quantity=1, line_total=product.price)
+        OrderLine.objects.create(
+            order=order,
+            product=product,
+            product_name=product.name,
+            sku=product.sku,
+            unit_price=product.price,
+            quantity=1,
+            line_total=product.price,
+        )
     return order
 
 
@@ -67,7 +85,9 @@ def behaviour_seed(*, members=30, products=24, seed=7):
 
     rng = random.Random(seed)
     categories = [CategoryFactory() for _ in range(3)]
-    catalogue = [ProductFactory(category=categories[i % 3], name=f"商品{i} 类{i % 3}") for i in range(products)]
+    catalogue = [
+        ProductFactory(category=categories[i % 3], name=f"商品{i} 类{i % 3}") for i in range(products)
+    ]
     people = [UserFactory() for _ in range(members)]
     events = []
     for index, person in enumerate(people):
@@ -82,26 +102,46 @@ def behaviour_seed(*, members=30, products=24, seed=7):
 
 
 def active_run(**fields):
-    run = TrainingRun.objects.create(status=TrainingRun.Status.SUCCEEDED, is_active=True,
-                                     serving_model="itemknn", activated_at=timezone.now(), **fields)
+    run = TrainingRun.objects.create(
+        status=TrainingRun.Status.SUCCEEDED,
+        is_active=True,
+        serving_model="itemknn",
+        activated_at=timezone.now(),
+        **fields,
+    )
     return run
 
 
 def popular_rows(run, products, segment="all"):
     PopularProduct.objects.bulk_create(
-        PopularProduct(run=run, segment=segment, product=p, score=100 - i, rank=i + 1) for i, p in enumerate(products))
+        PopularProduct(run=run, segment=segment, product=p, score=100 - i, rank=i + 1)
+        for i, p in enumerate(products)
+    )
 
 
 def member_rows(run, user, products, model="itemknn", reason="similar_to_seen", reason_product=None):
     MemberRecommendation.objects.bulk_create(
-        MemberRecommendation(run=run, user=user, product=p, model=model, score=10 - i * 0.1, rank=i + 1,
-                             reason=reason, reason_product=reason_product) for i, p in enumerate(products))
+        MemberRecommendation(
+            run=run,
+            user=user,
+            product=p,
+            model=model,
+            score=10 - i * 0.1,
+            rank=i + 1,
+            reason=reason,
+            reason_product=reason_product,
+        )
+        for i, p in enumerate(products)
+    )
 
 
 def similar_rows(run, product, similar, kind=ProductSimilarity.Kind.ALSO_VIEWED):
     ProductSimilarity.objects.bulk_create(
-        ProductSimilarity(run=run, product=product, similar_product=p, kind=kind, score=1 - i * 0.01, rank=i + 1)
-        for i, p in enumerate(similar))
+        ProductSimilarity(
+            run=run, product=product, similar_product=p, kind=kind, score=1 - i * 0.01, rank=i + 1
+        )
+        for i, p in enumerate(similar)
+    )
 
 
 def model_artifact(run, baskets, model="itemknn", serving=None):
@@ -116,7 +156,14 @@ def model_artifact(run, baskets, model="itemknn", serving=None):
     interactions = pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
     products = {p.pk: p for basket in baskets for p in basket}
     fitted = engine.model_build(model).fit(interactions)
-    engine.artifact_save(run.pk, {"models": {model: fitted}, "member_ids": [], "serving": serving or model,
-                                  "item_category": {pk: p.category_id for pk, p in products.items()}})
+    engine.artifact_save(
+        run.pk,
+        {
+            "models": {model: fitted},
+            "member_ids": [],
+            "serving": serving or model,
+            "item_category": {pk: p.category_id for pk, p in products.items()},
+        },
+    )
     fitted_models_forget()
     return fitted

@@ -1,4 +1,5 @@
 """Staff dashboard pages load for staff, retrain-now enqueues, A/B results with Wilson intervals."""
+
 import pytest
 from django.urls import reverse
 
@@ -19,22 +20,31 @@ def staff_client(client):
 
 
 def test_dashboard_run_list_run_detail_and_why_pages_load_for_staff(staff_client):
-    run = active_run(metrics={"itemknn": {"precision@10": 0.12, "recall@10": 0.3}},
-                     timings={"load": 0.1, "fit": 0.5}, gate_reason="first run")
+    run = active_run(
+        metrics={"itemknn": {"precision@10": 0.12, "recall@10": 0.3}},
+        timings={"load": 0.1, "fit": 0.5},
+        gate_reason="first run",
+    )
     member = UserFactory(email="why@example.com")
     member_rows(run, member, ProductFactory.create_batch(3))
-    Event.objects.create(kind=Event.Kind.REC_IMPRESSION, context={"block": "home", "model": "itemknn",
-                                                                    "models": ["itemknn"] * 4, "products": []})
+    Event.objects.create(
+        kind=Event.Kind.REC_IMPRESSION,
+        context={"block": "home", "model": "itemknn", "models": ["itemknn"] * 4, "products": []},
+    )
     Event.objects.create(kind=Event.Kind.REC_CLICK, context={"block": "home", "model": "itemknn"})
-    Experiment.objects.create(name="knn-vs-hybrid", arms=[{"name": "A", "model": "itemknn", "share": 50},
-                                                          {"name": "B", "model": "hybrid", "share": 50}])
+    Experiment.objects.create(
+        name="knn-vs-hybrid",
+        arms=[{"name": "A", "model": "itemknn", "share": 50}, {"name": "B", "model": "hybrid", "share": 50}],
+    )
 
-    pages = [reverse("admin:recommender_trainingrun_changelist"),
-             reverse("admin:recommender_trainingrun_change", args=[run.pk]),
-             reverse("admin:recommender_dashboard"),
-             reverse("admin:recommender_why") + "?member=why@example.com",
-             reverse("admin:recommender_experiment_changelist"),
-             reverse("admin:recommender_experiment_change", args=[Experiment.objects.get().pk])]
+    pages = [
+        reverse("admin:recommender_trainingrun_changelist"),
+        reverse("admin:recommender_trainingrun_change", args=[run.pk]),
+        reverse("admin:recommender_dashboard"),
+        reverse("admin:recommender_why") + "?member=why@example.com",
+        reverse("admin:recommender_experiment_changelist"),
+        reverse("admin:recommender_experiment_change", args=[Experiment.objects.get().pk]),
+    ]
     for url in pages:
         response = staff_client.get(url)
         assert response.status_code == 200, url
@@ -61,18 +71,27 @@ def test_retrain_now_runs_a_training(staff_client):
 
 
 def test_experiment_arms_are_stable_and_results_have_wilson_intervals():
-    experiment = Experiment.objects.create(name="exp", arms=[{"name": "A", "model": "itemknn", "share": 50},
-                                                             {"name": "B", "model": "hybrid", "share": 50}])
+    experiment = Experiment.objects.create(
+        name="exp",
+        arms=[{"name": "A", "model": "itemknn", "share": 50}, {"name": "B", "model": "hybrid", "share": 50}],
+    )
     arms = {arm_for(experiment, user_id).name for user_id in range(1, 200)}
     assert arms == {"A", "B"}
     assert all(arm_for(experiment, 7) == arm_for(experiment, 7) for _ in range(3))
 
     member, product = UserFactory(), ProductFactory()
     arm = arm_for(experiment, member.pk).name
-    Event.objects.create(user=member, kind=Event.Kind.REC_IMPRESSION,
-                         context={"block": "home", "models": ["itemknn"] * 10, "arm": arm, "experiment": "exp"})
-    Event.objects.create(user=member, product=product, kind=Event.Kind.REC_CLICK,
-                         context={"block": "home", "model": "itemknn", "arm": arm, "experiment": "exp"})
+    Event.objects.create(
+        user=member,
+        kind=Event.Kind.REC_IMPRESSION,
+        context={"block": "home", "models": ["itemknn"] * 10, "arm": arm, "experiment": "exp"},
+    )
+    Event.objects.create(
+        user=member,
+        product=product,
+        kind=Event.Kind.REC_CLICK,
+        context={"block": "home", "model": "itemknn", "arm": arm, "experiment": "exp"},
+    )
     Event.objects.create(user=member, product=product, kind=Event.Kind.PURCHASE)
 
     results = {r["name"]: r for r in experiment_results(experiment)}
@@ -83,8 +102,14 @@ def test_experiment_arms_are_stable_and_results_have_wilson_intervals():
 
 
 def test_experiment_form_refuses_unknown_models(staff_client):
-    response = staff_client.post(reverse("admin:recommender_experiment_add"), {
-        "name": "bad", "arms": '[{"name": "A", "model": "magic", "share": 50}, '
-                               '{"name": "B", "model": "itemknn", "share": 50}]', "is_running": "on"})
+    response = staff_client.post(
+        reverse("admin:recommender_experiment_add"),
+        {
+            "name": "bad",
+            "arms": '[{"name": "A", "model": "magic", "share": 50}, '
+            '{"name": "B", "model": "itemknn", "share": 50}]',
+            "is_running": "on",
+        },
+    )
     assert response.status_code == 200 and "未知模型" in response.content.decode()
     assert not Experiment.objects.exists()

@@ -1,4 +1,5 @@
 """A/B intervals per member: one member who clicks a lot widens the interval, as it should."""
+
 import pytest
 
 from recommender.experiments import arm_for
@@ -19,9 +20,20 @@ def test_click_through_interval_is_per_member_and_wider_than_per_impression_when
     for index, member in enumerate(members):
         arm = arm_for(experiment, member.pk).name
         context = {"block": "home", "arm": arm, "experiment": "exp"}
-        events.append(Event(user=member, kind=Event.Kind.REC_IMPRESSION, context={**context, "models": ["itemknn"] * 20}))
-        events.extend(Event(user=member, product=product, kind=Event.Kind.REC_CLICK, context={**context, "model": "itemknn"})
-                      for _ in range(15 if index == 0 else 1))
+        events.append(
+            Event(
+                user=member, kind=Event.Kind.REC_IMPRESSION, context={**context, "models": ["itemknn"] * 20}
+            )
+        )
+        events.extend(
+            Event(
+                user=member,
+                product=product,
+                kind=Event.Kind.REC_CLICK,
+                context={**context, "model": "itemknn"},
+            )
+            for _ in range(15 if index == 0 else 1)
+        )
     Event.objects.bulk_create(events)
 
     # when the arm's results are computed

@@ -1,4 +1,5 @@
 """The quality gate: temporal protocol, paired interval against the active run, refusal of drops and jumps."""
+
 import random
 
 import pytest
@@ -48,8 +49,9 @@ def test_a_run_on_random_events_is_refused_and_keeps_the_reason():
     Event.objects.all().delete()
     Order.objects.all().delete()
     rng = random.Random(3)
-    Event.objects.bulk_create(Event(user=m, product=p, kind=Event.Kind.VIEW)
-                              for m in members for p in rng.sample(products, 8))
+    Event.objects.bulk_create(
+        Event(user=m, product=p, kind=Event.Kind.VIEW) for m in members for p in rng.sample(products, 8)
+    )
 
     # when the run executes
     run = training.training_run_execute(trigger="test", model_names=MODELS)

@@ -1,4 +1,5 @@
 """Recommendation blocks on the storefront pages, and the near-real-time refresh after events."""
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -81,7 +82,11 @@ def test_pages_render_without_any_trained_run(client):
 
 def test_product_page_and_member_centre_show_their_blocks(client):
     run = active_run()
-    product, similar, listed = ProductFactory(), ProductFactory(name="相似的杯子"), ProductFactory(name="会员专属")
+    product, similar, listed = (
+        ProductFactory(),
+        ProductFactory(name="相似的杯子"),
+        ProductFactory(name="会员专属"),
+    )
     similar_rows(run, product, [similar])
     member = UserFactory()
     member_rows(run, member, [listed])
@@ -140,12 +145,17 @@ def test_event_is_kept_when_the_broker_is_down(monkeypatch):
     assert event is not None and Event.objects.filter(pk=event.pk).exists()
 
 
-def test_pages_still_render_recommendations_when_redis_is_down(client, settings,
-                                                               django_capture_on_commit_callbacks):
+def test_pages_still_render_recommendations_when_redis_is_down(
+    client, settings, django_capture_on_commit_callbacks
+):
     # given the cache pointing at a Redis that is not there
-    settings.CACHES = {"default": {"BACKEND": "config.cache.FailSoftRedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0",
-                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailSoftRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
     run = active_run()
     product = ProductFactory(name="库存充足")
     popular_rows(run, [product])
@@ -162,13 +172,19 @@ def test_pages_still_render_recommendations_when_redis_is_down(client, settings,
     assert response.status_code == 200 and "库存充足" in response.content.decode()
 
 
-def test_cached_home_block_follows_a_refresh_and_the_privacy_switch(client, django_capture_on_commit_callbacks):
+def test_cached_home_block_follows_a_refresh_and_the_privacy_switch(
+    client, django_capture_on_commit_callbacks
+):
     from recommender.tests.factories import profile_for
 
     # given a member whose home block is cached
     run = active_run()
-    nightly, viewed, similar, popular = (ProductFactory(name="夜间推荐"), ProductFactory(),
-                                         ProductFactory(name="刚刚相似"), ProductFactory(name="大众热门"))
+    nightly, viewed, similar, popular = (
+        ProductFactory(name="夜间推荐"),
+        ProductFactory(),
+        ProductFactory(name="刚刚相似"),
+        ProductFactory(name="大众热门"),
+    )
     model_artifact(run, [[viewed, similar], [viewed, similar]])
     popular_rows(run, [popular])
     member = UserFactory()
@@ -204,9 +220,12 @@ def member_storefront():
 
     run = active_run()
     category = CategoryFactory(name="杯具", slug="cups")
-    products = ProductFactory.create_batch(30, category=category, name=factory.Sequence(lambda n: f"保温杯{n}号"))
-    ProductImage.objects.bulk_create(ProductImage(product=p, image="products/x.jpg", position=i)
-                                     for p in products for i in range(2))
+    products = ProductFactory.create_batch(
+        30, category=category, name=factory.Sequence(lambda n: f"保温杯{n}号")
+    )
+    ProductImage.objects.bulk_create(
+        ProductImage(product=p, image="products/x.jpg", position=i) for p in products for i in range(2)
+    )
     popular_rows(run, products)
     similar_rows(run, products[0], products[1:20])
     member = UserFactory()
@@ -222,8 +241,14 @@ def member_storefront():
 
 def _member_page_urls(storefront):
     product = storefront["products"][0]
-    return [reverse("shop:home"), storefront["category"].get_absolute_url(), product.get_absolute_url(),
-            reverse("shop:search") + "?q=保温杯", reverse("shop:cart"), reverse("shop:order_list")]
+    return [
+        reverse("shop:home"),
+        storefront["category"].get_absolute_url(),
+        product.get_absolute_url(),
+        reverse("shop:search") + "?q=保温杯",
+        reverse("shop:cart"),
+        reverse("shop:order_list"),
+    ]
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold-cache", "warm-cache"])
@@ -240,5 +265,6 @@ def test_member_pages_stay_within_query_budget(client, member_storefront, warm):
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url)
         assert response.status_code == 200, url
-        assert len(captured) <= MEMBER_PAGE_QUERY_BUDGET, (
-            f"{url}: {len(captured)} queries\n" + "\n".join(q["sql"][:200] for q in captured))
+        assert len(captured) <= MEMBER_PAGE_QUERY_BUDGET, f"{url}: {len(captured)} queries\n" + "\n".join(
+            q["sql"][:200] for q in captured
+        )

@@ -472,10 +472,12 @@ def test_not_interested_also_hides_the_product_from_the_product_page_blocks():
     run = active_run()
     page, boring, kept, rule_pick = ProductFactory(), ProductFactory(), ProductFactory(), ProductFactory()
     similar_rows(run, page, [boring, kept])
-    BoughtTogetherRule.objects.create(run=run, antecedent=page, consequent=boring, support=0.2, confidence=0.9,
-                                      lift=2.0)
-    BoughtTogetherRule.objects.create(run=run, antecedent=page, consequent=rule_pick, support=0.1,
-                                      confidence=0.5, lift=1.5)
+    BoughtTogetherRule.objects.create(
+        run=run, antecedent=page, consequent=boring, support=0.2, confidence=0.9, lift=2.0
+    )
+    BoughtTogetherRule.objects.create(
+        run=run, antecedent=page, consequent=rule_pick, support=0.1, confidence=0.5, lift=1.5
+    )
     member = UserFactory()
     Event.objects.create(user=member, product=boring, kind=Event.Kind.NOT_INTERESTED)
 
@@ -491,11 +493,13 @@ def test_one_list_is_reranked_exactly_as_the_nightly_tables_rerank_many():
     rng = np.random.default_rng(3)
     for trial in range(30):
         size = int(rng.integers(1, 70))
-        recs = pd.DataFrame({"user_id": 7, "item_id": rng.permutation(500)[:size],
-                             "score": rng.random(size).round(2)})  # ties in score keep row order
+        recs = pd.DataFrame(
+            {"user_id": 7, "item_id": rng.permutation(500)[:size], "score": rng.random(size).round(2)}
+        )  # ties in score keep row order
         category = {int(i): int(rng.integers(0, 6)) for i in recs["item_id"] if rng.random() > 0.1}
         one = variety_rerank(recs, category, length=30, cap=4)
-        many = variety_rerank(pd.concat([recs, recs.assign(user_id=8)], ignore_index=True), category,
-                              length=30, cap=4)
+        many = variety_rerank(
+            pd.concat([recs, recs.assign(user_id=8)], ignore_index=True), category, length=30, cap=4
+        )
         assert list(one["item_id"]) == list(many[many["user_id"] == 7]["item_id"]), trial
         assert list(one["rank"]) == list(range(1, len(one) + 1))

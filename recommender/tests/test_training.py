@@ -1,4 +1,5 @@
 """Training runs: tables written then activated atomically, the quality gate, the lock, failures."""
+
 from datetime import timedelta
 from unittest import mock
 
@@ -58,7 +59,9 @@ def test_pages_keep_reading_the_active_run_until_the_new_one_is_activated():
 
     # when it is activated, pages switch entirely to it
     training.training_run_activate(run_id=new.pk)
-    assert set(MemberRecommendation.objects.filter(run__is_active=True).values_list("run_id", flat=True)) == {new.pk}
+    assert set(MemberRecommendation.objects.filter(run__is_active=True).values_list("run_id", flat=True)) == {
+        new.pk
+    }
 
 
 def test_a_run_worse_than_the_active_one_is_rejected_and_keeps_the_reason(settings):
@@ -161,8 +164,9 @@ def test_unknown_models_are_refused():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_started_together_one_runs_the_other_is_refused():
-    runs = run_concurrently(*[lambda: training.training_run_start(trigger="race")] * 2,
-                            catch=(training.TrainingAlreadyRunning,))
+    runs = run_concurrently(
+        *[lambda: training.training_run_start(trigger="race")] * 2, catch=(training.TrainingAlreadyRunning,)
+    )
     outcomes = ["refused" if isinstance(run, training.TrainingAlreadyRunning) else run.pk for run in runs]
     assert sorted(map(str, outcomes)).count("refused") == 1
     assert TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).count() == 1
@@ -177,17 +181,35 @@ def _top_n_rows_written_in_bulk():
     member, category = UserFactory(), CategoryFactory()
     products = ProductFactory.create_batch(3)
     reasons = ["", 'a,"quoted" reason', "similar_to_seen"]
-    rows = (MemberRecommendation(run=run, user=member, product=p, model="itemknn", score=0.5 + i, rank=i + 1,
-                                 reason=reasons[i], reason_product=products[0] if i else None)
-            for i, p in enumerate(products))
+    rows = (
+        MemberRecommendation(
+            run=run,
+            user=member,
+            product=p,
+            model="itemknn",
+            score=0.5 + i,
+            rank=i + 1,
+            reason=reasons[i],
+            reason_product=products[0] if i else None,
+        )
+        for i, p in enumerate(products)
+    )
     written = bulk.rows_write(MemberRecommendation, rows)
-    bulk.rows_write(MemberCategoryPrediction, iter([MemberCategoryPrediction(
-        run=run, user=member, category=category, score=0.25)]))
-    stored = list(MemberRecommendation.objects.filter(run=run).order_by("rank").values_list(
-        "product_id", "score", "rank", "reason", "reason_product_id"))
+    bulk.rows_write(
+        MemberCategoryPrediction,
+        iter([MemberCategoryPrediction(run=run, user=member, category=category, score=0.25)]),
+    )
+    stored = list(
+        MemberRecommendation.objects.filter(run=run)
+        .order_by("rank")
+        .values_list("product_id", "score", "rank", "reason", "reason_product_id")
+    )
     assert written == 3
-    assert stored == [(products[0].pk, 0.5, 1, "", None), (products[1].pk, 1.5, 2, reasons[1], products[0].pk),
-                      (products[2].pk, 2.5, 3, "similar_to_seen", products[0].pk)]
+    assert stored == [
+        (products[0].pk, 0.5, 1, "", None),
+        (products[1].pk, 1.5, 2, reasons[1], products[0].pk),
+        (products[2].pk, 2.5, 3, "similar_to_seen", products[0].pk),
+    ]
     assert MemberCategoryPrediction.objects.get(run=run).offer_issued is False
 
 

@@ -1,4 +1,5 @@
 """Fixtures for the engine tests: small frames only, no Django, no database."""
+
 import sys
 from pathlib import Path
 
@@ -29,16 +30,24 @@ def small_world():
         if u % 5 == 0:
             chosen = np.append(chosen, rng.integers(0, 40))
         for j, i in enumerate(np.unique(chosen)):
-            rows.append({"user_id": f"u{u}", "item_id": f"p{i}", "timestamp": 1_600_000_000 + u * 1000 + j,
-                         "basket_id": f"b{u}-{j // 2}"})
+            rows.append(
+                {
+                    "user_id": f"u{u}",
+                    "item_id": f"p{i}",
+                    "timestamp": 1_600_000_000 + u * 1000 + j,
+                    "basket_id": f"b{u}-{j // 2}",
+                }
+            )
     inter = pd.DataFrame(rows)
     colours = ["红色", "蓝色"]
     kinds = ["连衣裙", "衬衫", "外套", "裤子"]
-    items = pd.DataFrame({
-        "item_id": [f"p{i}" for i in range(42)],
-        "title": [f"{colours[(i // 20) % 2]}{kinds[i % 4]} model{i}" for i in range(42)],
-        "category": ["女装" if i < 20 else "男装" for i in range(42)],
-        "brand": [f"brand{i % 3}" for i in range(42)],
-        "description": ["" if i % 7 == 0 else None for i in range(42)],
-    })
+    items = pd.DataFrame(
+        {
+            "item_id": [f"p{i}" for i in range(42)],
+            "title": [f"{colours[(i // 20) % 2]}{kinds[i % 4]} model{i}" for i in range(42)],
+            "category": ["女装" if i < 20 else "男装" for i in range(42)],
+            "brand": [f"brand{i % 3}" for i in range(42)],
+            "description": ["" if i % 7 == 0 else None for i in range(42)],
+        }
+    )
     return inter, items

@@ -1,5 +1,6 @@
 """One contract for every model: scikit-learn estimator (params, clone, NotFittedError), output shape,
 columns, ranks, no seen items, n, unknown users, determinism, and a taste-group quality property."""
+
 import pickle
 
 import pandas as pd
@@ -9,8 +10,18 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
 import recommender.algorithms as engine
-from recommender.algorithms import (ALS, BPR, EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD,
-                                    TfidfContent, UserKNN)
+from recommender.algorithms import (
+    ALS,
+    BPR,
+    EASE,
+    AssociationRules,
+    Hybrid,
+    ItemKNN,
+    Popularity,
+    PureSVD,
+    TfidfContent,
+    UserKNN,
+)
 from recommender.algorithms.base import Recommender
 
 MODELS = {
@@ -97,19 +108,26 @@ def test_the_contract_covers_every_model_of_the_package():
 
 def _comparable(params: dict) -> dict:
     """Parameters with nested estimators replaced by (class, their parameters): estimators compare by identity."""
+
     def plain(v):
         if isinstance(v, Recommender):
             return type(v), _comparable(v.get_params(deep=False))
         if isinstance(v, dict):
             return {k: plain(x) for k, x in v.items()}
         return v
+
     return {k: plain(v) for k, v in params.items()}
 
 
 @pytest.mark.parametrize("name", list(MODELS) + ["hybrid_with_models"])
 def test_models_are_scikit_learn_estimators(name, small_world):
-    make = MODELS.get(name) or (lambda: Hybrid(models={"itemknn": ItemKNN(k=7), "ease": EASE(l2=3.0)},
-                                               weights={"itemknn": 1.0, "ease": 0.5}, fusion="rank"))
+    make = MODELS.get(name) or (
+        lambda: Hybrid(
+            models={"itemknn": ItemKNN(k=7), "ease": EASE(l2=3.0)},
+            weights={"itemknn": 1.0, "ease": 0.5},
+            fusion="rank",
+        )
+    )
     model = make()
     params = model.get_params(deep=False)
     # the constructor stores its parameters as given and nothing else
@@ -133,8 +151,9 @@ def test_models_are_scikit_learn_estimators(name, small_world):
     fresh = clone(model)
     with pytest.raises(NotFittedError):
         fresh.recommend(["u1"])
-    pd.testing.assert_frame_equal(fresh.fit(inter, items=items).recommend(["u1", "u2"], n=5),
-                                  model.recommend(["u1", "u2"], n=5))
+    pd.testing.assert_frame_equal(
+        fresh.fit(inter, items=items).recommend(["u1", "u2"], n=5), model.recommend(["u1", "u2"], n=5)
+    )
 
 
 # -- quality: two taste groups ----------------------------------------------------------------------------
@@ -158,8 +177,18 @@ def two_taste_groups():
         rows += [(f"{group}-new", f"{group}1"), (f"{group}-new", f"{group}2")]
     inter = pd.DataFrame(rows, columns=["user_id", "item_id"])
     words = {"a": ("红色连衣裙", "女装", "brandA"), "b": ("黑色皮鞋", "男鞋", "brandB")}
-    items = pd.DataFrame([{"item_id": f"{g}{i}", "title": f"{words[g][0]} {g}{i}", "category": words[g][1],
-                           "brand": words[g][2]} for g in "ab" for i in range(1, 6)])
+    items = pd.DataFrame(
+        [
+            {
+                "item_id": f"{g}{i}",
+                "title": f"{words[g][0]} {g}{i}",
+                "category": words[g][1],
+                "brand": words[g][2],
+            }
+            for g in "ab"
+            for i in range(1, 6)
+        ]
+    )
     return inter, items
 
 

@@ -1,12 +1,19 @@
 """The category cap keeps score order, holds the cap where the catalogue allows, and fills otherwise."""
+
 import pandas as pd
 
 from recommender.algorithms.diversity import beyond_accuracy, max_category_share, rerank_category_cap
 
 
 def _recs(user, items):
-    return pd.DataFrame({"user_id": user, "item_id": items, "rank": range(1, len(items) + 1),
-                         "score": [1.0 - i / 100 for i in range(len(items))]})
+    return pd.DataFrame(
+        {
+            "user_id": user,
+            "item_id": items,
+            "rank": range(1, len(items) + 1),
+            "score": [1.0 - i / 100 for i in range(len(items))],
+        }
+    )
 
 
 def test_cap_holds_and_order_is_kept():

@@ -1,18 +1,32 @@
 """Hybrid.from_fitted: blending models fitted once gives exactly what a self-fitting Hybrid gives."""
+
 import pandas as pd
 import pytest
 
-from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, Popularity, PureSVD, TfidfContent,
-                                    UserKNN)
+from recommender.algorithms import (
+    EASE,
+    AssociationRules,
+    Hybrid,
+    ItemKNN,
+    Popularity,
+    PureSVD,
+    TfidfContent,
+    UserKNN,
+)
 from recommender.algorithms.base import TrainingData
 
 
 def _fit_singles(inter, items, seed):
     data = TrainingData.from_frame(inter, items)
-    return {"popularity": Popularity().fit_data(data, items), "itemknn": ItemKNN().fit_data(data, items),
-            "userknn": UserKNN(random_state=seed).fit_data(data, items), "ease": EASE().fit_data(data, items),
-            "svd": PureSVD(random_state=seed).fit_data(data, items),
-            "rules": AssociationRules().fit_data(data, items), "content": TfidfContent().fit_data(data, items)}
+    return {
+        "popularity": Popularity().fit_data(data, items),
+        "itemknn": ItemKNN().fit_data(data, items),
+        "userknn": UserKNN(random_state=seed).fit_data(data, items),
+        "ease": EASE().fit_data(data, items),
+        "svd": PureSVD(random_state=seed).fit_data(data, items),
+        "rules": AssociationRules().fit_data(data, items),
+        "content": TfidfContent().fit_data(data, items),
+    }
 
 
 @pytest.mark.parametrize("seed", [0, 42])
@@ -26,7 +40,9 @@ def test_from_fitted_recommends_exactly_what_a_self_fitting_hybrid_does(small_wo
     # then recommendations (scores, ranks, reasons) and similar items are identical
     users = list(inter["user_id"].unique()) + ["stranger"]
     pd.testing.assert_frame_equal(reused.recommend(users, n=10), own.recommend(users, n=10))
-    pd.testing.assert_frame_equal(reused.similar_items(["p1", "p25"], n=5), own.similar_items(["p1", "p25"], n=5))
+    pd.testing.assert_frame_equal(
+        reused.similar_items(["p1", "p25"], n=5), own.similar_items(["p1", "p25"], n=5)
+    )
     assert list(reused.components_) == list(own.components_)
     assert reused.weights_ == own.weights_
 
@@ -113,7 +129,7 @@ def test_from_tuned_refits_with_the_tuned_choices_without_tuning_again(small_wor
     assert again.tuning_ is None and not again.tune
     assert again.weights_ == tuned.weights_
     for name, params in tuned.best_params_.items():
-        if name not in again.components_:   # weight 0 after the blend search: not fitted in either
+        if name not in again.components_:  # weight 0 after the blend search: not fitted in either
             assert tuned.weights_.get(name, 0.0) == 0.0 and name not in tuned.components_
             continue
         for key, value in params.items():
@@ -142,5 +158,7 @@ def test_hybrid_reasons_come_from_the_scores_of_the_batch_they_explain(small_wor
     # then the reasons are those recommend() gives for these users
     recs = model.recommend(["u1", "u2", "u3"], n=4)
     assert list(recs["reason"]) == list(codes.ravel())
-    assert list(recs["reason_item_id"]) == [None if c < 0 else model.item_ids_[c] for c in reason_cols.ravel()]
+    assert list(recs["reason_item_id"]) == [
+        None if c < 0 else model.item_ids_[c] for c in reason_cols.ravel()
+    ]
     assert set(scored_second.parts) == set(model.components_)

@@ -15,18 +15,27 @@ def write(tmp_path, name, text):
 
 
 def test_interactions_loader_parses_optional_columns(tmp_path):
-    p = write(tmp_path, "i.csv", "user_id,item_id,rating,timestamp,basket_id\n1,a,5,2024-01-01 10:00,b1\n2,b,,2024-01-02,\n")
+    p = write(
+        tmp_path,
+        "i.csv",
+        "user_id,item_id,rating,timestamp,basket_id\n1,a,5,2024-01-01 10:00,b1\n2,b,,2024-01-02,\n",
+    )
     df = load_interactions_csv(p)
-    assert df["user_id"].tolist() == ["1", "2"] and df["rating"].iloc[0] == 5 and pd.isna(df["rating"].iloc[1])
+    assert (
+        df["user_id"].tolist() == ["1", "2"] and df["rating"].iloc[0] == 5 and pd.isna(df["rating"].iloc[1])
+    )
     assert str(df["timestamp"].dtype).startswith("datetime64") and pd.isna(df["basket_id"].iloc[1])
 
 
-@pytest.mark.parametrize("text,row,column", [
-    ("user_id,item_id,rating\n1,a,5\n1,b,five\n", 2, "rating"),
-    ("user_id,item_id\n1,a\n,b\n", 2, "user_id"),
-    ("user_id,item_id,timestamp\n1,a,yesterday-ish\n", 1, "timestamp"),
-    ("user_id,item_id,rating\n1,a,50\n", 1, "rating"),
-])
+@pytest.mark.parametrize(
+    "text,row,column",
+    [
+        ("user_id,item_id,rating\n1,a,5\n1,b,five\n", 2, "rating"),
+        ("user_id,item_id\n1,a\n,b\n", 2, "user_id"),
+        ("user_id,item_id,timestamp\n1,a,yesterday-ish\n", 1, "timestamp"),
+        ("user_id,item_id,rating\n1,a,50\n", 1, "rating"),
+    ],
+)
 def test_interactions_loader_names_row_and_column(tmp_path, text, row, column):
     with pytest.raises(DataFileError) as err:
         load_interactions_csv(write(tmp_path, "bad.csv", text))
@@ -49,8 +58,13 @@ def _files(tmp_path):
         for j in range(6):
             rows.append(f"u{u},p{(u % 3) * 6 + (j + u) % 8},{1_600_000_000 + u * 10 + j}")
     inter = write(tmp_path, "inter.csv", "\n".join(rows) + "\n")
-    items = write(tmp_path, "items.csv", "item_id,title,category\n" + "\n".join(
-        f"p{i},商品 {i % 5} widget,cat{i % 3}" for i in range(24)) + "\n")
+    items = write(
+        tmp_path,
+        "items.csv",
+        "item_id,title,category\n"
+        + "\n".join(f"p{i},商品 {i % 5} widget,cat{i % 3}" for i in range(24))
+        + "\n",
+    )
     return inter, items
 
 
@@ -58,18 +72,27 @@ def test_run_evaluation_without_django(tmp_path):
     inter, items = _files(tmp_path)
     out = tmp_path / "out.json"
     lines = []
-    table = run_evaluation(inter, items, k=5, models=["popularity", "itemknn", "content"], json_path=out,
-                           progress=False, log=lines.append)
+    table = run_evaluation(
+        inter,
+        items,
+        k=5,
+        models=["popularity", "itemknn", "content"],
+        json_path=out,
+        progress=False,
+        log=lines.append,
+    )
     assert list(table.index) == ["popularity", "itemknn", "content"]
     payload = json.loads(out.read_text())
     assert payload["settings"]["k"] == 5 and "precision" in payload["results"]["itemknn"]
     assert lines and "train" in lines[0]
-    temporal = run_evaluation(inter, None, k=5, split="temporal", models=["popularity"], progress=False, log=lambda s: None)
+    temporal = run_evaluation(
+        inter, None, k=5, split="temporal", models=["popularity"], progress=False, log=lambda s: None
+    )
     assert temporal.loc["popularity", "n_users"] == 30
 
 
 def test_management_command(tmp_path):
-    django = pytest.importorskip("django")
+    pytest.importorskip("django")
     from django.conf import settings
 
     if not settings.configured:
@@ -78,13 +101,29 @@ def test_management_command(tmp_path):
 
     inter, _ = _files(tmp_path)
     out = StringIO()
-    call_command("evaluate_recommender", "--interactions", str(inter), "--models", "popularity", "itemknn",
-                 "--k", "5", stdout=out)
+    call_command(
+        "evaluate_recommender",
+        "--interactions",
+        str(inter),
+        "--models",
+        "popularity",
+        "itemknn",
+        "--k",
+        "5",
+        stdout=out,
+    )
     text = out.getvalue()
     assert "precision@5" in text and "itemknn" in text
     quiet = StringIO()
-    call_command("evaluate_recommender", "--interactions", str(inter), "--models", "popularity", verbosity=0,
-                 stdout=quiet)
+    call_command(
+        "evaluate_recommender",
+        "--interactions",
+        str(inter),
+        "--models",
+        "popularity",
+        verbosity=0,
+        stdout=quiet,
+    )
     assert quiet.getvalue() == ""
     bad = write(tmp_path, "bad.csv", "user_id,item_id,rating\n1,a,x\n")
     with pytest.raises(CommandError, match="row 1"):

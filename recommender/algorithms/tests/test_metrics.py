@@ -2,9 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.algorithms.evaluation import (evaluate_models, kfold_split, metrics_from_hits, random_split,
-                                               ranking_metrics, relevant_pairs, temporal_split, tune_model)
 from recommender.algorithms import ItemKNN, Popularity
+from recommender.algorithms.evaluation import (
+    evaluate_models,
+    kfold_split,
+    metrics_from_hits,
+    random_split,
+    ranking_metrics,
+    relevant_pairs,
+    temporal_split,
+    tune_model,
+)
 
 
 def test_metrics_hand_computed():
@@ -33,7 +41,9 @@ def test_ranking_metrics_ignores_seen_and_counts_coverage():
 
 def _frame(n_users=20, per_user=8):
     rng = np.random.default_rng(1)
-    rows = [(u, int(i), t) for u in range(n_users) for t, i in enumerate(rng.choice(30, per_user, replace=False))]
+    rows = [
+        (u, int(i), t) for u in range(n_users) for t, i in enumerate(rng.choice(30, per_user, replace=False))
+    ]
     return pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"])
 
 

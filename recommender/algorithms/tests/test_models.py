@@ -1,10 +1,20 @@
 """Hand-computed cases for every model (the 3-member, 6-product table and small variations)."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.algorithms import (EASE, AssociationRules, Hybrid, ItemKNN, ModelUnavailable, Popularity, PureSVD,
-                                    TfidfContent, UserKNN)
+from recommender.algorithms import (
+    EASE,
+    AssociationRules,
+    Hybrid,
+    ItemKNN,
+    ModelUnavailable,
+    Popularity,
+    PureSVD,
+    TfidfContent,
+    UserKNN,
+)
 
 
 def recs_of(model, user, **kw):
@@ -47,7 +57,9 @@ def test_itemknn_hand_computed_scores_and_reason():
     assert r["score"].iloc[0] == pytest.approx(0.5 + 2 / np.sqrt(6), rel=1e-5)
     assert r["reason"].iloc[0] == "similar_to_seen" and r["reason_item_id"].iloc[0] == 2
     r = m.recommend(["c"], n=5)
-    assert r["item_id"].tolist() == [1] and r["score"].iloc[0] == pytest.approx(2 / np.sqrt(6) + 0.5, rel=1e-5)
+    assert r["item_id"].tolist() == [1] and r["score"].iloc[0] == pytest.approx(
+        2 / np.sqrt(6) + 0.5, rel=1e-5
+    )
 
 
 def test_itemknn_adjusted_cosine_runs():
@@ -88,17 +100,26 @@ def test_ease_refuses_large_catalogue(three_members):
 
 
 def test_popularity_half_life_prefers_recent():
-    df = pd.DataFrame({"user_id": [1, 2, 3, 4], "item_id": ["old", "old", "new", "x"],
-                       "timestamp": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-03-01", "2020-02-01"])})
+    df = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3, 4],
+            "item_id": ["old", "old", "new", "x"],
+            "timestamp": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-03-01", "2020-02-01"]),
+        }
+    )
     assert Popularity().fit(df).recommend(["z"], n=1)["item_id"].tolist() == ["old"]
     assert Popularity(half_life_days=7).fit(df).recommend(["z"], n=1)["item_id"].tolist() == ["new"]
 
 
 def test_association_rules_baskets_and_lift():
     # baskets: {A,B}, {A,B}, {A,C}, {B}: conf(A->B)=2/3, support=2/4, lift=(2/3)/(3/4)
-    df = pd.DataFrame({"user_id": [1, 1, 1, 1, 2, 2, 3],
-                       "item_id": ["A", "B", "A", "B", "A", "C", "B"],
-                       "basket_id": ["k1", "k1", "k2", "k2", "k3", "k3", "k4"]})
+    df = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 1, 2, 2, 3],
+            "item_id": ["A", "B", "A", "B", "A", "C", "B"],
+            "basket_id": ["k1", "k1", "k2", "k2", "k3", "k3", "k4"],
+        }
+    )
     m = AssociationRules(min_count=1, min_confidence=0.0).fit(df)
     r = m.rules_.set_index(["antecedent", "consequent"])
     assert r.loc[("A", "B")].tolist() == pytest.approx([0.5, 2 / 3, (2 / 3) / 0.75])
@@ -109,7 +130,9 @@ def test_association_rules_baskets_and_lift():
     assert rec["item_id"].tolist() == ["B"] and rec["reason"].iloc[0] == "bought_together"
     assert rec["reason_item_id"].iloc[0] in ("A", "C")
     assert AssociationRules(min_count=2).fit(df).rules_[["antecedent", "consequent"]].values.tolist() == [
-        ["A", "B"], ["B", "A"]]
+        ["A", "B"],
+        ["B", "A"],
+    ]
 
 
 def test_tfidf_content_jieba_and_char(small_world):
@@ -131,7 +154,7 @@ def test_tfidf_hand_computed_cosine():
     red, rare = 1 + np.log(4 / 3), 1 + np.log(2)
     s = m.similar_items(["A"], n=5)
     assert s["similar_item_id"].tolist() == ["B"]
-    assert s["score"].iloc[0] == pytest.approx(red ** 2 / (red ** 2 + rare ** 2), rel=1e-5)
+    assert s["score"].iloc[0] == pytest.approx(red**2 / (red**2 + rare**2), rel=1e-5)
     r = m.recommend([1], n=5)
     assert r["item_id"].tolist() == ["B"] and r["reason_item_id"].iloc[0] == "A"
 
@@ -156,9 +179,11 @@ def test_cold_items_from_catalogue_can_be_recommended_by_content(small_world):
 
 
 def test_pure_svd_recovers_block_structure():
-    df = pd.DataFrame([(u, i) for u in range(10) for i in range(5) if (u + i) % 5 != 0] +
-                      [(u, i) for u in range(10, 20) for i in range(5, 10) if (u + i) % 5 != 0],
-                      columns=["user_id", "item_id"])
+    df = pd.DataFrame(
+        [(u, i) for u in range(10) for i in range(5) if (u + i) % 5 != 0]
+        + [(u, i) for u in range(10, 20) for i in range(5, 10) if (u + i) % 5 != 0],
+        columns=["user_id", "item_id"],
+    )
     m = PureSVD(factors=2).fit(df)
     r = m.recommend([0], n=1)
     assert r["item_id"].tolist() == [0]
@@ -170,7 +195,13 @@ def test_hybrid_falls_back_and_explains(small_world):
     unknown = m.recommend(["stranger"], n=5)
     assert len(unknown) == 5 and (unknown["reason"] == "popular").all()
     r = m.recommend(["u1"], n=5)
-    assert set(r["reason"]) <= {"similar_to_seen", "neighbours_liked", "content_match", "bought_together", "popular"}
+    assert set(r["reason"]) <= {
+        "similar_to_seen",
+        "neighbours_liked",
+        "content_match",
+        "bought_together",
+        "popular",
+    }
     assert "ease" in m.components_ and set(m.weights_) == set(m.components_)
 
 

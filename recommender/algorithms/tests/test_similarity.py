@@ -1,8 +1,14 @@
 import numpy as np
-import scipy.sparse as sp
 import pytest
+import scipy.sparse as sp
 
-from recommender.algorithms.similarity import center_rows, cosine_top_k, csr_lookup, pearson_top_k, top_n_per_row
+from recommender.algorithms.similarity import (
+    center_rows,
+    cosine_top_k,
+    csr_lookup,
+    pearson_top_k,
+    top_n_per_row,
+)
 
 X = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 1, 1], [1, 1, 1, 0]], dtype=np.float32)
 

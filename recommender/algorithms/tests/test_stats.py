@@ -1,4 +1,5 @@
 """Intervals: paired bootstrap over users, clustered click-through intervals, and the selection protocol's splits."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,12 +59,17 @@ def test_clustered_interval_without_trials_or_with_one_member():
 
 
 def test_temporal_share_split_holds_out_each_users_latest_pairs():
-    df = pd.DataFrame({"user_id": [1] * 10 + [2] * 2 + [3], "item_id": list(range(10)) + [0, 1, 5],
-                       "timestamp": list(range(10)) + [5, 1, 0]})
+    df = pd.DataFrame(
+        {
+            "user_id": [1] * 10 + [2] * 2 + [3],
+            "item_id": list(range(10)) + [0, 1, 5],
+            "timestamp": list(range(10)) + [5, 1, 0],
+        }
+    )
     train, test = temporal_split(df, test_size=0.2)
     assert set(test[test.user_id == 1].item_id) == {8, 9}
-    assert set(test[test.user_id == 2].item_id) == {0}          # the later of two
-    assert 3 not in set(test.user_id)                            # one item: train only
+    assert set(test[test.user_id == 2].item_id) == {0}  # the later of two
+    assert 3 not in set(test.user_id)  # one item: train only
     assert len(train) + len(test) == len(df)
 
 
@@ -85,7 +91,8 @@ def test_ease_binary_input_ignores_event_weights(small_world):
 
 def test_hybrid_tunes_on_a_temporal_validation_split(small_world):
     df, _ = small_world
-    model = Hybrid(tune=True, validation="temporal", param_grid={"ease": {"l2": [50.0]}},
-                   models=None, n_jobs=1).fit(df)
+    model = Hybrid(
+        tune=True, validation="temporal", param_grid={"ease": {"l2": [50.0]}}, models=None, n_jobs=1
+    ).fit(df)
     assert model.tuning_ is not None and len(model.tuning_)
     assert model.get_params()["validation"] == "temporal"
