@@ -1,4 +1,5 @@
 """Which engine models a run trains, how they are evaluated, and how fitted models are stored."""
+
 from __future__ import annotations
 
 import os
@@ -74,12 +75,35 @@ MODEL_FACTORIES = {
     "bpr": BPR,
     "content": TfidfContent,
     "rules": AssociationRules,
-    "hybrid": lambda: Hybrid(tune=True, param_grid=TUNING_GRID, validation=PROTOCOL, tune_metric=TUNE_METRIC,
-                             random_state=SEED),
+    "hybrid": lambda: Hybrid(
+        tune=True, param_grid=TUNING_GRID, validation=PROTOCOL, tune_metric=TUNE_METRIC, random_state=SEED
+    ),
 }
-DEFAULT_MODELS = ("popularity", "itemknn", "userknn", "ease", "svd", "als", "bpr", "content", "rules", "hybrid")
+DEFAULT_MODELS = (
+    "popularity",
+    "itemknn",
+    "userknn",
+    "ease",
+    "svd",
+    "als",
+    "bpr",
+    "content",
+    "rules",
+    "hybrid",
+)
 # Preference order for the list served to members when metrics tie or are missing.
-SERVING_PREFERENCE = ("hybrid", "ease", "itemknn", "als", "svd", "userknn", "bpr", "content", "rules", "popularity")
+SERVING_PREFERENCE = (
+    "hybrid",
+    "ease",
+    "itemknn",
+    "als",
+    "svd",
+    "userknn",
+    "bpr",
+    "content",
+    "rules",
+    "popularity",
+)
 
 
 def available_models(names=None) -> list[str]:
@@ -117,10 +141,10 @@ class Evaluation:
     """What models_evaluate learned: figures per model, the fitted models, and the split the gate reuses."""
 
     metrics: dict
-    models: dict = field(default_factory=dict)        # name -> model fitted on the training split
-    params: dict = field(default_factory=dict)        # name -> parameters chosen on validation
-    per_user: dict = field(default_factory=dict)      # name -> per-user test precision@k (Series)
-    validation: dict = field(default_factory=dict)    # name -> validation nDCG@k
+    models: dict = field(default_factory=dict)  # name -> model fitted on the training split
+    params: dict = field(default_factory=dict)  # name -> parameters chosen on validation
+    per_user: dict = field(default_factory=dict)  # name -> per-user test precision@k (Series)
+    validation: dict = field(default_factory=dict)  # name -> validation nDCG@k
     protocol: str = PROTOCOL
     train: pd.DataFrame | None = None
     items: pd.DataFrame | None = None
@@ -166,7 +190,9 @@ def _purchase_relevant(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     return relevant_pairs(train, test[test["kind"] == "purchase"])
 
 
-def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names, *, protocol: str = PROTOCOL) -> Evaluation:
+def models_evaluate(
+    interactions: pd.DataFrame, items: pd.DataFrame, names, *, protocol: str = PROTOCOL
+) -> Evaluation:
     """Tune every model on validation, choose on validation, then measure each once on the test split.
 
     Test split: each member's latest TEST_SIZE share (``protocol="temporal"``; per-user random with
@@ -177,16 +203,24 @@ def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names, *, p
     train, test = split_by(protocol, interactions, TEST_SIZE, SEED)
     relevant = relevant_pairs(train, test)
     if not len(relevant):
-        return Evaluation({name: {"error": "not enough data for a holdout"} for name in names}, protocol=protocol)
+        return Evaluation(
+            {name: {"error": "not enough data for a holdout"} for name in names}, protocol=protocol
+        )
     users = pd.unique(relevant["user_id"])
     bought = _purchase_relevant(train, test)
-    catalogue = len(set(train["item_id"]) | set(items["item_id"])) if items is not None else train["item_id"].nunique()
+    catalogue = (
+        len(set(train["item_id"]) | set(items["item_id"]))
+        if items is not None
+        else train["item_id"].nunique()
+    )
     tuner = _tuner(names, items).set_params(validation=protocol)
     started = time.perf_counter()
     try:
         tuner.fit(train, items=items)
     except ValueError as exc:
-        return Evaluation({name: {"error": f"{type(exc).__name__}: {exc}"} for name in names}, protocol=protocol)
+        return Evaluation(
+            {name: {"error": f"{type(exc).__name__}: {exc}"} for name in names}, protocol=protocol
+        )
     tune_seconds = time.perf_counter() - started
     val_scores, params = _validation_scores(tuner)
     out = Evaluation({}, protocol=protocol, train=train, items=items, relevant=relevant, users=users)
@@ -197,7 +231,8 @@ def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names, *, p
             if name == "hybrid":
                 model = tuner
             elif name in tuner.components_ and tuner.components_[name].get_params() == (
-                    model_build(name, params.get(name)).get_params()):
+                model_build(name, params.get(name)).get_params()
+            ):
                 model = tuner.components_[name]  # already fitted on the training split with these settings
             else:
                 model = model_build(name, params.get(name)).fit(train, items=items)
@@ -212,7 +247,9 @@ def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names, *, p
                 metrics[f"{metric}@{EVAL_K}"] = round(float(figures[metric]), 6)
         metrics["n_users"] = int(figures["n_users"])
         if len(bought):
-            metrics[f"{PURCHASE_METRIC}@{EVAL_K}"] = round(float(per_user_precision(recs, bought, EVAL_K).mean()), 6)
+            metrics[f"{PURCHASE_METRIC}@{EVAL_K}"] = round(
+                float(per_user_precision(recs, bought, EVAL_K).mean()), 6
+            )
         if name in val_scores:
             metrics[f"validation_{TUNE_METRIC}@{EVAL_K}"] = round(val_scores[name], 6)
         metrics["fit_seconds"] = round(tune_seconds if name == "hybrid" else fitted - started, 3)
@@ -220,7 +257,9 @@ def models_evaluate(interactions: pd.DataFrame, items: pd.DataFrame, names, *, p
         if params.get(name):
             metrics["params"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in params[name].items()}
         if name == "hybrid":
-            metrics["params"] = {"weights": {k: round(float(v), 4) for k, v in tuner.weights_.items() if v > 0}}
+            metrics["params"] = {
+                "weights": {k: round(float(v), 4) for k, v in tuner.weights_.items() if v > 0}
+            }
         out.metrics[name] = metrics
         out.models[name] = model
         out.per_user[name] = per_user_precision(recs, relevant, EVAL_K, users=users)
@@ -234,7 +273,11 @@ def serving_model_choose(metrics: dict, names) -> str:
     """The personalised model with the best validation nDCG@k (the test figure plays no part);
     popularity only when nothing else works. Without validation figures, test precision@k decides."""
     val = f"validation_{TUNE_METRIC}@{EVAL_K}"
-    key = val if any(val in metrics.get(n, {}) for n in names if n != "popularity") else f"{GATE_METRIC}@{EVAL_K}"
+    key = (
+        val
+        if any(val in metrics.get(n, {}) for n in names if n != "popularity")
+        else f"{GATE_METRIC}@{EVAL_K}"
+    )
     personal = [n for n in names if n != "popularity" and key in metrics.get(n, {})]
     if personal:
         return max(personal, key=lambda n: (metrics[n][key], -SERVING_PREFERENCE.index(n)))
@@ -250,8 +293,11 @@ def versus_serving(evaluation: Evaluation, serving: str) -> dict:
     for name, figures in evaluation.per_user.items():
         if name != serving:
             ci = paired_bootstrap_ci(base, figures)
-            out[name] = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in ci.items()
-                         if k in ("diff", "low", "high", "excludes_zero")}
+            out[name] = {
+                k: (round(v, 6) if isinstance(v, float) else v)
+                for k, v in ci.items()
+                if k in ("diff", "low", "high", "excludes_zero")
+            }
     return out
 
 

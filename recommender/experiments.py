@@ -1,7 +1,6 @@
 """A/B arms: stable assignment by hashing member id with the experiment name, and Wilson intervals."""
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 
@@ -25,14 +24,3 @@ def arm_for(experiment, user_id) -> Arm | None:
         if bucket < edge:
             return Arm(experiment.name, arm["name"], arm["model"])
     return Arm(experiment.name, arms[-1]["name"], arms[-1]["model"])
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion; (0, 0) without trials."""
-    if trials <= 0:
-        return 0.0, 0.0
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)

@@ -1,4 +1,5 @@
 """Offline evaluation: splits, top-k metrics, model comparison and validation-split tuning."""
+
 from __future__ import annotations
 
 import itertools
@@ -59,9 +60,17 @@ def temporal_split(interactions: pd.DataFrame, n_last: int = 1, test_size: float
     df = interactions.dropna(subset=["user_id", "item_id"])
     from .data import _as_seconds
 
-    last = pd.DataFrame({"user_id": df["user_id"].to_numpy(), "item_id": df["item_id"].to_numpy(),
-                         "t": _as_seconds(df["timestamp"]), "o": np.arange(len(df))})
-    last = last.groupby(["user_id", "item_id"], sort=False, as_index=False).agg(t=("t", "max"), o=("o", "max"))
+    last = pd.DataFrame(
+        {
+            "user_id": df["user_id"].to_numpy(),
+            "item_id": df["item_id"].to_numpy(),
+            "t": _as_seconds(df["timestamp"]),
+            "o": np.arange(len(df)),
+        }
+    )
+    last = last.groupby(["user_id", "item_id"], sort=False, as_index=False).agg(
+        t=("t", "max"), o=("o", "max")
+    )
     last = last.sort_values(["user_id", "t", "o"], ascending=[True, False, False])
     rank = last.groupby("user_id", sort=False).cumcount().to_numpy()
     sizes = last.groupby("user_id", sort=False)["item_id"].transform("size").to_numpy()
@@ -141,7 +150,9 @@ def per_user_precision(recs: pd.DataFrame, relevant: pd.DataFrame, k: int = 10, 
     return pd.Series(hits / k, index=users, name="precision")
 
 
-def ranking_metrics(recs: pd.DataFrame, relevant: pd.DataFrame, k: int = 10, n_items: int | None = None) -> dict:
+def ranking_metrics(
+    recs: pd.DataFrame, relevant: pd.DataFrame, k: int = 10, n_items: int | None = None
+) -> dict:
     """precision, recall, F1, nDCG, MAP, hit rate and coverage at k.
 
     Averaged over users with at least one relevant item (``relevant``: user_id, item_id, already
@@ -165,8 +176,14 @@ def ranking_metrics(recs: pd.DataFrame, relevant: pd.DataFrame, k: int = 10, n_i
 
 
 # -- comparison ------------------------------------------------------------------------------------
-def evaluate_models(train: pd.DataFrame, test: pd.DataFrame, models: dict, k: int = 10,
-                    items: pd.DataFrame | None = None, progress=None) -> pd.DataFrame:
+def evaluate_models(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    models: dict,
+    k: int = 10,
+    items: pd.DataFrame | None = None,
+    progress=None,
+) -> pd.DataFrame:
     """Fit each model on ``train``, recommend k items to every test user, score against ``test``.
 
     Returns one row per model (index: the dict's keys) with the metrics in ``METRICS``,
@@ -206,8 +223,16 @@ def evaluate_models(train: pd.DataFrame, test: pd.DataFrame, models: dict, k: in
     return out[METRICS + ["n_users", "fit_seconds", "recommend_seconds", "error"]]
 
 
-def tune_model(make_model, param_grid: dict, train: pd.DataFrame, items: pd.DataFrame | None = None,
-               k: int = 10, metric: str = "ndcg", validation_size: float = 0.2, random_state: int = 42):
+def tune_model(
+    make_model,
+    param_grid: dict,
+    train: pd.DataFrame,
+    items: pd.DataFrame | None = None,
+    k: int = 10,
+    metric: str = "ndcg",
+    validation_size: float = 0.2,
+    random_state: int = 42,
+):
     """Grid search on a validation split carved from ``train`` (never the test split).
 
     ``make_model(**params)`` builds a model; ``param_grid`` maps parameter -> list of values.

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from recommender.experiments import arm_for, wilson_interval
+from recommender.algorithms.stats import wilson_interval
+from recommender.experiments import arm_for
 from recommender.models import Experiment, TrainingRun
 from recommender.stats import experiment_results
 from recommender.tests.factories import ProductFactory, UserFactory, active_run, behaviour_seed, member_rows

@@ -10,8 +10,8 @@ from recommender.algorithms.stats import (
     cluster_bootstrap_ratio_ci,
     clustered_ratio_interval,
     paired_bootstrap_ci,
+    wilson_interval,
 )
-from recommender.experiments import wilson_interval
 
 
 def test_paired_bootstrap_interval_excludes_zero_only_for_a_real_difference():

@@ -36,8 +36,9 @@ def _reference(evaluation: engine.Evaluation, active: TrainingRun | None):
             per_user = evaluation.per_user_of(clone(stored))
             return f"active run #{active.pk} {active.serving_model} refitted on this split", per_user
         except Exception as exc:  # a missing or older artifact must not fail the run: compare with popularity
-            logger.info("gate: active run #%s model not re-evaluated (%s); comparing with popularity",
-                        active.pk, exc)
+            logger.info(
+                "gate: active run #%s model not re-evaluated (%s); comparing with popularity", active.pk, exc
+            )
     per_user = evaluation.per_user.get("popularity")
     if per_user is None:
         try:
@@ -62,9 +63,16 @@ def run_gate(*, evaluation: engine.Evaluation | None, serving: str) -> tuple[boo
     drop = settings.RECOMMENDER_GATE_MAX_DROP
     jump = _setting("GATE_MAX_JUMP", GATE_MAX_JUMP)
     ceiling = _setting("GATE_MAX_PRECISION", GATE_MAX_PRECISION)
-    figures = {"protocol": protocol, "metric": key, "serving": serving, "new": new,
-               "new_purchase": metrics.get(serving, {}).get(f"{engine.PURCHASE_METRIC}@{engine.EVAL_K}"),
-               "max_drop": drop, "max_jump": jump, "max_precision": ceiling}
+    figures = {
+        "protocol": protocol,
+        "metric": key,
+        "serving": serving,
+        "new": new,
+        "new_purchase": metrics.get(serving, {}).get(f"{engine.PURCHASE_METRIC}@{engine.EVAL_K}"),
+        "max_drop": drop,
+        "max_jump": jump,
+        "max_precision": ceiling,
+    }
     active = TrainingRun.objects.filter(is_active=True).first()
     old = None
     if active is not None:
@@ -90,8 +98,11 @@ def run_gate(*, evaluation: engine.Evaluation | None, serving: str) -> tuple[boo
 def _verdict(f: dict, new, old, active) -> tuple[bool, str, str]:
     key, serving = f["metric"], f["serving"]
     ci = f.get("ci")
-    ci_text = (f"; {serving} − {f['reference']}: {ci['diff']:+.4f} [95% CI {ci['low']:+.4f}, {ci['high']:+.4f}]"
-               if ci else "")
+    ci_text = (
+        f"; {serving} − {f['reference']}: {ci['diff']:+.4f} [95% CI {ci['low']:+.4f}, {ci['high']:+.4f}]"
+        if ci
+        else ""
+    )
     buy = f" (purchases only {f['new_purchase']:.4f})" if f.get("new_purchase") is not None else ""
     if new is None:
         if active is None:  # a first run on an empty shop serves popular products
@@ -99,24 +110,47 @@ def _verdict(f: dict, new, old, active) -> tuple[bool, str, str]:
         where = f"; active run #{active.pk} has {old:.4f}" if old is not None else ""
         return False, "no_figure", f"no {key} for {serving}{where}"
     if new > f["max_precision"]:
-        return False, "implausible", (
-            f"{serving} {key}={new:.4f} is implausibly high (above {f['max_precision']:.2f}): the data changed, "
-            f"not the model{ci_text}")
+        return (
+            False,
+            "implausible",
+            (
+                f"{serving} {key}={new:.4f} is implausibly high (above {f['max_precision']:.2f}): the data changed, "
+                f"not the model{ci_text}"
+            ),
+        )
     if old is not None:
         floor = old * (1 - f["max_drop"])
         if new < floor:
-            return False, "drop", (
-                f"{serving} {key}={new:.4f}{buy} is below {floor:.4f} (active run #{active.pk}: {old:.4f}, "
-                f"allowed drop {f['max_drop']:.0%}){ci_text}")
+            return (
+                False,
+                "drop",
+                (
+                    f"{serving} {key}={new:.4f}{buy} is below {floor:.4f} (active run #{active.pk}: {old:.4f}, "
+                    f"allowed drop {f['max_drop']:.0%}){ci_text}"
+                ),
+            )
         if old > 0 and new > f["max_jump"] * old:
-            return False, "implausible", (
-                f"{serving} {key}={new:.4f} is more than {f['max_jump']:g}x the active run #{active.pk}'s "
-                f"{old:.4f}: an implausible jump (the data changed, not the model){ci_text}")
+            return (
+                False,
+                "implausible",
+                (
+                    f"{serving} {key}={new:.4f} is more than {f['max_jump']:g}x the active run #{active.pk}'s "
+                    f"{old:.4f}: an implausible jump (the data changed, not the model){ci_text}"
+                ),
+            )
     if ci and ci["high"] < 0:
-        return False, "worse", (
-            f"{serving} {key}={new:.4f} is worse than {f['reference']} with a 95% interval below 0{ci_text}")
+        return (
+            False,
+            "worse",
+            (
+                f"{serving} {key}={new:.4f} is worse than {f['reference']} with a 95% interval below 0{ci_text}"
+            ),
+        )
     if active is None:
         return True, "first", f"no active run to compare with; {serving} {key}={new:.4f}{buy}{ci_text}"
-    versus = (f"vs active run #{active.pk} {old:.4f} (allowed drop {f['max_drop']:.0%})" if old is not None
-              else f"active run #{active.pk} on another protocol, stored figure not compared")
+    versus = (
+        f"vs active run #{active.pk} {old:.4f} (allowed drop {f['max_drop']:.0%})"
+        if old is not None
+        else f"active run #{active.pk} on another protocol, stored figure not compared"
+    )
     return True, "passed", f"{serving} {key}={new:.4f}{buy} {versus}{ci_text}"
