@@ -9,6 +9,7 @@ validation, test precision@10 measured once. Per model: validation nDCG@10 (what
 paired bootstrap 95% interval (per user, 1,000 resamples, seed 42) of Hybrid − model on test.
 ``demo`` reads the shop's database (DATABASE_URL) through the nightly run's frames.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,11 +54,15 @@ def run(name, protocol):
     serving = engine.serving_model_choose(ev.metrics, engine.DEFAULT_MODELS)
     versus = engine.versus_serving(ev, "hybrid")
     k = engine.EVAL_K
-    print(f"\n## {name}: {len(inter)} rows, {inter['user_id'].nunique()} users, {inter['item_id'].nunique()} items; "
-          f"{protocol} protocol; {ev.metrics.get('hybrid', {}).get('n_users', 0)} test users; "
-          f"served (chosen on validation): {serving}; {seconds:.0f} s")
-    print(f"| model | validation nDCG@{k} | test p@{k} | test purchase p@{k} | Hybrid − model [95% CI] | excludes 0 | "
-          "parameters chosen |")
+    print(
+        f"\n## {name}: {len(inter)} rows, {inter['user_id'].nunique()} users, {inter['item_id'].nunique()} items; "
+        f"{protocol} protocol; {ev.metrics.get('hybrid', {}).get('n_users', 0)} test users; "
+        f"served (chosen on validation): {serving}; {seconds:.0f} s"
+    )
+    print(
+        f"| model | validation nDCG@{k} | test p@{k} | test purchase p@{k} | Hybrid − model [95% CI] | excludes 0 | "
+        "parameters chosen |"
+    )
     print("|---|---|---|---|---|---|---|")
     order = sorted(ev.metrics, key=lambda n: -ev.metrics[n].get(f"precision@{k}", -1))
     for model in order:
@@ -69,12 +74,18 @@ def run(name, protocol):
         buy = m.get(f"precision_purchase@{k}")
         v = versus.get(model)
         ci = f"{v['diff']:+.4f} [{v['low']:+.4f}, {v['high']:+.4f}]" if v else "—"
-        print(f"| {model} | {val:.4f} | {m[f'precision@{k}']:.4f} | " if val is not None else
-              f"| {model} | — | {m[f'precision@{k}']:.4f} | ", end="")
+        print(
+            f"| {model} | {val:.4f} | {m[f'precision@{k}']:.4f} | "
+            if val is not None
+            else f"| {model} | — | {m[f'precision@{k}']:.4f} | ",
+            end="",
+        )
         print(f"{buy:.4f} | " if buy is not None else "— | ", end="")
         print(f"{ci} | {('yes' if v['excludes_zero'] else 'NO') if v else ''} | {m.get('params', '')} |")
     beaten = [n for n, v in versus.items() if not (v["excludes_zero"] and v["diff"] > 0)]
-    print(f"\nHybrid beats every single model with a CI excluding 0: {'yes' if not beaten else 'NO — not ' + ', '.join(beaten)}")
+    print(
+        f"\nHybrid beats every single model with a CI excluding 0: {'yes' if not beaten else 'NO — not ' + ', '.join(beaten)}"
+    )
 
 
 def main():
@@ -82,7 +93,7 @@ def main():
     parser.add_argument("--data", choices=["movielens", "retail", "demo", "all"], default="all")
     parser.add_argument("--protocol", choices=["temporal", "random"], default="temporal")
     args = parser.parse_args()
-    for name in (["movielens", "retail"] if args.data == "all" else [args.data]):
+    for name in ["movielens", "retail"] if args.data == "all" else [args.data]:
         run(name, args.protocol)
 
 
