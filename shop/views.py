@@ -38,7 +38,8 @@ from shop.forms import (
     SearchFilterForm,
 )
 from shop.models import Event, Payment
-from shop.payments import payment_methods, provider_default_name, provider_get
+from shop.orders.views import _own_order_or_404
+from shop.payments import provider_default_name, provider_get
 from shop.services.cart import (
     cart_add,
     cart_get_or_create,
@@ -419,13 +420,6 @@ def _pay_redirect(request, order):
     return redirect(url)
 
 
-def _own_order_or_404(request, number):
-    order = selectors.order_for_member(request.user, number)
-    if order is None:
-        raise Http404(_("订单不存在。"))
-    return order
-
-
 @login_required
 @require_GET
 def order_list(request):
@@ -436,13 +430,6 @@ def order_list(request):
             "page_obj": _page(request, selectors.orders_for_member(request.user), ORDERS_PER_PAGE),
         },
     )
-
-
-@login_required
-@require_GET
-def order_detail(request, number):
-    order = _own_order_or_404(request, number)
-    return render(request, "shop/order_detail.html", {"order": order, "payment_methods": payment_methods()})
 
 
 @login_required
